@@ -1,0 +1,228 @@
+package bus
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/fxbus/fxbus/internal/otelbus"
+)
+
+// DefaultMaxDepth is how deeply publishes may nest (a handler publishing,
+// whose handler publishes, ...) unless [WithMaxDepth] says otherwise.
+const DefaultMaxDepth = 32
+
+// Option configures a [Bus] in [New].
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	tp       trace.TracerProvider
+	mp       metric.MeterProvider
+	maxDepth int
+	topics   []AnyTopic
+}
+
+// WithTracerProvider makes the bus open a span per publish and per handler
+// with tracers from tp. Without it, or with a nil or no-op provider, the bus
+// makes no tracer call at all.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c *config) { c.tp = tp })
+}
+
+// WithMeterProvider makes the bus record the messaging.process.duration
+// histogram with meters from mp. Without it, or with a nil or no-op
+// provider, the bus makes no meter call at all.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.mp = mp })
+}
+
+// WithMaxDepth sets how deeply publishes may nest before Publish returns a
+// [*DepthError] naming the chain of topics; the default is
+// [DefaultMaxDepth]. n <= 0 turns the limit, and its bookkeeping, off.
+func WithMaxDepth(n int) Option {
+	return optionFunc(func(c *config) { c.maxDepth = n })
+}
+
+// WithTopics tells the bus of topics that may have no listener, so that
+// [New] enforces their [Requirement] and tooling lists them. Topics with a
+// listener are known to the bus anyway.
+func WithTopics(topics ...AnyTopic) Option {
+	return optionFunc(func(c *config) { c.topics = append(c.topics, topics...) })
+}
+
+// Bus dispatches published events to listeners. Build it once with [New]
+// (or [Module] under fx); it is safe for use by any number of goroutines.
+type Bus struct {
+	inst     *otelbus.Instrumentation
+	tracing  bool
+	metrics  bool
+	maxDepth int
+
+	mu    sync.Mutex // serialises writers of state; readers never lock
+	state atomic.Pointer[state]
+}
+
+// state is an immutable snapshot of the bus's dispatch tables. Writers copy
+// it and swap the pointer; a publish runs on the snapshot it loaded.
+type state struct {
+	closed bool
+	tables []any               // by topic id: *table[T], or nil
+	topics map[int]topicCore   // every topic the bus knows
+	lists  map[int][]*listener // by topic id, in dispatch order
+}
+
+// New builds a bus from listeners. It validates them all and returns every
+// mistake at once, each a [*WiringError] naming the topic, the listener and
+// its source; the order of listeners in the slice does not matter.
+func New(listeners []Listener, opts ...Option) (*Bus, error) {
+	cfg := config{maxDepth: DefaultMaxDepth}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	inst, err := otelbus.New(cfg.tp, cfg.mp)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth}
+
+	var errs []error
+	st := &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
+	for i, t := range cfg.topics {
+		if t == nil {
+			errs = append(errs, fmt.Errorf("fxbus: WithTopics: topic #%d is nil", i))
+			continue
+		}
+		st.topics[t.core().topicID()] = t.core()
+	}
+	seen := make(map[*listener]int, len(listeners))
+	for i, ln := range listeners {
+		var l *listener
+		if ln != nil {
+			l = ln.listener()
+		}
+		if l == nil {
+			errs = append(errs, fmt.Errorf("fxbus: listener #%d is nil", i))
+			continue
+		}
+		if err := l.check(); err != nil {
+			errs = append(errs, &WiringError{Topic: l.topicName(), Listener: l.info.String(), Err: err})
+			continue
+		}
+		if j, dup := seen[l]; dup {
+			errs = append(errs, &WiringError{Topic: l.topicName(), Listener: l.info.String(),
+				Err: fmt.Errorf("given twice, as listeners #%d and #%d", j, i)})
+			continue
+		}
+		seen[l] = i
+		id := l.topic.topicID()
+		st.topics[id] = l.topic
+		st.lists[id] = append(st.lists[id], l)
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.topics)) {
+		t := st.topics[id]
+		if err := t.declErr(); err != nil {
+			errs = append(errs, fmt.Errorf("fxbus: %w", err))
+			continue
+		}
+		ls := st.lists[id]
+		slices.SortFunc(ls, byDispatchOrder)
+		if err := checkRequirement(t, ls); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for id, t := range st.topics {
+		st.setTable(b, t, id, st.lists[id])
+	}
+	b.state.Store(st)
+	return b, nil
+}
+
+func byDispatchOrder(a, b *listener) int {
+	if c := cmp.Compare(a.info.Rank, b.info.Rank); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
+func checkRequirement(t topicCore, ls []*listener) error {
+	r := t.Requirement()
+	if (r == AtLeastOne || r == ExactlyOne) && len(ls) == 0 {
+		return &WiringError{Topic: t.Name(), Err: fmt.Errorf("%w: needs %v, has none", ErrRequirement, r)}
+	}
+	if r == ExactlyOne && len(ls) > 1 {
+		return &WiringError{Topic: t.Name(), Listener: listenerList(ls),
+			Err: fmt.Errorf("%w: needs %v, has %d", ErrRequirement, r, len(ls))}
+	}
+	return nil
+}
+
+func listenerList(ls []*listener) string {
+	s := ""
+	for i, l := range ls {
+		if i > 0 {
+			s += ", "
+		}
+		s += l.info.String()
+	}
+	return s
+}
+
+// setTable (re)builds the dispatch table of one topic in a state that is
+// not yet published.
+func (st *state) setTable(b *Bus, t topicCore, id int, ls []*listener) {
+	if id >= len(st.tables) {
+		st.tables = append(st.tables, make([]any, id+1-len(st.tables))...)
+	}
+	st.tables[id] = t.build(b, ls)
+}
+
+// update copies the current state, lets fn change the copy, and publishes
+// it. It fails with ErrClosed on a closed bus.
+func (b *Bus) update(fn func(*state) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cur := b.state.Load()
+	if cur.closed {
+		return ErrClosed
+	}
+	next := &state{
+		tables: slices.Clone(cur.tables),
+		topics: maps.Clone(cur.topics),
+		lists:  maps.Clone(cur.lists),
+	}
+	if err := fn(next); err != nil {
+		return err
+	}
+	b.state.Store(next)
+	return nil
+}
+
+// Close closes the bus: later publishes and subscriptions return
+// [ErrClosed], while publishes already running finish. Close is idempotent
+// and always returns nil.
+func (b *Bus) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.state.Load().closed {
+		b.state.Store(&state{closed: true})
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync/atomic"
+
+	"github.com/fxbus/fxbus/internal/otelbus"
+)
+
+// declSeq orders listeners by declaration: ties in rank run in the order in
+// which On, Listen or Subscribe were called, never in the order of a slice
+// or of an fx value group.
+var declSeq atomic.Uint64
+
+// Listener is a handler bound to a topic, with its rank, name and source.
+// Make one with [On] (or [Listen] under fx) and give it to [New]. It is
+// immutable and may be shared by several buses.
+type Listener interface {
+	// Topic returns the topic the listener is bound to.
+	Topic() AnyTopic
+	// Info describes the listener.
+	Info() ListenerInfo
+	listener() *listener
+}
+
+// ListenerInfo describes a listener for errors, traces and tooling.
+type ListenerInfo struct {
+	// Name is the display name: the one given with [Name], or derived from
+	// the handler function, such as "audit.(*Log).OnBan".
+	Name string
+	// Rank orders listeners: lower runs first.
+	Rank int
+	// Module is the fx module that contributed the listener, when known.
+	Module string
+	// Plugin is the plugin the listener was subscribed through, when any.
+	Plugin string
+	// Function is the full name of the handler function.
+	Function string
+	// Source is where the listener was declared: the call of On, Listen or
+	// Subscribe.
+	Source Source
+}
+
+// String returns the name and the source, as errors show them.
+func (i ListenerInfo) String() string {
+	if i.Source.File == "" {
+		return i.Name
+	}
+	return i.Name + " (" + i.Source.String() + ")"
+}
+
+// Source is a place in the code.
+type Source struct {
+	File string
+	Line int
+}
+
+// String returns "file:line".
+func (s Source) String() string { return fmt.Sprintf("%s:%d", s.File, s.Line) }
+
+// ListenerOption configures a listener in [On], [Listen] and Subscribe.
+type ListenerOption interface {
+	applyListener(*listener)
+}
+
+type listenerOptionFunc func(*listener)
+
+func (f listenerOptionFunc) applyListener(l *listener) { f(l) }
+
+// Rank sets the listener's rank: lower runs first, the default is 0, and
+// equal ranks run in declaration order.
+func Rank(n int) ListenerOption {
+	return listenerOptionFunc(func(l *listener) { l.info.Rank = n })
+}
+
+// Name sets the listener's display name, shown in span names, errors and
+// catalogues. The default is derived from the handler function.
+func Name(name string) ListenerOption {
+	return listenerOptionFunc(func(l *listener) {
+		if name != "" {
+			l.info.Name = name
+		}
+	})
+}
+
+// When makes the listener hear only the events whose payload satisfies
+// pred. It is checked before the handler's span starts, so a filtered-out
+// handler costs no span. T must be the topic's payload type; a mismatch is
+// an error from [New] or Subscribe naming the listener.
+func When[T any](pred func(*T) bool) ListenerOption {
+	return listenerOptionFunc(func(l *listener) {
+		if pred == nil {
+			l.optErr = fmt.Errorf("When: nil predicate")
+			return
+		}
+		l.filters = append(l.filters, pred)
+		l.filterTypes = append(l.filterTypes, reflect.TypeFor[T]())
+	})
+}
+
+// inModule attributes the listener to an fx module.
+func inModule(name string) ListenerOption {
+	return listenerOptionFunc(func(l *listener) { l.info.Module = name })
+}
+
+// listener is the one implementation of Listener.
+type listener struct {
+	topic       topicCore
+	info        ListenerInfo
+	seq         uint64
+	handler     any // func(context.Context, *T) error
+	filters     []any
+	filterTypes []reflect.Type
+	optErr      error
+	sub         *Subscription // set for runtime subscriptions
+	tel         *otelbus.Listener
+}
+
+func (l *listener) Topic() AnyTopic     { return l.topic }
+func (l *listener) Info() ListenerInfo  { return l.info }
+func (l *listener) listener() *listener { return l }
+func (l *listener) String() string      { return l.info.String() }
+
+// On binds handler h to topic t. Options set the rank, name and filters.
+// Mistakes such as a nil handler are reported by [New], with the source of
+// this call.
+func On[T any](t *Topic[T], h func(context.Context, *T) error, opts ...ListenerOption) Listener {
+	return newListener(t, h, 1, opts)
+}
+
+// newListener makes a listener; skip counts the frames between the user's
+// call and newListener's caller.
+func newListener[T any](t *Topic[T], h func(context.Context, *T) error, skip int, opts []ListenerOption) *listener {
+	l := &listener{seq: declSeq.Add(1)}
+	if t != nil {
+		l.topic = t
+	}
+	if h != nil {
+		l.handler = h
+		l.info.Function, l.info.Name = funcName(h)
+	}
+	if _, file, line, ok := runtime.Caller(skip + 1); ok {
+		l.info.Source = Source{File: file, Line: line}
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.applyListener(l)
+		}
+	}
+	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
+		Topic: l.topicName(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,
+		Source: otelbus.Source{Function: l.info.Function, File: l.info.Source.File, Line: l.info.Source.Line},
+	})
+	return l
+}
+
+// check reports what is wrong with the listener, if anything.
+func (l *listener) check() error {
+	switch {
+	case l.topic == nil || reflect.ValueOf(l.topic).IsNil():
+		return ErrNilTopic
+	case l.handler == nil || reflect.ValueOf(l.handler).IsNil():
+		return ErrNilHandler
+	case l.optErr != nil:
+		return l.optErr
+	}
+	want := l.topic.PayloadType()
+	for _, ft := range l.filterTypes {
+		if ft != want {
+			return fmt.Errorf("When takes *%s, the payload of topic %q is *%s", ft, l.topic.Name(), want)
+		}
+	}
+	return nil
+}
+
+func (l *listener) topicName() string {
+	if l.topic == nil || reflect.ValueOf(l.topic).IsNil() {
+		return "<nil topic>"
+	}
+	return l.topic.Name()
+}
+
+// funcName returns the full name of fn and a short display name such as
+// "audit.(*Log).OnBan".
+func funcName(fn any) (full, short string) {
+	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return "", "<unknown>"
+	}
+	full = strings.TrimSuffix(f.Name(), "-fm")
+	short = full
+	if i := strings.LastIndexByte(short, '/'); i >= 0 {
+		short = short[i+1:]
+	}
+	return full, short
+}

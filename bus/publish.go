@@ -1,0 +1,341 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/fxbus/fxbus/internal/otelbus"
+)
+
+// table is the frozen dispatch table of one topic on one bus.
+type table[T any] struct {
+	topic    *Topic[T]
+	handlers []handler[T] // in dispatch order
+	publish  *otelbus.Publish
+	// root caches the depth frame of the last top-level publish, reused when
+	// the next one comes with the same context: publishing with a long-lived
+	// context then allocates nothing.
+	root atomic.Pointer[frame]
+}
+
+type handler[T any] struct {
+	fn      func(context.Context, *T) error
+	filters []func(*T) bool
+	l       *listener
+}
+
+func (t *Topic[T]) build(b *Bus, ls []*listener) any {
+	if len(ls) == 0 {
+		return nil
+	}
+	tb := &table[T]{topic: t, handlers: make([]handler[T], len(ls))}
+	for i, l := range ls {
+		h := handler[T]{fn: l.handler.(func(context.Context, *T) error), l: l}
+		for _, f := range l.filters {
+			h.filters = append(h.filters, f.(func(*T) bool))
+		}
+		tb.handlers[i] = h
+	}
+	if b.tracing {
+		tb.publish = t.tel.Publish(len(ls))
+	}
+	return tb
+}
+
+// frame marks a context as inside a publish, so that a nested publish knows
+// its depth and the chain of topics. It is immutable but for the cache of
+// its child.
+type frame struct {
+	context.Context
+	topic  int
+	name   string
+	depth  int
+	parent *frame
+	child  atomic.Pointer[frame]
+}
+
+type frameKey struct{}
+
+func (f *frame) Value(key any) any {
+	if key == (frameKey{}) {
+		return f
+	}
+	return f.Context.Value(key)
+}
+
+// sameContext reports whether a and b are the same context value, without
+// panicking on a context type that is not comparable.
+func sameContext(a, b context.Context) bool {
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}
+
+// enter returns the frame for a publish of topic at depth under parent with
+// context ctx, reusing the cached one in slot when it matches.
+func enter(slot *atomic.Pointer[frame], ctx context.Context, topic int, name string, depth int, parent *frame, cache bool) *frame {
+	if f := slot.Load(); f != nil && f.topic == topic && sameContext(f.Context, ctx) {
+		return f
+	}
+	f := &frame{Context: ctx, topic: topic, name: name, depth: depth, parent: parent}
+	if cache {
+		slot.Store(f)
+	}
+	return f
+}
+
+func depthError(parent *frame, name string, limit int) error {
+	chain := []string{name}
+	for f := parent; f != nil; f = f.parent {
+		chain = append(chain, f.name)
+	}
+	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+		chain[i], chain[j] = chain[j], chain[i]
+	}
+	return &DepthError{Chain: chain, Limit: limit}
+}
+
+// Publish runs the topic's handlers for event e, synchronously, in rank
+// order, in the caller's goroutine; every handler gets the same e. It
+// returns nil when every handler succeeded or one returned [ErrStop];
+// otherwise, under the topic's [ErrorPolicy], the first [*HandlerError] or
+// all of them joined. A done ctx stops dispatch before the next handler,
+// with ctx.Err() wrapped. It fails with [ErrClosed] once b is closed.
+func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
+	switch {
+	case t == nil:
+		return errors.New("fxbus: Publish on a nil topic")
+	case b == nil:
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilBus)
+	case e == nil:
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilPayload)
+	case ctx == nil:
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
+	}
+	st := b.state.Load()
+	if st.closed {
+		return ErrClosed
+	}
+	var tb *table[T]
+	if t.id < len(st.tables) {
+		tb, _ = st.tables[t.id].(*table[T])
+	}
+	if tb == nil {
+		if b.tracing {
+			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
+			span.End()
+		}
+		return nil
+	}
+	return tb.dispatch(ctx, b, e)
+}
+
+func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
+	if t.attrs == nil {
+		return nil
+	}
+	return func() []attribute.KeyValue { return t.attrs(e) }
+}
+
+func (tb *table[T]) dispatch(ctx context.Context, b *Bus, e *T) error {
+	d := dispatcher[T]{b: b, tb: tb, e: e, ctx: ctx, done: ctx.Done()}
+	if b.maxDepth > 0 {
+		parent, _ := ctx.Value(frameKey{}).(*frame)
+		depth := 1
+		if parent != nil {
+			depth = parent.depth + 1
+		}
+		if depth > b.maxDepth {
+			return depthError(parent, tb.topic.name, b.maxDepth)
+		}
+		if b.tracing {
+			d.ctx, d.pub = b.inst.StartPublish(ctx, tb.publish, tb.topic.spanAttrs(e))
+			d.spans = d.pub.IsRecording()
+		}
+		slot := &tb.root
+		if parent != nil {
+			slot = &parent.child
+		}
+		// With tracing, the context is new at every publish: caching it would only churn.
+		d.ctx = enter(slot, d.ctx, tb.topic.id, tb.topic.name, depth, parent, !b.tracing)
+	} else if b.tracing {
+		d.ctx, d.pub = b.inst.StartPublish(ctx, tb.publish, tb.topic.spanAttrs(e))
+		d.spans = d.pub.IsRecording()
+	}
+	for d.loop() {
+		// A handler panicked: loop recovered it once for the whole publish;
+		// account for it and resume after that handler.
+		h := &tb.handlers[d.i]
+		perr := &PanicError{Value: d.panicValue, Stack: d.stack}
+		d.panicValue, d.stack = nil, nil
+		if d.finish(h, perr) {
+			break
+		}
+		d.i++
+	}
+	return d.result()
+}
+
+// dispatcher is the state of one publish. It lives on the publisher's stack.
+type dispatcher[T any] struct {
+	b     *Bus
+	tb    *table[T]
+	e     *T
+	ctx   context.Context // what handlers get, before their own span
+	done  <-chan struct{} // the publisher's ctx.Done(); nil if it never ends
+	pub   trace.Span      // the publish span, or nil
+	spans bool            // whether to open handler spans
+	i     int             // the handler running
+	span  trace.Span      // its span, or nil
+	start time.Time       // its start, when measuring
+
+	err        error   // under StopOnError
+	errs       []error // under RunAll
+	ctxErr     error
+	stoppedBy  string
+	panicValue any
+	stack      []byte
+}
+
+// loop runs the handlers from d.i on. It reports true when a handler
+// panicked, with d.i at that handler and the panic in d.
+func (d *dispatcher[T]) loop() (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			d.panicValue, d.stack, panicked = v, debug.Stack(), true
+		}
+	}()
+	hs := d.tb.handlers
+	if !d.spans && !d.b.metrics {
+		// The common path: no telemetry, so a handler that succeeds costs a
+		// load, a call and a compare.
+		for ; d.i < len(hs); d.i++ {
+			h := &hs[d.i]
+			if d.done != nil && d.cancelled(h) {
+				return false
+			}
+			if h.filters != nil && !h.accepts(d.e) {
+				continue
+			}
+			if err := h.fn(d.ctx, d.e); err != nil && d.finish(h, err) {
+				return false
+			}
+		}
+		return false
+	}
+	for ; d.i < len(hs); d.i++ {
+		h := &hs[d.i]
+		if d.done != nil && d.cancelled(h) {
+			return false
+		}
+		if h.filters != nil && !h.accepts(d.e) {
+			continue
+		}
+		hctx := d.ctx
+		if d.spans {
+			hctx, d.span = d.b.inst.StartHandler(d.ctx, h.l.tel)
+		}
+		if d.b.metrics {
+			d.start = time.Now()
+		}
+		if d.finish(h, h.fn(hctx, d.e)) {
+			return false
+		}
+	}
+	return false
+}
+
+// cancelled reports whether the publisher's context is done, before
+// handler h, and records the error.
+func (d *dispatcher[T]) cancelled(h *handler[T]) bool {
+	select {
+	case <-d.done:
+		d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w", d.tb.topic.name, h.l.info.Name, d.ctx.Err())
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *handler[T]) accepts(e *T) bool {
+	for _, f := range h.filters {
+		if !f(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// finish accounts for the end of handler h with err, and reports whether
+// dispatch ends.
+func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
+	stop := err != nil && errors.Is(err, ErrStop)
+	if d.b.metrics {
+		merr := err
+		if stop {
+			merr = nil
+		}
+		d.b.inst.Record(d.ctx, h.l.tel, time.Since(d.start), merr)
+	}
+	span := d.span
+	d.span = nil
+	switch {
+	case err == nil:
+		if span != nil {
+			span.End()
+		}
+		return false
+	case stop:
+		d.stoppedBy = h.l.info.Name
+		otelbus.Stopped(span, d.pub, h.l.info.Name)
+		if span != nil {
+			span.End()
+		}
+		return true
+	}
+	if span != nil {
+		if p, ok := err.(*PanicError); ok {
+			otelbus.Panic(span, p, p.Value, p.Stack)
+		} else {
+			otelbus.Fail(span, err, err)
+		}
+		span.End()
+	}
+	herr := &HandlerError{Topic: d.tb.topic.name, Listener: h.l.info.Name, Source: h.l.info.Source, Err: err}
+	if d.tb.topic.cfg.policy == RunAll {
+		d.errs = append(d.errs, herr)
+		return false
+	}
+	d.err = herr
+	return true
+}
+
+func (d *dispatcher[T]) result() error {
+	err := d.err
+	if d.errs != nil || d.ctxErr != nil {
+		err = errors.Join(append(d.errs, d.ctxErr)...)
+	}
+	if d.pub != nil {
+		if err != nil {
+			otelbus.Fail(d.pub, err, firstCause(err))
+		}
+		d.pub.End()
+	}
+	return err
+}
+
+// firstCause is the error of the first failed handler, for error.type.
+func firstCause(err error) error {
+	var h *HandlerError
+	if errors.As(err, &h) {
+		return h.Err
+	}
+	return err
+}

@@ -1,0 +1,198 @@
+package bus
+
+import (
+	"fmt"
+	"reflect"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/fxbus/fxbus/internal/otelbus"
+)
+
+// topicSeq hands out dense topic ids. A bus indexes its dispatch tables by
+// them, so finding a topic's handlers is a slice load, not a map lookup.
+var topicSeq atomic.Int64
+
+// ErrorPolicy says what a publish does when a handler fails.
+type ErrorPolicy uint8
+
+const (
+	// StopOnError ends dispatch at the first handler error and returns it.
+	// It is the default.
+	StopOnError ErrorPolicy = iota
+	// RunAll runs every handler whatever earlier ones returned, and returns
+	// their errors joined with [errors.Join].
+	RunAll
+)
+
+// String returns the policy's name.
+func (p ErrorPolicy) String() string {
+	switch p {
+	case StopOnError:
+		return "stop-on-error"
+	case RunAll:
+		return "run-all"
+	}
+	return fmt.Sprintf("ErrorPolicy(%d)", uint8(p))
+}
+
+// Requirement is how many listeners a topic needs; [New] enforces it.
+type Requirement uint8
+
+const (
+	// Optional accepts any number of listeners, none included. It is the default.
+	Optional Requirement = iota
+	// AtLeastOne needs one listener or more.
+	AtLeastOne
+	// ExactlyOne needs one listener, no more: the topic is a call that one
+	// implementation answers.
+	ExactlyOne
+)
+
+// String returns the requirement's name.
+func (r Requirement) String() string {
+	switch r {
+	case Optional:
+		return "optional"
+	case AtLeastOne:
+		return "at least one listener"
+	case ExactlyOne:
+		return "exactly one listener"
+	}
+	return fmt.Sprintf("Requirement(%d)", uint8(r))
+}
+
+// TopicOption configures a topic in [NewTopic].
+type TopicOption interface {
+	applyTopic(*topicConfig)
+}
+
+type topicOptionFunc func(*topicConfig)
+
+func (f topicOptionFunc) applyTopic(c *topicConfig) { f(c) }
+
+type topicConfig struct {
+	description string
+	policy      ErrorPolicy
+	requirement Requirement
+	attrs       any // func(*T) []attribute.KeyValue, checked in NewTopic
+	attrsType   reflect.Type
+}
+
+// WithDescription sets a one-line description of when the topic fires, for
+// catalogues and docs.
+func WithDescription(s string) TopicOption {
+	return topicOptionFunc(func(c *topicConfig) { c.description = s })
+}
+
+// WithErrorPolicy sets what a publish does when a handler fails; the default
+// is [StopOnError].
+func WithErrorPolicy(p ErrorPolicy) TopicOption {
+	return topicOptionFunc(func(c *topicConfig) { c.policy = p })
+}
+
+// WithRequirement sets how many listeners the topic needs. [New] fails when
+// a topic it knows of has too few or too many.
+func WithRequirement(r Requirement) TopicOption {
+	return topicOptionFunc(func(c *topicConfig) { c.requirement = r })
+}
+
+// WithSpanAttributes opts the topic in to putting payload content on its
+// publish spans: fn picks the attributes. It is called only when the publish
+// span records. Without it, no payload content reaches a span, because
+// payloads often carry personal data.
+//
+// The type parameter must be the topic's payload type; a mismatch is
+// reported by [New] as an error naming the topic.
+func WithSpanAttributes[T any](fn func(*T) []attribute.KeyValue) TopicOption {
+	return topicOptionFunc(func(c *topicConfig) {
+		c.attrs = fn
+		c.attrsType = reflect.TypeFor[T]()
+	})
+}
+
+// Topic is a typed event: its payload is a *T. Declare topics once, as
+// package-level values, with [NewTopic]; a topic is its own identity, and its
+// name is used only for traces, errors and docs.
+type Topic[T any] struct {
+	id    int
+	name  string
+	cfg   topicConfig
+	attrs func(*T) []attribute.KeyValue
+	err   error // a declaration mistake, reported by New
+	tel   *otelbus.Topic
+	pub0  *otelbus.Publish // the publish span when nobody listens
+}
+
+// NewTopic declares a topic named name whose payload is a *T. It gives the
+// topic a dense id, so buses find its handlers by index.
+func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
+	t := &Topic[T]{id: int(topicSeq.Add(1) - 1), name: name, tel: otelbus.NewTopic(name)}
+	t.pub0 = t.tel.Publish(0)
+	for _, o := range opts {
+		if o != nil {
+			o.applyTopic(&t.cfg)
+		}
+	}
+	switch {
+	case name == "":
+		t.err = fmt.Errorf("topic of %s has an empty name", reflect.TypeFor[T]())
+	case t.cfg.policy > RunAll:
+		t.err = fmt.Errorf("topic %q: unknown %v", name, t.cfg.policy)
+	case t.cfg.requirement > ExactlyOne:
+		t.err = fmt.Errorf("topic %q: unknown %v", name, t.cfg.requirement)
+	}
+	if t.cfg.attrs != nil {
+		fn, ok := t.cfg.attrs.(func(*T) []attribute.KeyValue)
+		if !ok {
+			t.err = fmt.Errorf("topic %q: WithSpanAttributes takes *%s, the payload is *%s",
+				name, t.cfg.attrsType, reflect.TypeFor[T]())
+		}
+		t.attrs = fn
+	}
+	return t
+}
+
+// Name returns the topic's name.
+func (t *Topic[T]) Name() string { return t.name }
+
+// String returns the topic's name.
+func (t *Topic[T]) String() string { return t.name }
+
+// Description returns the topic's one-line description, or "".
+func (t *Topic[T]) Description() string { return t.cfg.description }
+
+// ErrorPolicy returns what a publish does when a handler fails.
+func (t *Topic[T]) ErrorPolicy() ErrorPolicy { return t.cfg.policy }
+
+// Requirement returns how many listeners the topic needs.
+func (t *Topic[T]) Requirement() Requirement { return t.cfg.requirement }
+
+// PayloadType returns T.
+func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
+
+func (t *Topic[T]) core() topicCore { return t }
+func (t *Topic[T]) topicID() int    { return t.id }
+func (t *Topic[T]) declErr() error  { return t.err }
+
+// AnyTopic is a topic of any payload type: what the bus and tooling see of a
+// [Topic] without its type parameter. Only *Topic[T] implements it.
+type AnyTopic interface {
+	Name() string
+	Description() string
+	ErrorPolicy() ErrorPolicy
+	Requirement() Requirement
+	PayloadType() reflect.Type
+	core() topicCore
+}
+
+// topicCore is the bus's untyped handle on a topic.
+type topicCore interface {
+	AnyTopic
+	topicID() int
+	declErr() error
+	// build makes the dispatch table of the topic from its listeners,
+	// already sorted; it returns nil when there are none.
+	build(b *Bus, ls []*listener) any
+}

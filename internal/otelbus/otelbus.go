@@ -1,0 +1,257 @@
+package otelbus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of every tracer and meter fxbus creates.
+const ScopeName = "github.com/fxbus/fxbus"
+
+// System is the value of messaging.system on every span and measurement.
+const System = "fxbus"
+
+// Attribute keys that fxbus adds beside the OpenTelemetry semantic conventions.
+const (
+	// ListenerNameKey is the display name of a listener, on handler spans and measurements.
+	ListenerNameKey = attribute.Key("fxbus.listener.name")
+	// ListenerRankKey is the rank of a listener, on handler spans.
+	ListenerRankKey = attribute.Key("fxbus.listener.rank")
+	// ListenerModuleKey is the fx module that contributed a listener, when known.
+	ListenerModuleKey = attribute.Key("fxbus.listener.module")
+	// PluginKey is the plugin through which a listener was subscribed, when any.
+	PluginKey = attribute.Key("fxbus.plugin")
+	// ListenerCountKey is the number of listeners of a topic, on publish spans.
+	ListenerCountKey = attribute.Key("fxbus.listener.count")
+	// StoppedKey is true on the handler span of a listener that stopped dispatch.
+	StoppedKey = attribute.Key("fxbus.stopped")
+	// StoppedByKey names the listener that stopped dispatch, on the publish span.
+	StoppedByKey = attribute.Key("fxbus.stopped_by")
+	// PanicKey is true on the handler span of a listener that panicked.
+	PanicKey = attribute.Key("fxbus.panic")
+)
+
+// ProcessDurationName is the name of the histogram of handler durations.
+const ProcessDurationName = "messaging.process.duration"
+
+// Instrumentation is what a bus needs to trace and measure itself. A nil
+// *Instrumentation, or one whose Tracing and Metrics both report false, makes
+// no OpenTelemetry call at all.
+type Instrumentation struct {
+	tracer trace.Tracer
+	hist   metric.Float64Histogram
+}
+
+// New returns the instrumentation for the given providers. A nil provider, or
+// a no-op one, turns that signal off; New returns nil when both are off.
+func New(tp trace.TracerProvider, mp metric.MeterProvider) (*Instrumentation, error) {
+	in := &Instrumentation{}
+	if tracingOn(tp) {
+		in.tracer = tp.Tracer(ScopeName)
+	}
+	if metricsOn(mp) {
+		h, err := mp.Meter(ScopeName).Float64Histogram(ProcessDurationName,
+			metric.WithUnit("s"),
+			metric.WithDescription("Duration of one fxbus handler processing one published event."),
+			metric.WithExplicitBucketBoundaries(0.000_001, 0.000_005, 0.000_025, 0.000_1, 0.000_5,
+				0.001, 0.005, 0.025, 0.1, 0.5, 1, 5),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("fxbus: create histogram %s: %w", ProcessDurationName, err)
+		}
+		in.hist = h
+	}
+	if in.tracer == nil && in.hist == nil {
+		return nil, nil
+	}
+	return in, nil
+}
+
+func tracingOn(tp trace.TracerProvider) bool {
+	switch tp.(type) {
+	case nil, tracenoop.TracerProvider, *tracenoop.TracerProvider:
+		return false
+	}
+	return true
+}
+
+func metricsOn(mp metric.MeterProvider) bool {
+	switch mp.(type) {
+	case nil, metricnoop.MeterProvider, *metricnoop.MeterProvider:
+		return false
+	}
+	return true
+}
+
+// Tracing reports whether spans are recorded.
+func (in *Instrumentation) Tracing() bool { return in != nil && in.tracer != nil }
+
+// Metrics reports whether durations are measured.
+func (in *Instrumentation) Metrics() bool { return in != nil && in.hist != nil }
+
+// Topic is the precomputed telemetry of one topic.
+type Topic struct {
+	spanName string
+	attrs    []attribute.KeyValue
+}
+
+// NewTopic precomputes the publish span of the named topic.
+func NewTopic(name string) *Topic {
+	return &Topic{
+		spanName: "publish " + name,
+		attrs: []attribute.KeyValue{
+			semconv.MessagingSystemKey.String(System),
+			semconv.MessagingOperationNameKey.String("publish"),
+			semconv.MessagingOperationTypeSend,
+			semconv.MessagingDestinationNameKey.String(name),
+		},
+	}
+}
+
+// Publish is the precomputed publish span of a topic with a given set of
+// listeners; it is rebuilt whenever the set changes.
+type Publish struct {
+	spanName string
+	opts     []trace.SpanStartOption
+}
+
+// Publish precomputes the publish span for a topic with n listeners.
+func (t *Topic) Publish(n int) *Publish {
+	attrs := append(append(make([]attribute.KeyValue, 0, len(t.attrs)+1), t.attrs...), ListenerCountKey.Int(n))
+	return &Publish{
+		spanName: t.spanName,
+		opts:     []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...)},
+	}
+}
+
+// Source is where a listener's code lives.
+type Source struct {
+	Function string
+	File     string
+	Line     int
+}
+
+// ListenerSpec describes a listener for [NewListener].
+type ListenerSpec struct {
+	Topic  string
+	Name   string
+	Rank   int
+	Module string
+	Plugin string
+	Source Source
+}
+
+// Listener is the precomputed telemetry of one listener.
+type Listener struct {
+	spanName   string
+	startOpts  []trace.SpanStartOption
+	metricBase []attribute.KeyValue
+	recordOK   []metric.RecordOption
+}
+
+// NewListener precomputes the handler span name, its attributes and the
+// metric record options of a listener.
+func NewListener(s ListenerSpec) *Listener {
+	attrs := []attribute.KeyValue{
+		semconv.MessagingSystemKey.String(System),
+		semconv.MessagingOperationNameKey.String("process"),
+		semconv.MessagingOperationTypeProcess,
+		semconv.MessagingDestinationNameKey.String(s.Topic),
+		ListenerNameKey.String(s.Name),
+		ListenerRankKey.Int(s.Rank),
+	}
+	if s.Module != "" {
+		attrs = append(attrs, ListenerModuleKey.String(s.Module))
+	}
+	if s.Plugin != "" {
+		attrs = append(attrs, PluginKey.String(s.Plugin))
+	}
+	if s.Source.Function != "" {
+		attrs = append(attrs, semconv.CodeFunctionNameKey.String(s.Source.Function))
+	}
+	if s.Source.File != "" {
+		attrs = append(attrs, semconv.CodeFilePathKey.String(s.Source.File), semconv.CodeLineNumberKey.Int(s.Source.Line))
+	}
+	metricBase := []attribute.KeyValue{
+		semconv.MessagingSystemKey.String(System),
+		semconv.MessagingOperationNameKey.String("process"),
+		semconv.MessagingDestinationNameKey.String(s.Topic),
+		ListenerNameKey.String(s.Name),
+	}
+	return &Listener{
+		spanName:   "process " + s.Topic + " " + s.Name,
+		startOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)},
+		metricBase: metricBase,
+		recordOK:   []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(metricBase...))},
+	}
+}
+
+// SpanName is the name of the listener's handler span.
+func (l *Listener) SpanName() string { return l.spanName }
+
+// StartPublish starts the publish span. extra, when not nil, is called only
+// if the span records, and its attributes are added to the span.
+func (in *Instrumentation) StartPublish(ctx context.Context, p *Publish, extra func() []attribute.KeyValue) (context.Context, trace.Span) {
+	ctx, span := in.tracer.Start(ctx, p.spanName, p.opts...)
+	if extra != nil && span.IsRecording() {
+		span.SetAttributes(extra()...)
+	}
+	return ctx, span
+}
+
+// StartHandler starts the handler span of a listener.
+func (in *Instrumentation) StartHandler(ctx context.Context, l *Listener) (context.Context, trace.Span) {
+	return in.tracer.Start(ctx, l.spanName, l.startOpts...)
+}
+
+// Record records one handler's duration; err is the handler's own error, or
+// nil. A stop is not an error.
+func (in *Instrumentation) Record(ctx context.Context, l *Listener, d time.Duration, err error) {
+	if err == nil {
+		in.hist.Record(ctx, d.Seconds(), l.recordOK...)
+		return
+	}
+	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), semconv.ErrorType(err))
+	in.hist.Record(ctx, d.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+}
+
+// Fail marks span as failed with err: status Error, error.type from cause
+// (the handler's own error), and err recorded as an exception event.
+func Fail(span trace.Span, err, cause error) {
+	span.SetStatus(codes.Error, err.Error())
+	span.SetAttributes(semconv.ErrorType(cause))
+	span.RecordError(err)
+}
+
+// Panic marks span as failed by a panic: status Error, error.type, and an
+// exception event carrying the panic's value and the stack of the goroutine
+// where it happened.
+func Panic(span trace.Span, err error, value any, stack []byte) {
+	span.SetStatus(codes.Error, err.Error())
+	span.SetAttributes(semconv.ErrorType(err), PanicKey.Bool(true))
+	span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(
+		semconv.ExceptionType(fmt.Sprintf("%T", value)),
+		semconv.ExceptionMessage(fmt.Sprint(value)),
+		semconv.ExceptionStacktrace(string(stack)),
+	))
+}
+
+// Stopped records on the handler span and the publish span that the
+// listener stopped dispatch.
+func Stopped(handler, publish trace.Span, listener string) {
+	if handler != nil {
+		handler.SetAttributes(StoppedKey.Bool(true))
+	}
+	if publish != nil {
+		publish.SetAttributes(StoppedByKey.String(listener))
+	}
+}
