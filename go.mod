@@ -8,4 +8,8 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 )
 
-require github.com/cespare/xxhash/v2 v2.3.0 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
+)

@@ -71,8 +71,9 @@ type Bus struct {
 	metrics  bool
 	maxDepth int
 
-	mu    sync.Mutex // serialises writers of state; readers never lock
-	state atomic.Pointer[state]
+	mu      sync.Mutex // serialises writers of state; readers never lock
+	state   atomic.Pointer[state]
+	plugins map[string]*Plugin // registered plugins by name, guarded by mu
 }
 
 // state is an immutable snapshot of the bus's dispatch tables. Writers copy

@@ -118,6 +118,7 @@ type listener struct {
 	optErr      error
 	sub         *Subscription // set for runtime subscriptions
 	tel         *otelbus.Listener
+	x           *extras // optional features (sources, rules, plugin); nil for most listeners
 }
 
 func (l *listener) Topic() AnyTopic     { return l.topic }
@@ -150,6 +151,9 @@ func newListener[T any](t *Topic[T], h func(context.Context, *T) error, skip int
 		if o != nil {
 			o.applyListener(l)
 		}
+	}
+	if l.x != nil {
+		bindExtras(l, t)
 	}
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: l.topicName(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,

@@ -24,6 +24,9 @@ type table[T any] struct {
 	// the next one comes with the same context: publishing with a long-lived
 	// context then allocates nothing.
 	root atomic.Pointer[frame]
+	// sources, when some listener has a source type (see FromSource), picks
+	// the handlers for a publish's source; nil otherwise.
+	sources *sourceIndex[T]
 }
 
 type handler[T any] struct {
@@ -44,6 +47,7 @@ func (t *Topic[T]) build(b *Bus, ls []*listener) any {
 		}
 		tb.handlers[i] = h
 	}
+	tb.sources = newSourceIndex(tb.handlers)
 	if b.tracing {
 		tb.publish = t.tel.Publish(len(ls))
 	}
@@ -109,6 +113,11 @@ func depthError(parent *frame, name string, limit int) error {
 // all of them joined. A done ctx stops dispatch before the next handler,
 // with ctx.Err() wrapped. It fails with [ErrClosed] once b is closed.
 func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
+	return t.publish(ctx, b, nil, e)
+}
+
+// publish is Publish with a source (see PublishFrom); nil for none.
+func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 	switch {
 	case t == nil:
 		return errors.New("fxbus: Publish on a nil topic")
@@ -134,7 +143,7 @@ func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
 		}
 		return nil
 	}
-	return tb.dispatch(ctx, b, e)
+	return tb.dispatch(ctx, b, src, e)
 }
 
 func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
@@ -144,8 +153,11 @@ func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
 	return func() []attribute.KeyValue { return t.attrs(e) }
 }
 
-func (tb *table[T]) dispatch(ctx context.Context, b *Bus, e *T) error {
-	d := dispatcher[T]{b: b, tb: tb, e: e, ctx: ctx, done: ctx.Done()}
+func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
+	d := dispatcher[T]{b: b, tb: tb, hs: tb.handlers, e: e, ctx: ctx, done: ctx.Done()}
+	if tb.sources != nil {
+		d.hs = tb.sources.handlers(src)
+	}
 	if b.maxDepth > 0 {
 		parent, _ := ctx.Value(frameKey{}).(*frame)
 		depth := 1
@@ -172,7 +184,7 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, e *T) error {
 	for d.loop() {
 		// A handler panicked: loop recovered it once for the whole publish;
 		// account for it and resume after that handler.
-		h := &tb.handlers[d.i]
+		h := &d.hs[d.i]
 		perr := &PanicError{Value: d.panicValue, Stack: d.stack}
 		d.panicValue, d.stack = nil, nil
 		if d.finish(h, perr) {
@@ -187,6 +199,7 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, e *T) error {
 type dispatcher[T any] struct {
 	b     *Bus
 	tb    *table[T]
+	hs    []handler[T] // the handlers that hear this publish, in dispatch order
 	e     *T
 	ctx   context.Context // what handlers get, before their own span
 	done  <-chan struct{} // the publisher's ctx.Done(); nil if it never ends
@@ -212,7 +225,7 @@ func (d *dispatcher[T]) loop() (panicked bool) {
 			d.panicValue, d.stack, panicked = v, debug.Stack(), true
 		}
 	}()
-	hs := d.tb.handlers
+	hs := d.hs
 	if !d.spans && !d.b.metrics {
 		// The common path: no telemetry, so a handler that succeeds costs a
 		// load, a call and a compare.

@@ -49,6 +49,9 @@ func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 			return &WiringError{Topic: l.topicName(), Listener: l.info.String(),
 				Err: fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(cur))}
 		}
+		if err := attachPlugin(l); err != nil {
+			return err
+		}
 		next := append(slices.Clone(cur), l)
 		slices.SortFunc(next, byDispatchOrder)
 		st.topics[id] = l.topic
@@ -69,6 +72,7 @@ func (s *Subscription) Close() error {
 		return nil
 	}
 	err := s.b.update(func(st *state) error {
+		detachPlugin(s.l)
 		id := s.l.topic.topicID()
 		next := slices.DeleteFunc(slices.Clone(st.lists[id]), func(l *listener) bool { return l == s.l })
 		st.lists[id] = next

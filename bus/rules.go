@@ -1,0 +1,350 @@
+package bus
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+var (
+	// ErrUnknownRule is the cause of a [RuleError] for a rule id that the
+	// rule set does not hold.
+	ErrUnknownRule = errors.New("no rule with this id")
+
+	// ErrDuplicateRule is the cause of a [RuleError] for two rules with the
+	// same id in one change.
+	ErrDuplicateRule = errors.New("rule id given twice")
+
+	// ErrNilPredicate is the cause of a [RuleError] for a rule with a nil
+	// predicate.
+	ErrNilPredicate = errors.New("nil predicate")
+)
+
+// RuleError is a mistake in a change to a [RuleSet]: it names the rule set,
+// the rule and its topic. The rule set is left as it was.
+type RuleError struct {
+	Set   string
+	Rule  string // the rule's id, or "#n" for the n-th rule of the change without one
+	Topic string
+	Err   error
+}
+
+func (e *RuleError) Error() string {
+	if e.Topic == "" {
+		return fmt.Sprintf("fxbus: rule set %q: rule %s: %v", e.Set, e.Rule, e.Err)
+	}
+	return fmt.Sprintf("fxbus: rule set %q: rule %s on topic %q: %v", e.Set, e.Rule, e.Topic, e.Err)
+}
+
+// Unwrap returns the cause, such as [ErrUnknownRule].
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// RulePolicy says what a [RuleSet] does with the events its rules match.
+type RulePolicy uint8
+
+const (
+	// Include passes only the events that match a rule. An Include set
+	// without rules blocks every event. It is the default.
+	Include RulePolicy = iota
+	// Exclude passes only the events that match no rule.
+	Exclude
+)
+
+// String returns the policy's name.
+func (p RulePolicy) String() string {
+	switch p {
+	case Include:
+		return "include"
+	case Exclude:
+		return "exclude"
+	}
+	return fmt.Sprintf("RulePolicy(%d)", uint8(p))
+}
+
+// Rule matches the events of one topic, optionally only those whose
+// payload satisfies one of a list of predicates. Make one with [Match]; the
+// zero Rule is invalid.
+type Rule struct {
+	id       string
+	topic    AnyTopic
+	tid      int
+	appendTo func(dst any) any // appends the typed rule to a []typedRule[T] held in dst
+	err      error
+}
+
+// typedRule is a Rule with its payload type known: it matches when anyOf
+// is empty or one of its predicates holds.
+type typedRule[T any] struct {
+	anyOf []func(*T) bool
+}
+
+func (r *typedRule[T]) matches(e *T) bool {
+	if len(r.anyOf) == 0 {
+		return true
+	}
+	for _, p := range r.anyOf {
+		if p(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match returns a rule, named id, that matches the events of topic t whose
+// payload satisfies any of anyOf; with no predicate, it matches every event
+// of t. Combine the conditions of one alternative with [AllOf]:
+//
+//	bus.Match("vip", Posted,
+//		bus.AllOf(isVIP, inLobby), // (VIP and in the lobby)
+//		isOperator,                // or an operator
+//	)
+//
+// An empty id makes an anonymous rule, which [RuleSet.Set] always adds and
+// [RuleSet.Remove] cannot name. Mistakes, such as a nil topic or predicate,
+// are reported by the [RuleSet] method given the rule.
+func Match[T any](id string, t *Topic[T], anyOf ...func(*T) bool) Rule {
+	r := Rule{id: id}
+	if t == nil {
+		r.err = ErrNilTopic
+		return r
+	}
+	r.topic, r.tid = t, t.id
+	if hasNil(anyOf) {
+		r.err = ErrNilPredicate
+		return r
+	}
+	tr := typedRule[T]{anyOf: slices.Clone(anyOf)}
+	r.appendTo = func(dst any) any {
+		rules, _ := dst.([]typedRule[T])
+		return append(rules, tr)
+	}
+	return r
+}
+
+// AllOf returns a predicate that holds when every one of preds holds, or
+// always with none: one alternative of a [Match]. It returns nil if one of
+// preds is nil, which Match reports.
+func AllOf[T any](preds ...func(*T) bool) func(*T) bool {
+	if hasNil(preds) {
+		return nil
+	}
+	preds = slices.Clone(preds)
+	return func(e *T) bool {
+		for _, p := range preds {
+			if !p(e) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func hasNil[T any](preds []func(*T) bool) bool {
+	return slices.ContainsFunc(preds, func(p func(*T) bool) bool { return p == nil })
+}
+
+// ID returns the rule's id, or "" for an anonymous rule.
+func (r Rule) ID() string { return r.id }
+
+// Topic returns the topic the rule matches, or nil for the zero Rule.
+func (r Rule) Topic() AnyTopic { return r.topic }
+
+// RuleSet is a filter shared by listeners, of any topics, that carry it
+// with [WithRules]: an include or exclude [RulePolicy] and rules, each
+// matching one topic, that are added, replaced and removed by id while the
+// bus runs. A listener carrying a set hears an event when the set passes
+// it; a listener without one hears every event.
+//
+// Changes are copy on write: a publish reads the rules through one atomic
+// load, never locks, and sees either the rules before a change or after
+// it, for every topic at once. Evaluating the rules allocates nothing and
+// runs before the handler's span starts, so a blocked handler costs no span.
+type RuleSet struct {
+	name string
+	cur  atomic.Pointer[ruleSnap]
+
+	mu     sync.Mutex  // serialises writers; guards what follows
+	policy RulePolicy  // the policy
+	rules  []Rule      // in order of addition; a replaced rule keeps its place
+	slotOf map[int]int // topic id -> index into ruleSnap.views, for topics with a bound listener
+	topics []int       // slot index -> topic id
+}
+
+// ruleSnap is an immutable view of a rule set: per bound topic, the typed
+// rules for it.
+type ruleSnap struct {
+	exclude bool
+	views   []any // by slot: []typedRule[T] for the slot's topic, or nil
+}
+
+// NewRuleSet returns a rule set named name, for errors and docs, with policy
+// p and rules. It fails with a [*RuleError] for an invalid rule, or two with
+// the same id.
+func NewRuleSet(name string, p RulePolicy, rules ...Rule) (*RuleSet, error) {
+	rs := &RuleSet{name: name, slotOf: map[int]int{}}
+	rs.cur.Store(&ruleSnap{})
+	if err := rs.Reset(p, rules...); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// WithRules makes the listener hear only the events that rs passes. It
+// fits listeners of any topic; rules on other topics do not concern it, so
+// under [Include] a listener whose topic no rule names hears nothing.
+func WithRules(rs *RuleSet) ListenerOption {
+	return listenerOptionFunc(func(l *listener) {
+		if rs == nil {
+			l.optErr = errors.New("WithRules: nil rule set")
+			return
+		}
+		x := l.ext()
+		x.rules = append(x.rules, rs)
+	})
+}
+
+// Name returns the rule set's name.
+func (rs *RuleSet) Name() string { return rs.name }
+
+// Policy returns the rule set's policy.
+func (rs *RuleSet) Policy() RulePolicy {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.policy
+}
+
+// Rules returns the rule set's rules, in order of addition.
+func (rs *RuleSet) Rules() []Rule {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return slices.Clone(rs.rules)
+}
+
+// Set adds rules, each replacing, in place, the rule with its id if there
+// is one; anonymous rules are added. It applies all of them at once, from
+// the next publish, or none of them with a [*RuleError].
+func (rs *RuleSet) Set(rules ...Rule) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if err := rs.check(rules); err != nil {
+		return err
+	}
+	next := slices.Clone(rs.rules)
+	for _, r := range rules {
+		i := -1
+		if r.id != "" {
+			i = slices.IndexFunc(next, func(o Rule) bool { return o.id == r.id })
+		}
+		if i >= 0 {
+			next[i] = r
+		} else {
+			next = append(next, r)
+		}
+	}
+	rs.rules = next
+	rs.publish()
+	return nil
+}
+
+// Remove removes the rules with the given ids, all at once, from the next
+// publish. It fails with a [*RuleError] wrapping [ErrUnknownRule], and
+// removes nothing, if one of ids is not in the set.
+func (rs *RuleSet) Remove(ids ...string) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, id := range ids {
+		if id == "" || !slices.ContainsFunc(rs.rules, func(r Rule) bool { return r.id == id }) {
+			return &RuleError{Set: rs.name, Rule: fmt.Sprintf("%q", id), Err: ErrUnknownRule}
+		}
+	}
+	rs.rules = slices.DeleteFunc(slices.Clone(rs.rules), func(r Rule) bool { return slices.Contains(ids, r.id) })
+	rs.publish()
+	return nil
+}
+
+// Reset replaces the policy and every rule at once, from the next publish.
+// Reset(Include) blocks every event.
+func (rs *RuleSet) Reset(p RulePolicy, rules ...Rule) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if p > Exclude {
+		return &RuleError{Set: rs.name, Rule: "-", Err: fmt.Errorf("unknown %v", p)}
+	}
+	if err := rs.check(rules); err != nil {
+		return err
+	}
+	rs.policy, rs.rules = p, slices.Clone(rules)
+	rs.publish()
+	return nil
+}
+
+// check validates the rules of one change.
+func (rs *RuleSet) check(rules []Rule) error {
+	for i, r := range rules {
+		name := fmt.Sprintf("%q", r.id)
+		if r.id == "" {
+			name = fmt.Sprintf("#%d", i)
+		}
+		topic := ""
+		if r.topic != nil {
+			topic = r.topic.Name()
+		}
+		switch {
+		case r.err != nil:
+			return &RuleError{Set: rs.name, Rule: name, Topic: topic, Err: r.err}
+		case r.appendTo == nil:
+			return &RuleError{Set: rs.name, Rule: name, Err: errors.New("zero Rule; make rules with Match")}
+		case r.id != "" && slices.ContainsFunc(rules[:i], func(o Rule) bool { return o.id == r.id }):
+			return &RuleError{Set: rs.name, Rule: name, Topic: topic, Err: ErrDuplicateRule}
+		}
+	}
+	return nil
+}
+
+// publish stores a new snapshot of the rules for every bound topic. It is
+// called with rs.mu held.
+func (rs *RuleSet) publish() {
+	s := &ruleSnap{exclude: rs.policy == Exclude, views: make([]any, len(rs.topics))}
+	for i, tid := range rs.topics {
+		for _, r := range rs.rules {
+			if r.tid == tid {
+				s.views[i] = r.appendTo(s.views[i])
+			}
+		}
+	}
+	rs.cur.Store(s)
+}
+
+// slot returns the index of topic t in the rule set's snapshots, binding
+// the topic on first use.
+func (rs *RuleSet) slot(t AnyTopic) int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	id := t.core().topicID()
+	if i, ok := rs.slotOf[id]; ok {
+		return i
+	}
+	i := len(rs.topics)
+	rs.slotOf[id] = i
+	rs.topics = append(rs.topics, id)
+	rs.publish()
+	return i
+}
+
+// ruleFilter returns the filter through which a listener of topic t obeys
+// rs: one atomic load, then the typed rules of t.
+func ruleFilter[T any](rs *RuleSet, t *Topic[T]) func(*T) bool {
+	i := rs.slot(t)
+	return func(e *T) bool {
+		s := rs.cur.Load()
+		rules, _ := s.views[i].([]typedRule[T])
+		for j := range rules {
+			if rules[j].matches(e) {
+				return !s.exclude
+			}
+		}
+		return s.exclude
+	}
+}

@@ -1,0 +1,127 @@
+package bus
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"sync/atomic"
+)
+
+// FromSource makes the listener hear only the events published with a
+// source of type S, or of a type assignable to S, by [Topic.PublishFrom].
+// It is the Go form of a listener on a class that hears its subclasses:
+// with S an interface, the listener hears every source type that
+// implements it (a listener on Ticket hears *UserRequest and *Incident);
+// with S a concrete type, it hears that type.
+//
+// A listener without FromSource hears every publish, with any source or
+// none. A listener with FromSource hears no publish without a source, such
+// as [Topic.Publish]. Several FromSource options on one listener add up: it
+// hears a source assignable to any of them.
+//
+// The bus matches each dynamic source type once per dispatch table and
+// caches the result, so PublishFrom costs a map lookup, not a check per
+// listener, and allocates nothing.
+func FromSource[S any]() ListenerOption {
+	st := reflect.TypeFor[S]()
+	return listenerOptionFunc(func(l *listener) {
+		x := l.ext()
+		x.sources = append(x.sources, st)
+	})
+}
+
+// PublishFrom is [Topic.Publish] for an event fired by src, its source: it
+// runs the handlers that have no [FromSource] constraint, and those whose
+// source type src is assignable to, in rank order. A nil src is no source:
+// PublishFrom then behaves as Publish.
+//
+// The source is a property of the firing, not of the payload type: the same
+// topic fires with sources of many types, and the publisher says which. When
+// handlers need the source object itself, put it in the payload as well.
+func (t *Topic[T]) PublishFrom(ctx context.Context, b *Bus, src any, e *T) error {
+	return t.publish(ctx, b, src, e)
+}
+
+// sourceIndex picks, for the dynamic type of a publish's source, the
+// handlers that hear it. It belongs to one dispatch table, so a
+// subscription or a closed one, which rebuild the table, start a new cache.
+type sourceIndex[T any] struct {
+	all  []handler[T] // every handler, in dispatch order
+	none []handler[T] // those without a source type: what a sourceless publish runs
+
+	mu    sync.Mutex // serialises writers of cache
+	cache atomic.Pointer[map[reflect.Type][]handler[T]]
+}
+
+// newSourceIndex returns the index for hs, or nil when no handler has a
+// source type: then a publish runs hs whatever its source.
+func newSourceIndex[T any](hs []handler[T]) *sourceIndex[T] {
+	sourced := false
+	for i := range hs {
+		if x := hs[i].l.x; x != nil && x.sources != nil {
+			sourced = true
+			break
+		}
+	}
+	if !sourced {
+		return nil
+	}
+	x := &sourceIndex[T]{all: hs}
+	for _, h := range hs {
+		if h.l.x == nil || h.l.x.sources == nil {
+			x.none = append(x.none, h)
+		}
+	}
+	x.cache.Store(&map[reflect.Type][]handler[T]{})
+	return x
+}
+
+// handlers returns the handlers that hear a publish from src.
+func (x *sourceIndex[T]) handlers(src any) []handler[T] {
+	if src == nil {
+		return x.none
+	}
+	rt := reflect.TypeOf(src)
+	if hs, ok := (*x.cache.Load())[rt]; ok {
+		return hs
+	}
+	return x.resolve(rt)
+}
+
+// resolve matches source type rt against every handler, once, and caches
+// the result. The cache is copied on write: readers never lock. It only
+// grows, and is bounded by the number of source types in the program.
+func (x *sourceIndex[T]) resolve(rt reflect.Type) []handler[T] {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	cur := *x.cache.Load()
+	if hs, ok := cur[rt]; ok {
+		return hs
+	}
+	hs := []handler[T]{}
+	for _, h := range x.all {
+		if hearsSource(h.l, rt) {
+			hs = append(hs, h)
+		}
+	}
+	next := make(map[reflect.Type][]handler[T], len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	next[rt] = hs
+	x.cache.Store(&next)
+	return hs
+}
+
+// hearsSource reports whether listener l hears a source of type rt.
+func hearsSource(l *listener, rt reflect.Type) bool {
+	if l.x == nil || l.x.sources == nil {
+		return true
+	}
+	for _, st := range l.x.sources {
+		if rt.AssignableTo(st) {
+			return true
+		}
+	}
+	return false
+}
