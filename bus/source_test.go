@@ -1,0 +1,194 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fxbus/fxbus/bus"
+)
+
+// A small type hierarchy: animal > pet > *srcDog, *srcCat; *srcRock is no animal.
+type (
+	srcAnimal interface{ Legs() int }
+	srcPet    interface {
+		srcAnimal
+		Owner() string
+	}
+	srcDog  struct{ owner string }
+	srcCat  struct{ owner string }
+	srcCow  struct{}
+	srcRock struct{}
+	srcEv   struct{ N int }
+)
+
+func (*srcDog) Legs() int        { return 4 }
+func (d *srcDog) Owner() string  { return d.owner }
+func (*srcCat) Legs() int        { return 4 }
+func (c *srcCat) Owner() string  { return c.owner }
+func (srcCow) Legs() int         { return 4 }
+func (*srcRock) String() string  { return "rock" }
+func (e *srcEv) String() string  { return "ev" }
+func (*srcRock) Weight() float64 { return 1 }
+
+func TestFromSourceMatchesByAssignability(t *testing.T) {
+	topic := bus.NewTopic[srcEv]("src.matches")
+	var log seedsLog
+	b := seedsNew(t, []bus.Listener{
+		bus.On(topic, seedsRecord[srcEv](&log, "any")),
+		bus.On(topic, seedsRecord[srcEv](&log, "animal"), bus.FromSource[srcAnimal]()),
+		bus.On(topic, seedsRecord[srcEv](&log, "pet"), bus.FromSource[srcPet]()),
+		bus.On(topic, seedsRecord[srcEv](&log, "dog"), bus.FromSource[*srcDog]()),
+		bus.On(topic, seedsRecord[srcEv](&log, "cow"), bus.FromSource[srcCow]()),
+		bus.On(topic, seedsRecord[srcEv](&log, "rock-or-cow"), bus.FromSource[*srcRock](), bus.FromSource[srcCow]()),
+	})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		src  any
+		want seedsLog
+	}{
+		{"dog", &srcDog{}, seedsLog{"any", "animal", "pet", "dog"}},
+		{"cat", &srcCat{}, seedsLog{"any", "animal", "pet"}},
+		{"cow value", srcCow{}, seedsLog{"any", "animal", "cow", "rock-or-cow"}},
+		{"cow pointer", &srcCow{}, seedsLog{"any", "animal"}}, // *srcCow has Legs too, but is not srcCow
+		{"rock", &srcRock{}, seedsLog{"any", "rock-or-cow"}},
+		{"unrelated", "a string", seedsLog{"any"}},
+		{"nil source", nil, seedsLog{"any"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log = nil
+			require.NoError(t, topic.PublishFrom(ctx, b, tc.src, &srcEv{}))
+			assert.Equal(t, tc.want, log)
+			log = nil // a second publish is served from the cache, the same way
+			require.NoError(t, topic.PublishFrom(ctx, b, tc.src, &srcEv{}))
+			assert.Equal(t, tc.want, log)
+		})
+	}
+	log = nil
+	require.NoError(t, topic.Publish(ctx, b, &srcEv{}))
+	assert.Equal(t, seedsLog{"any"}, log, "Publish has no source: source-bound listeners stay silent")
+}
+
+func TestFromSourceKeepsRankOrderAcrossSources(t *testing.T) {
+	topic := bus.NewTopic[srcEv]("src.rank")
+	var log seedsLog
+	b := seedsNew(t, []bus.Listener{
+		bus.On(topic, seedsRecord[srcEv](&log, "pet+5"), bus.FromSource[srcPet](), bus.Rank(5)),
+		bus.On(topic, seedsRecord[srcEv](&log, "any+0"), bus.Rank(0)),
+		bus.On(topic, seedsRecord[srcEv](&log, "dog-5"), bus.FromSource[*srcDog](), bus.Rank(-5)),
+		bus.On(topic, seedsRecord[srcEv](&log, "any+9"), bus.Rank(9)),
+	})
+	require.NoError(t, topic.PublishFrom(context.Background(), b, &srcDog{}, &srcEv{}))
+	assert.Equal(t, seedsLog{"dog-5", "any+0", "pet+5", "any+9"}, log)
+}
+
+func TestFromSourceCacheFollowsSubscriptions(t *testing.T) {
+	topic := bus.NewTopic[srcEv]("src.subscribe")
+	var log seedsLog
+	b := seedsNew(t, []bus.Listener{bus.On(topic, seedsRecord[srcEv](&log, "pet"), bus.FromSource[srcPet]())})
+	ctx := context.Background()
+	require.NoError(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{})) // caches *srcDog
+	sub, err := topic.Subscribe(b, seedsRecord[srcEv](&log, "dog"), bus.FromSource[*srcDog]())
+	require.NoError(t, err)
+	log = nil
+	require.NoError(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{}))
+	assert.Equal(t, seedsLog{"pet", "dog"}, log, "a subscription rebuilds the table and its cache")
+	require.NoError(t, sub.Close())
+	log = nil
+	require.NoError(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{}))
+	assert.Equal(t, seedsLog{"pet"}, log)
+}
+
+func TestFromSourcePanicNamesTheRightListener(t *testing.T) {
+	// The handlers for a source are a subset of the table: the panic of the
+	// second handler that hears *srcCat must be blamed on it, not on the
+	// table's second handler.
+	topic := bus.NewTopic[srcEv]("src.panic", bus.WithErrorPolicy(bus.RunAll))
+	var log seedsLog
+	b := seedsNew(t, []bus.Listener{
+		bus.On(topic, seedsRecord[srcEv](&log, "any")),
+		bus.On(topic, seedsRecord[srcEv](&log, "dog"), bus.FromSource[*srcDog](), bus.Name("dog")),
+		bus.On(topic, func(context.Context, *srcEv) error { panic("cat trouble") }, bus.FromSource[*srcCat](), bus.Name("cat")),
+		bus.On(topic, seedsRecord[srcEv](&log, "after")),
+	})
+	err := topic.PublishFrom(context.Background(), b, &srcCat{}, &srcEv{})
+	var herr *bus.HandlerError
+	require.ErrorAs(t, err, &herr)
+	assert.Equal(t, "cat", herr.Listener)
+	var perr *bus.PanicError
+	require.ErrorAs(t, err, &perr)
+	assert.Equal(t, "cat trouble", perr.Value)
+	assert.Equal(t, seedsLog{"any", "after"}, log, "dispatch resumes after the panicking handler")
+}
+
+func TestFromSourceHandlerSpansOnlyForHearers(t *testing.T) {
+	rec, tracing := seedsTracing(t)
+	topic := bus.NewTopic[srcEv]("src.spans")
+	b := seedsNew(t, []bus.Listener{
+		bus.On(topic, func(context.Context, *srcEv) error { return nil }, bus.Name("pets"), bus.FromSource[srcPet]()),
+		bus.On(topic, func(context.Context, *srcEv) error { return nil }, bus.Name("rocks"), bus.FromSource[*srcRock]()),
+	}, tracing)
+	require.NoError(t, topic.PublishFrom(context.Background(), b, &srcDog{}, &srcEv{}))
+	assert.ElementsMatch(t, []string{"publish src.spans", "process src.spans pets"}, seedsSpanNames(rec))
+}
+
+func TestPublishFromChecksArguments(t *testing.T) {
+	topic := bus.NewTopic[srcEv]("src.args")
+	b := seedsNew(t, nil)
+	ctx := context.Background()
+	assert.ErrorIs(t, topic.PublishFrom(ctx, nil, &srcDog{}, &srcEv{}), bus.ErrNilBus)
+	assert.ErrorIs(t, topic.PublishFrom(ctx, b, &srcDog{}, nil), bus.ErrNilPayload)
+	require.NoError(t, b.Close())
+	assert.ErrorIs(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{}), bus.ErrClosed)
+}
+
+func TestPublishFromAllocatesNothing(t *testing.T) {
+	if raceEnabledSeeds {
+		t.Skip("the race detector allocates")
+	}
+	topic := bus.NewTopic[srcEv]("src.alloc")
+	var n int
+	count := func(context.Context, *srcEv) error { n++; return nil }
+	b := seedsNew(t, []bus.Listener{
+		bus.On(topic, count),
+		bus.On(topic, count, bus.FromSource[srcPet]()),
+		bus.On(topic, count, bus.FromSource[*srcCat]()),
+	})
+	ctx := context.Background()
+	dog, cow, e := &srcDog{}, srcCow{}, &srcEv{}
+	require.NoError(t, topic.PublishFrom(ctx, b, dog, e)) // resolves and caches *srcDog
+	require.NoError(t, topic.PublishFrom(ctx, b, cow, e)) // and srcCow
+	n = 0
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := topic.PublishFrom(ctx, b, dog, e); err != nil {
+			t.Fatal(err)
+		}
+		if err := topic.PublishFrom(ctx, b, cow, e); err != nil { // a non-pointer source
+			t.Fatal(err)
+		}
+		if err := topic.Publish(ctx, b, e); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+	assert.Equal(t, 201*(2+1+1), n, "dog: any+pet, cow: any, none: any")
+}
+
+func TestFromSourceErrorsAreStillHandlerErrors(t *testing.T) {
+	topic := bus.NewTopic[srcEv]("src.err")
+	boom := errors.New("boom")
+	b := seedsNew(t, []bus.Listener{
+		bus.On(topic, func(context.Context, *srcEv) error { return boom }, bus.FromSource[srcAnimal](), bus.Name("animals")),
+	})
+	err := topic.PublishFrom(context.Background(), b, &srcCat{}, &srcEv{})
+	require.ErrorIs(t, err, boom)
+	var herr *bus.HandlerError
+	require.ErrorAs(t, err, &herr)
+	assert.Equal(t, "src.err", herr.Topic)
+	assert.Equal(t, "animals", herr.Listener)
+	assert.NoError(t, topic.PublishFrom(context.Background(), b, &srcRock{}, &srcEv{}))
+}
