@@ -19,7 +19,9 @@ type (
 	hookRes struct{ Out string }
 )
 
-func hookEcho(_ context.Context, r *hookReq) (*hookRes, error) { return &hookRes{Out: "op(" + r.In + ")"}, nil }
+func hookEcho(_ context.Context, r *hookReq) (*hookRes, error) {
+	return &hookRes{Out: "op(" + r.In + ")"}, nil
+}
 
 func TestHookRunsBeforeOperationAfterInRankOrder(t *testing.T) {
 	h := bus.NewHook[hookReq, hookRes]("echo")
