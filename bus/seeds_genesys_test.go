@@ -1,0 +1,107 @@
+package bus_test
+
+// Scenario tests for seed 003, the Genesys Widgets bus
+// (/work/shared/seeds/003_*.txt): a plugin registers on the bus under a
+// name and subscribes through that handle to a service's events; the
+// service publishes its lifecycle events, some with data.
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/internal/otelbus"
+)
+
+type (
+	genesysNoData  struct{}
+	genesysMessage struct {
+		Text string
+		From string
+	}
+	// clientConnected, agentConnected, ...: {message, agents, numAgentsConnected}
+	genesysAgents struct {
+		Message            genesysMessage
+		Agents             []string
+		NumAgentsConnected int
+	}
+)
+
+// genesysWebChatService is WebChatService's catalogue of events: one typed
+// topic per "WebChatService.<event>" name.
+var genesysWebChatService = struct {
+	Ready, Started, Ended *bus.Topic[genesysNoData]
+	MessageReceived       *bus.Topic[genesysMessage]
+	AgentConnected        *bus.Topic[genesysAgents]
+	ChatServerWentOffline *bus.Topic[genesysNoData]
+}{
+	Ready:                 bus.NewTopic[genesysNoData]("WebChatService.ready", bus.WithDescription("WebChatService is initialized and ready to accept commands.")),
+	Started:               bus.NewTopic[genesysNoData]("WebChatService.started", bus.WithDescription("Chat session has successfully started.")),
+	Ended:                 bus.NewTopic[genesysNoData]("WebChatService.ended", bus.WithDescription("Chat session has successfully ended.")),
+	MessageReceived:       bus.NewTopic[genesysMessage]("WebChatService.messageReceived", bus.WithDescription("A new message has been received from the server.")),
+	AgentConnected:        bus.NewTopic[genesysAgents]("WebChatService.agentConnected", bus.WithDescription("Indicates an agent has connected to the chat.")),
+	ChatServerWentOffline: bus.NewTopic[genesysNoData]("WebChatService.chatServerWentOffline", bus.WithDescription("Chat server has gone offline but chat session has not ended.")),
+}
+
+// genesysRunChat is the service: its lifecycle, published on the bus.
+func genesysRunChat(t *testing.T, b *bus.Bus, text string) {
+	t.Helper()
+	ctx, svc := context.Background(), genesysWebChatService
+	require.NoError(t, svc.Ready.Publish(ctx, b, &genesysNoData{}))
+	require.NoError(t, svc.Started.Publish(ctx, b, &genesysNoData{}))
+	require.NoError(t, svc.AgentConnected.Publish(ctx, b, &genesysAgents{
+		Message: genesysMessage{Text: "Agent Kim joined", From: "system"}, Agents: []string{"Kim"}, NumAgentsConnected: 1,
+	}))
+	require.NoError(t, svc.MessageReceived.Publish(ctx, b, &genesysMessage{Text: text, From: "Kim"}))
+	require.NoError(t, svc.Ended.Publish(ctx, b, &genesysNoData{}))
+}
+
+func TestGenesysPluginSubscribesReceivesAndUnregisters(t *testing.T) {
+	rec, tracing := seedsTracing(t)
+	b := seedsNew(t, nil, tracing)
+
+	// var oMyPlugin = bus.registerPlugin('MyPlugin');
+	my, err := b.RegisterPlugin("MyPlugin")
+	require.NoError(t, err)
+	_, err = b.RegisterPlugin("MyPlugin")
+	require.ErrorIs(t, err, bus.ErrPluginExists)
+
+	// oMyPlugin.subscribe('WebChatService.ready', function(e){}); ...
+	var log seedsLog
+	_, err = bus.SubscribeAs(my, genesysWebChatService.Ready, seedsRecord[genesysNoData](&log, "ready"), bus.Name("onReady"))
+	require.NoError(t, err)
+	_, err = bus.SubscribeAs(my, genesysWebChatService.MessageReceived, func(_ context.Context, m *genesysMessage) error {
+		log.add("message from " + m.From + ": " + m.Text)
+		return nil
+	}, bus.Name("onMessage"))
+	require.NoError(t, err)
+	_, err = bus.SubscribeAs(my, genesysWebChatService.AgentConnected, func(_ context.Context, a *genesysAgents) error {
+		assert.Equal(t, 1, a.NumAgentsConnected)
+		log.add("agents " + a.Agents[0])
+		return nil
+	})
+	require.NoError(t, err)
+
+	genesysRunChat(t, b, "hello")
+	assert.Equal(t, seedsLog{"ready", "agents Kim", "message from Kim: hello"}, log)
+	for _, name := range []string{"process WebChatService.ready MyPlugin/onReady", "process WebChatService.messageReceived MyPlugin/onMessage"} {
+		v, ok := seedsAttr(seedsSpan(t, rec, name), otelbus.PluginKey)
+		require.True(t, ok, name)
+		assert.Equal(t, "MyPlugin", v.AsString(), "traces attribute %s to the plugin", name)
+	}
+	assert.Len(t, my.Listeners(), 3)
+
+	require.NoError(t, my.Unregister())
+	log = nil
+	rec.Reset()
+	genesysRunChat(t, b, "anyone there?")
+	assert.Empty(t, log, "an unregistered plugin hears nothing more")
+	for _, name := range seedsSpanNames(rec) {
+		assert.NotContains(t, name, "MyPlugin", "no handler span for the plugin")
+	}
+	_, err = bus.SubscribeAs(my, genesysWebChatService.Ended, seedsRecord[genesysNoData](&log, "ended"))
+	assert.ErrorIs(t, err, bus.ErrPluginUnregistered)
+}
