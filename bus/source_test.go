@@ -20,7 +20,7 @@ type (
 	}
 	srcDog  struct{ owner string }
 	srcCat  struct{ owner string }
-	srcCow  struct{}
+	srcCow  struct{ Spots, Horns int } // a non-pointer source bigger than a word
 	srcRock struct{}
 	srcEv   struct{ N int }
 )
@@ -159,7 +159,7 @@ func TestPublishFromAllocatesNothing(t *testing.T) {
 		bus.On(topic, count, bus.FromSource[*srcCat]()),
 	})
 	ctx := context.Background()
-	dog, cow, e := &srcDog{}, srcCow{}, &srcEv{}
+	dog, cow, e := &srcDog{}, srcCow{Spots: 3, Horns: 2}, &srcEv{}
 	require.NoError(t, topic.PublishFrom(ctx, b, dog, e)) // resolves and caches *srcDog
 	require.NoError(t, topic.PublishFrom(ctx, b, cow, e)) // and srcCow
 	n = 0
