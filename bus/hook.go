@@ -42,11 +42,12 @@ func (s HookStage) String() string {
 // the stage, and wraps the publish error, which names the topic and the
 // listener. An error of the operation itself is not wrapped.
 type HookError struct {
-	Hook  string
-	Stage HookStage
-	Err   error
+	Hook  string    // the hook's name
+	Stage HookStage // the stage that failed
+	Err   error     // the stage's publish error
 }
 
+// Error names the hook and the stage, then the publish error.
 func (e *HookError) Error() string {
 	return fmt.Sprintf("fxbus: hook %q: %s: %v", e.Hook, e.Stage, e.Err)
 }

@@ -20,12 +20,13 @@ var (
 // PluginError is a plugin's mistake: it names the plugin and, for a
 // subscription, the topic and the listener with its source.
 type PluginError struct {
-	Plugin   string
-	Topic    string // "" when no subscription is concerned
-	Listener string
-	Err      error
+	Plugin   string // the plugin's name
+	Topic    string // the topic subscribed to; "" when no subscription is concerned
+	Listener string // the listener's name and source, for a subscription
+	Err      error  // the cause
 }
 
+// Error names the plugin, and the topic and listener if any, then the cause.
 func (e *PluginError) Error() string {
 	if e.Topic == "" {
 		return fmt.Sprintf("fxbus: plugin %q: %v", e.Plugin, e.Err)

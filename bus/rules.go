@@ -25,12 +25,13 @@ var (
 // RuleError is a mistake in a change to a [RuleSet]: it names the rule set,
 // the rule and its topic. The rule set is left as it was.
 type RuleError struct {
-	Set   string
-	Rule  string // the rule's id, or "#n" for the n-th rule of the change without one
-	Topic string
-	Err   error
+	Set   string // the rule set's name
+	Rule  string // the rule's id, quoted, or "#n" for the n-th rule of the change without one
+	Topic string // the rule's topic, when it has one
+	Err   error  // the cause
 }
 
+// Error names the rule set, the rule and its topic, then the cause.
 func (e *RuleError) Error() string {
 	if e.Topic == "" {
 		return fmt.Sprintf("fxbus: rule set %q: rule %s: %v", e.Set, e.Rule, e.Err)
