@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -229,6 +230,7 @@ func TestRuleSetChangesRaceWithPublishes(t *testing.T) {
 	}, bus.WithRules(rs))})
 
 	var stop atomic.Bool
+	var published atomic.Int64
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
@@ -239,10 +241,16 @@ func TestRuleSetChangesRaceWithPublishes(t *testing.T) {
 				if err := a.Publish(ctx, bb, &ruleEv{ID: i}); err != nil {
 					bad.Add(1)
 				}
+				published.Add(1)
 			}
 		}()
 	}
-	for i := range 2000 {
+	// Change the rules only once publishes are under way (ID 0 is even, so
+	// the first one is heard), and go on until many ran alongside.
+	for heard.Load() == 0 {
+		runtime.Gosched()
+	}
+	for i := 0; i < 2000 || published.Load() < 5000; i++ {
 		var err error
 		switch i % 4 {
 		case 0:
