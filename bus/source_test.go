@@ -3,6 +3,8 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -191,4 +193,48 @@ func TestFromSourceErrorsAreStillHandlerErrors(t *testing.T) {
 	assert.Equal(t, "src.err", herr.Topic)
 	assert.Equal(t, "animals", herr.Listener)
 	assert.NoError(t, topic.PublishFrom(context.Background(), b, &srcRock{}, &srcEv{}))
+}
+
+// TestPublishFromResolvesConcurrently publishes new source types from
+// several goroutines at once, while subscriptions rebuild the table: every
+// publish must reach exactly the listeners its source type calls for, and
+// -race sees no data race in the cache.
+func TestPublishFromResolvesConcurrently(t *testing.T) {
+	topic := bus.NewTopic[srcEv]("src.concurrent")
+	var pets, everyone atomic.Int64
+	b := seedsNew(t, []bus.Listener{
+		bus.On(topic, func(context.Context, *srcEv) error { pets.Add(1); return nil }, bus.FromSource[srcPet]()),
+		bus.On(topic, func(context.Context, *srcEv) error { everyone.Add(1); return nil }),
+	})
+	sources := []any{&srcDog{}, &srcCat{}, srcCow{}, &srcRock{}, "s", 1, 2.5, []int{}}
+	const rounds = 200
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for i := range rounds {
+				if err := topic.PublishFrom(ctx, b, sources[(g+i)%len(sources)], &srcEv{}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // churn: each subscription starts a new table, with an empty cache
+		defer wg.Done()
+		for range 20 {
+			sub, err := topic.Subscribe(b, func(context.Context, *srcEv) error { return nil }, bus.FromSource[*srcRock]())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = sub.Close()
+		}
+	}()
+	wg.Wait()
+	assert.Equal(t, int64(4*rounds), everyone.Load())
+	assert.Equal(t, int64(4*rounds/len(sources)*2), pets.Load(), "dogs and cats are a quarter of the sources")
 }
