@@ -199,6 +199,9 @@ func TestBusClose(t *testing.T) {
 	_, err = topic.Subscribe(b, record("late"))
 	require.ErrorIs(t, err, bus.ErrClosed)
 	require.NoError(t, s.Close(), "closing a subscription of a closed bus is fine")
+
+	var nilBus *bus.Bus
+	require.NotPanics(t, func() { require.NoError(t, nilBus.Close()) }, "like a failed New's result in a defer")
 }
 
 func TestBusCloseFromHandler(t *testing.T) {
