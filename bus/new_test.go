@@ -64,15 +64,15 @@ func TestNewWiringErrors(t *testing.T) {
 		}, nil},
 
 		{"WithSpanAttributes for another payload", func() ([]bus.Listener, []bus.Option, []string) {
-			topic := bus.NewTopic[event]("wiring.spanattrs",
-				bus.WithSpanAttributes(func(*otherEvent) []attribute.KeyValue { return nil }))
+			wrong := bus.WithSpanAttributes(func(*otherEvent) []attribute.KeyValue { return nil })
+			topic, at := bus.NewTopic[event]("wiring.spanattrs", wrong), line()
 			return []bus.Listener{bus.On(topic, ok)}, nil,
-				[]string{`topic "wiring.spanattrs"`, "WithSpanAttributes takes *bus_test.otherEvent", "*bus_test.event"}
+				[]string{`topic "wiring.spanattrs"`, "WithSpanAttributes takes *bus_test.otherEvent", "*bus_test.event", here(at)}
 		}, nil},
 
 		{"empty topic name", func() ([]bus.Listener, []bus.Option, []string) {
-			topic := bus.NewTopic[event]("")
-			return []bus.Listener{bus.On(topic, ok)}, nil, []string{"empty name"}
+			topic, at := bus.NewTopic[event](""), line()
+			return []bus.Listener{bus.On(topic, ok)}, nil, []string{"empty name", here(at)}
 		}, nil},
 
 		{"AtLeastOne with none", func() ([]bus.Listener, []bus.Option, []string) {
