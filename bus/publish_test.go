@@ -521,6 +521,22 @@ func TestPublishDepthLimit(t *testing.T) {
 		assert.Contains(t, err.Error(), "test.depth.three -> test.depth.three")
 	})
 
+	t.Run("WithMaxDepth(3) with tracing", func(t *testing.T) {
+		// With tracing the depth frames ride on a new span context per
+		// publish: a different path from the cached frames without it.
+		rec, tp := newRecorder(t)
+		topic := bus.NewTopic[event]("test.depth.traced")
+		var b *bus.Bus
+		b = newBus(t, []bus.Listener{bus.On(topic, func(ctx context.Context, e *event) error {
+			return topic.Publish(ctx, b, e)
+		}, bus.Name("again"))}, bus.WithMaxDepth(3), bus.WithTracerProvider(tp))
+		err := topic.Publish(t.Context(), b, &event{})
+		var derr *bus.DepthError
+		require.ErrorAs(t, err, &derr)
+		assert.Len(t, derr.Chain, 4)
+		assert.Len(t, rec.Ended(), 6, "three publish spans and three handler spans; the refused publish opens none")
+	})
+
 	t.Run("A -> B -> A", func(t *testing.T) {
 		a := bus.NewTopic[event]("test.depth.a")
 		bt := bus.NewTopic[struct{ N int }]("test.depth.b")

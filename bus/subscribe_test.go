@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/fxbus/fxbus/bus"
 )
@@ -220,6 +221,16 @@ func TestBusCloseFromHandler(t *testing.T) {
 // static handlers first and last, any number of subscribed ones between.
 // Run it under -race.
 func TestConcurrentPublishWithChurn(t *testing.T) {
+	t.Run("telemetry off", func(t *testing.T) { testConcurrentPublishWithChurn(t) })
+	t.Run("telemetry on", func(t *testing.T) {
+		_, tp := newRecorder(t)
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+		testConcurrentPublishWithChurn(t, bus.WithTracerProvider(tp), bus.WithMeterProvider(mp))
+	})
+}
+
+func testConcurrentPublishWithChurn(t *testing.T, opts ...bus.Option) {
 	topic := bus.NewTopic[event]("sub.churn")
 	follow := bus.NewTopic[event]("sub.churn.follow")
 	var firsts, lasts, follows atomic.Int64
@@ -236,7 +247,7 @@ func TestConcurrentPublishWithChurn(t *testing.T) {
 			return follow.Publish(ctx, b, &event{}) // nested, on the shared context
 		}, bus.Rank(100)),
 		bus.On(follow, func(context.Context, *event) error { follows.Add(1); return nil }),
-	})
+	}, opts...)
 
 	const publishers, publishes, churners, churns = 8, 300, 4, 150
 	ctx := t.Context()
