@@ -217,8 +217,11 @@ func (b *Bus) update(fn func(*state) error) error {
 
 // Close closes the bus: later publishes and subscriptions return
 // [ErrClosed], while publishes already running finish. Close is idempotent
-// and always returns nil.
+// and always returns nil, also on a nil *Bus.
 func (b *Bus) Close() error {
+	if b == nil {
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.state.Load().closed {

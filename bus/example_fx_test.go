@@ -11,11 +11,6 @@ import (
 	"github.com/fxbus/fxbus/bus"
 )
 
-// MessagePosting fires before a chat message is stored; listeners may edit it.
-type MessagePosting struct{ Body string }
-
-var ThreadMessagePosting = bus.NewTopic[MessagePosting]("thread.message.posting")
-
 type Filter struct{ banned []string }
 
 func NewFilter() *Filter { return &Filter{banned: []string{"darn"}} }

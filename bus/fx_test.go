@@ -31,12 +31,6 @@ var (
 	fxBanned  = bus.NewTopic[banned]("test.fx.banned")
 )
 
-// line returns the line of its call, to assert that errors point there.
-func line() int {
-	_, _, l, _ := runtime.Caller(1)
-	return l
-}
-
 func trail(name string) func(context.Context, *message) error {
 	return func(_ context.Context, m *message) error {
 		m.Trail = append(m.Trail, name)
@@ -108,7 +102,7 @@ func TestListenMissingDependencyNamesTheConstructor(t *testing.T) {
 	msg := err.Error()
 	// fx reports the user's constructor with its own file:line.
 	assert.Contains(t, msg, fmt.Sprintf(`missing dependencies for function "github.com/fxbus/fxbus/bus_test".newRewrite (%s:%d): missing type: *bus_test.filter`,
-		thisFile(), declLine(newRewrite)))
+		callerFile(), declLine(newRewrite)))
 	assert.NotContains(t, msg, "makeFuncStub")
 }
 
@@ -150,7 +144,7 @@ func TestListenConstructorReturningNilHandler(t *testing.T) {
 	err := newErr(bus.Listen(fxPosting, func() func(context.Context, *message) error { return nil }, bus.Name("nilmaker")))
 	require.ErrorIs(t, err, bus.ErrNilHandler)
 	assert.Contains(t, err.Error(), `topic "test.fx.posting"`)
-	assert.Contains(t, err.Error(), fmt.Sprintf("nilmaker (%s:%d)", thisFile(), l))
+	assert.Contains(t, err.Error(), fmt.Sprintf("nilmaker (%s:%d)", callerFile(), l))
 }
 
 // declLine is the line where function fn is declared, as fx reports it.
@@ -160,7 +154,7 @@ func declLine(fn any) int {
 	return l
 }
 
-func thisFile() string {
+func callerFile() string {
 	_, f, _, _ := runtime.Caller(1)
 	return f
 }
@@ -172,8 +166,8 @@ func TestRequirementFailsFxNew(t *testing.T) {
 		bus.Listen(needOne, trail("two"), bus.Name("two")))
 	require.ErrorIs(t, err, bus.ErrRequirement)
 	assert.Contains(t, err.Error(), `topic "test.fx.auth"`)
-	assert.Contains(t, err.Error(), fmt.Sprintf("one (%s:%d)", thisFile(), l1))
-	assert.Contains(t, err.Error(), fmt.Sprintf("two (%s:%d)", thisFile(), l1+1))
+	assert.Contains(t, err.Error(), fmt.Sprintf("one (%s:%d)", callerFile(), l1))
+	assert.Contains(t, err.Error(), fmt.Sprintf("two (%s:%d)", callerFile(), l1+1))
 
 	// A published topic nobody listens to is known to the bus, so its
 	// requirement is checked too.
@@ -336,5 +330,5 @@ func TestListenerInfoFromListen(t *testing.T) {
 	assert.Equal(t, -3, got.Rank)
 	assert.Equal(t, "bus_test", got.Module)
 	assert.Equal(t, "github.com/fxbus/fxbus/bus_test.newRewrite", got.Function)
-	assert.Equal(t, bus.Source{File: thisFile(), Line: l}, got.Source)
+	assert.Equal(t, bus.Source{File: callerFile(), Line: l}, got.Source)
 }

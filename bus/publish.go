@@ -276,7 +276,9 @@ func (h *handler[T]) accepts(e *T) bool {
 // finish accounts for the end of handler h with err, and reports whether
 // dispatch ends.
 func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
-	stop := err != nil && errors.Is(err, ErrStop)
+	// A recovered panic is a failure even when its value is ErrStop.
+	_, panicked := err.(*PanicError)
+	stop := err != nil && !panicked && errors.Is(err, ErrStop)
 	if d.b.metrics {
 		merr := err
 		if stop {
