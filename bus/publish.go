@@ -120,6 +120,9 @@ func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
 		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
 	}
 	st := b.state.Load()
+	if st == nil { // the zero Bus: nobody listens yet
+		return nil
+	}
 	if st.closed {
 		return ErrClosed
 	}
@@ -146,14 +149,14 @@ func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
 
 func (tb *table[T]) dispatch(ctx context.Context, b *Bus, e *T) error {
 	d := dispatcher[T]{b: b, tb: tb, e: e, ctx: ctx, done: ctx.Done()}
-	if b.maxDepth > 0 {
+	if limit := b.depthLimit(); limit > 0 {
 		parent, _ := ctx.Value(frameKey{}).(*frame)
 		depth := 1
 		if parent != nil {
 			depth = parent.depth + 1
 		}
-		if depth > b.maxDepth {
-			return depthError(parent, tb.topic.name, b.maxDepth)
+		if depth > limit {
+			return depthError(parent, tb.topic.name, limit)
 		}
 		if b.tracing {
 			d.ctx, d.pub = b.inst.StartPublish(ctx, tb.publish, tb.topic.spanAttrs(e))
@@ -321,8 +324,11 @@ func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
 
 func (d *dispatcher[T]) result() error {
 	err := d.err
-	if d.errs != nil || d.ctxErr != nil {
+	switch {
+	case d.errs != nil:
 		err = errors.Join(append(d.errs, d.ctxErr)...)
+	case d.ctxErr != nil:
+		err = d.ctxErr
 	}
 	if d.pub != nil {
 		if err != nil {

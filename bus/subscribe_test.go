@@ -330,3 +330,21 @@ func TestConcurrentPublishAndClose(t *testing.T) {
 func countOf(s []string, v string) int {
 	return len(slices.DeleteFunc(slices.Clone(s), func(x string) bool { return x != v }))
 }
+
+// The zero Bus is an empty bus without telemetry: publishing to it is a
+// no-op, it takes subscriptions, and it closes.
+func TestZeroBus(t *testing.T) {
+	var b bus.Bus
+	topic := bus.NewTopic[event]("test.zero")
+	require.NoError(t, topic.Publish(context.Background(), &b, &event{}))
+
+	var got []string
+	sub, err := topic.Subscribe(&b, func(_ context.Context, e *event) error { got = append(got, "sub"); return nil })
+	require.NoError(t, err)
+	require.NoError(t, topic.Publish(context.Background(), &b, &event{}))
+	assert.Equal(t, []string{"sub"}, got)
+
+	require.NoError(t, sub.Close())
+	require.NoError(t, b.Close())
+	require.ErrorIs(t, topic.Publish(context.Background(), &b, &event{}), bus.ErrClosed)
+}

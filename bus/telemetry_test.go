@@ -556,3 +556,25 @@ func TestTelemetryMetricsWithTracing(t *testing.T) {
 	assert.EqualValues(t, 1, data.DataPoints[0].Count)
 	assert.Equal(t, "messaging.process.duration", rm.ScopeMetrics[0].Metrics[0].Name)
 }
+
+// A publish stopped by its context reports the cancellation itself, not a
+// joined error, and names it in error.type.
+func TestTelemetryCancelledPublish(t *testing.T) {
+	rec, tp := newRecorder(t)
+	topic := bus.NewTopic[order]("test.telemetry.cancel")
+	ctx, cancel := context.WithCancel(context.Background())
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, func(context.Context, *order) error { cancel(); return nil }, bus.Name("canceller")),
+		bus.On(topic, storeOrder, bus.Name("store")),
+	}, bus.WithTracerProvider(tp))
+
+	err := topic.Publish(ctx, b, &order{})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.NotContains(t, err.Error(), "\n", "a lone cancellation is not joined")
+	assert.Contains(t, err.Error(), `publish "test.telemetry.cancel" stopped before listener store`)
+
+	pub := spanNamed(t, rec.Ended(), "publish test.telemetry.cancel")
+	assert.Equal(t, codes.Error, pub.Status().Code)
+	assert.Equal(t, "context.Canceled", attrMap(pub.Attributes())["error.type"])
+	assert.Equal(t, []string{"process test.telemetry.cancel canceller", "publish test.telemetry.cancel"}, spanNames(rec.Ended()))
+}
