@@ -21,4 +21,3 @@ type CronTick struct {
 	// Time is when this run of the periodic tasks started.
 	Time time.Time
 }
-
