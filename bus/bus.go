@@ -65,11 +65,13 @@ func WithTopics(topics ...AnyTopic) Option {
 
 // Bus dispatches published events to listeners. Build it once with [New]
 // (or [Module] under fx); it is safe for use by any number of goroutines.
+// The zero Bus is an empty bus without telemetry, ready for
+// [Topic.Subscribe].
 type Bus struct {
 	inst     *otelbus.Instrumentation
 	tracing  bool
 	metrics  bool
-	maxDepth int
+	maxDepth int // 0: DefaultMaxDepth; < 0: no limit
 
 	mu      sync.Mutex // serialises writers of state; readers never lock
 	state   atomic.Pointer[state]
@@ -100,6 +102,9 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		return nil, err
 	}
 	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth}
+	if cfg.maxDepth <= 0 {
+		b.maxDepth = -1
+	}
 
 	var errs []error
 	st := &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
@@ -201,6 +206,9 @@ func (b *Bus) update(fn func(*state) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cur := b.state.Load()
+	if cur == nil { // the zero Bus
+		cur = &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
+	}
 	if cur.closed {
 		return ErrClosed
 	}
@@ -218,12 +226,26 @@ func (b *Bus) update(fn func(*state) error) error {
 
 // Close closes the bus: later publishes and subscriptions return
 // [ErrClosed], while publishes already running finish. Close is idempotent
-// and always returns nil.
+// and always returns nil, also on a nil *Bus.
 func (b *Bus) Close() error {
+	if b == nil {
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.state.Load().closed {
+	if st := b.state.Load(); st == nil || !st.closed {
 		b.state.Store(&state{closed: true})
 	}
 	return nil
+}
+
+// depthLimit is how deeply publishes may nest; 0 means no limit.
+func (b *Bus) depthLimit() int {
+	switch {
+	case b.maxDepth == 0:
+		return DefaultMaxDepth
+	case b.maxDepth < 0:
+		return 0
+	}
+	return b.maxDepth
 }

@@ -19,15 +19,20 @@ func (l *listener) ext() *extras {
 	return l.x
 }
 
-// bindExtras finishes, with the payload type known, what options recorded
-// untyped: each rule set becomes one more typed filter of the listener, run
-// with the [When] filters before the handler's span starts.
-func bindExtras[T any](l *listener, t *Topic[T]) {
-	if t == nil {
-		return // New or Subscribe reports the nil topic
+// finish completes a dispatch table, with the payload type known, from
+// what listener options recorded untyped: each rule set of a listener
+// becomes one more typed filter of its handler, run with the [When] filters
+// before the handler's span starts; and the table gets a source index when
+// a listener has a source type. A table of plain listeners is left as is.
+func (tb *table[T]) finish() {
+	for i := range tb.handlers {
+		h := &tb.handlers[i]
+		if h.l.x == nil {
+			continue
+		}
+		for _, rs := range h.l.x.rules {
+			h.filters = append(h.filters, ruleFilter(rs, tb.topic))
+		}
 	}
-	for _, rs := range l.x.rules {
-		l.filters = append(l.filters, ruleFilter(rs, t))
-		l.filterTypes = append(l.filterTypes, reflect.TypeFor[T]())
-	}
+	tb.sources = newSourceIndex(tb.handlers)
 }

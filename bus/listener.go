@@ -102,8 +102,11 @@ func When[T any](pred func(*T) bool) ListenerOption {
 	})
 }
 
-// inModule attributes the listener to an fx module.
-func inModule(name string) ListenerOption {
+// InModule attributes the listener to the named module, in its info, span
+// attributes and catalogues. [Listen] defaults it to the name of the Go
+// package that called it, which is the fx module's name in the usual layout
+// of one module per package.
+func InModule(name string) ListenerOption {
 	return listenerOptionFunc(func(l *listener) { l.info.Module = name })
 }
 
@@ -116,6 +119,7 @@ type listener struct {
 	filters     []any
 	filterTypes []reflect.Type
 	optErr      error
+	opts        []ListenerOption
 	sub         *Subscription // set for runtime subscriptions
 	tel         *otelbus.Listener
 	x           *extras // optional features (sources, rules, plugin); nil for most listeners
@@ -136,30 +140,55 @@ func On[T any](t *Topic[T], h func(context.Context, *T) error, opts ...ListenerO
 // newListener makes a listener; skip counts the frames between the user's
 // call and newListener's caller.
 func newListener[T any](t *Topic[T], h func(context.Context, *T) error, skip int, opts []ListenerOption) *listener {
+	l := declare(t, skip+1, opts, h)
+	l.setHandler(h, nil)
+	return l
+}
+
+// declare makes a listener without its handler yet: its declaration order,
+// its source (skip frames above declare's caller) and its options. fn names
+// it until an option does.
+func declare[T any](t *Topic[T], skip int, opts []ListenerOption, fn any) *listener {
 	l := &listener{seq: declSeq.Add(1)}
 	if t != nil {
 		l.topic = t
 	}
-	if h != nil {
-		l.handler = h
-		l.info.Function, l.info.Name = funcName(h)
-	}
 	if _, file, line, ok := runtime.Caller(skip + 1); ok {
 		l.info.Source = Source{File: file, Line: line}
 	}
-	for _, o := range opts {
+	if fn != nil && !reflect.ValueOf(fn).IsNil() {
+		l.info.Function, l.info.Name = funcName(fn)
+	}
+	l.opts = opts
+	return l
+}
+
+// setHandler completes a declared listener with its handler h (a
+// func(context.Context, *T) error, possibly nil) and applies its options;
+// extra options come first, so the user's win.
+func (l *listener) setHandler(h any, extra []ListenerOption) {
+	if h != nil && !reflect.ValueOf(h).IsNil() {
+		l.handler = h
+	}
+	for _, o := range extra {
+		o.applyListener(l)
+	}
+	for _, o := range l.opts {
 		if o != nil {
 			o.applyListener(l)
 		}
-	}
-	if l.x != nil {
-		bindExtras(l, t)
 	}
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: l.topicName(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,
 		Source: otelbus.Source{Function: l.info.Function, File: l.info.Source.File, Line: l.info.Source.Line},
 	})
-	return l
+}
+
+// instance returns a copy of a declared listener, to be completed with
+// setHandler: the same declaration made into a listener once per fx app.
+func (l *listener) instance() *listener {
+	c := &listener{topic: l.topic, info: l.info, seq: l.seq, opts: l.opts}
+	return c
 }
 
 // check reports what is wrong with the listener, if anything.
@@ -191,7 +220,11 @@ func (l *listener) topicName() string {
 // funcName returns the full name of fn and a short display name such as
 // "audit.(*Log).OnBan".
 func funcName(fn any) (full, short string) {
-	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return "", "<unknown>"
+	}
+	f := runtime.FuncForPC(v.Pointer())
 	if f == nil {
 		return "", "<unknown>"
 	}

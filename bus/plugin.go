@@ -63,7 +63,7 @@ func (b *Bus) RegisterPlugin(name string) (*Plugin, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state.Load().closed {
+	if st := b.state.Load(); st != nil && st.closed { // nil: the zero Bus, empty and open
 		return nil, ErrClosed
 	}
 	if _, dup := b.plugins[name]; dup {

@@ -54,6 +54,20 @@ func TestRegisterPlugin(t *testing.T) {
 	assert.NoError(t, p2.Unregister(), "Unregister on a closed bus is not an error")
 }
 
+func TestPluginOnTheZeroBus(t *testing.T) {
+	var b bus.Bus
+	topic := bus.NewTopic[plugEv]("plug.zero")
+	p, err := b.RegisterPlugin("P")
+	require.NoError(t, err)
+	var log seedsLog
+	_, err = bus.SubscribeAs(p, topic, seedsRecord[plugEv](&log, "p"))
+	require.NoError(t, err)
+	require.NoError(t, topic.Publish(context.Background(), &b, &plugEv{}))
+	require.NoError(t, p.Unregister())
+	require.NoError(t, topic.Publish(context.Background(), &b, &plugEv{}))
+	assert.Equal(t, seedsLog{"p"}, log)
+}
+
 func TestSubscribeAsAttributesToThePlugin(t *testing.T) {
 	rec, tracing := seedsTracing(t)
 	topic := bus.NewTopic[plugEv]("plug.attr")

@@ -47,7 +47,7 @@ func (t *Topic[T]) build(b *Bus, ls []*listener) any {
 		}
 		tb.handlers[i] = h
 	}
-	tb.sources = newSourceIndex(tb.handlers)
+	tb.finish()
 	if b.tracing {
 		tb.publish = t.tel.Publish(len(ls))
 	}
@@ -129,6 +129,9 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
 	}
 	st := b.state.Load()
+	if st == nil { // the zero Bus: nobody listens yet
+		return nil
+	}
 	if st.closed {
 		return ErrClosed
 	}
@@ -158,14 +161,14 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
 	if tb.sources != nil {
 		d.hs = tb.sources.handlers(src)
 	}
-	if b.maxDepth > 0 {
+	if limit := b.depthLimit(); limit > 0 {
 		parent, _ := ctx.Value(frameKey{}).(*frame)
 		depth := 1
 		if parent != nil {
 			depth = parent.depth + 1
 		}
-		if depth > b.maxDepth {
-			return depthError(parent, tb.topic.name, b.maxDepth)
+		if depth > limit {
+			return depthError(parent, tb.topic.name, limit)
 		}
 		if b.tracing {
 			d.ctx, d.pub = b.inst.StartPublish(ctx, tb.publish, tb.topic.spanAttrs(e))
@@ -289,7 +292,9 @@ func (h *handler[T]) accepts(e *T) bool {
 // finish accounts for the end of handler h with err, and reports whether
 // dispatch ends.
 func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
-	stop := err != nil && errors.Is(err, ErrStop)
+	// A recovered panic is a failure even when its value is ErrStop.
+	_, panicked := err.(*PanicError)
+	stop := err != nil && !panicked && errors.Is(err, ErrStop)
 	if d.b.metrics {
 		merr := err
 		if stop {
@@ -332,8 +337,11 @@ func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
 
 func (d *dispatcher[T]) result() error {
 	err := d.err
-	if d.errs != nil || d.ctxErr != nil {
+	switch {
+	case d.errs != nil:
 		err = errors.Join(append(d.errs, d.ctxErr)...)
+	case d.ctxErr != nil:
+		err = d.ctxErr
 	}
 	if d.pub != nil {
 		if err != nil {

@@ -3,6 +3,7 @@ package bus
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -150,6 +151,11 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 				name, t.cfg.attrsType, reflect.TypeFor[T]())
 		}
 		t.attrs = fn
+	}
+	if t.err != nil {
+		if _, file, line, ok := runtime.Caller(1); ok {
+			t.err = fmt.Errorf("%w (declared at %s:%d)", t.err, file, line)
+		}
 	}
 	return t
 }

@@ -2,6 +2,7 @@ package otelbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -220,15 +221,27 @@ func (in *Instrumentation) Record(ctx context.Context, l *Listener, d time.Durat
 		in.hist.Record(ctx, d.Seconds(), l.recordOK...)
 		return
 	}
-	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), semconv.ErrorType(err))
+	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), errorType(err))
 	in.hist.Record(ctx, d.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+}
+
+// errorType is error.type for err: semconv's, except that a done context is
+// named for what it is rather than for the type that wraps it.
+func errorType(err error) attribute.KeyValue {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return semconv.ErrorTypeKey.String("context.Canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return semconv.ErrorTypeKey.String("context.DeadlineExceeded")
+	}
+	return semconv.ErrorType(err)
 }
 
 // Fail marks span as failed with err: status Error, error.type from cause
 // (the handler's own error), and err recorded as an exception event.
 func Fail(span trace.Span, err, cause error) {
 	span.SetStatus(codes.Error, err.Error())
-	span.SetAttributes(semconv.ErrorType(cause))
+	span.SetAttributes(errorType(cause))
 	span.RecordError(err)
 }
 
@@ -237,7 +250,7 @@ func Fail(span trace.Span, err, cause error) {
 // where it happened.
 func Panic(span trace.Span, err error, value any, stack []byte) {
 	span.SetStatus(codes.Error, err.Error())
-	span.SetAttributes(semconv.ErrorType(err), PanicKey.Bool(true))
+	span.SetAttributes(errorType(err), PanicKey.Bool(true))
 	span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(
 		semconv.ExceptionType(fmt.Sprintf("%T", value)),
 		semconv.ExceptionMessage(fmt.Sprint(value)),

@@ -1,0 +1,112 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"go.opentelemetry.io/contrib/exporters/autoexport"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/fx"
+)
+
+// ServiceName is the service.name of the desk's traces.
+const ServiceName = "fxbus-desk"
+
+// Telemetry is the desk's tracing. Spans go to the exporter that the
+// standard OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_* variables choose,
+// when any is set, and always to Spans, in memory, for the summary.
+type Telemetry struct {
+	// Provider is the SDK tracer provider the bus and the HTTP server use.
+	Provider *sdktrace.TracerProvider
+	// Spans holds every span ended, for the summary.
+	Spans *SpanStore
+	// Exporter says where spans go besides memory: "none" when nothing is set.
+	Exporter string
+}
+
+// exporterEnv are the variables that make the desk export spans.
+var exporterEnv = []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"}
+
+// NewTelemetry builds the tracer provider and shuts it down, flushing, when
+// the app stops.
+func NewTelemetry(lc fx.Lifecycle) (*Telemetry, error) {
+	ctx := context.Background()
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(ServiceName)))
+	if err != nil {
+		return nil, fmt.Errorf("desk: telemetry resource: %w", err)
+	}
+	spans := NewSpanStore(100_000)
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(spans)}
+	t := &Telemetry{Spans: spans, Exporter: "none"}
+	if configured() {
+		exp, err := autoexport.NewSpanExporter(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("desk: trace exporter from OTEL_* variables: %w", err)
+		}
+		if !autoexport.IsNoneSpanExporter(exp) {
+			opts = append(opts, sdktrace.WithBatcher(exp))
+			t.Exporter = fmt.Sprintf("%T", exp)
+		}
+	}
+	t.Provider = sdktrace.NewTracerProvider(opts...)
+	lc.Append(fx.StopHook(t.Provider.Shutdown))
+	return t, nil
+}
+
+func configured() bool {
+	for _, k := range exporterEnv {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// TracerProvider is the provider the bus and the HTTP server take from the
+// container.
+func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.Provider }
+
+// SpanStore keeps ended spans in memory, up to a limit; past it, it counts
+// what it dropped. It is a [sdktrace.SpanProcessor].
+type SpanStore struct {
+	mu      sync.Mutex
+	limit   int
+	spans   []sdktrace.ReadOnlySpan
+	dropped int
+}
+
+// NewSpanStore returns a store that keeps at most limit spans.
+func NewSpanStore(limit int) *SpanStore { return &SpanStore{limit: limit} }
+
+// OnStart does nothing.
+func (s *SpanStore) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+// OnEnd keeps the span.
+func (s *SpanStore) OnEnd(span sdktrace.ReadOnlySpan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.spans) >= s.limit {
+		s.dropped++
+		return
+	}
+	s.spans = append(s.spans, span)
+}
+
+// Shutdown does nothing.
+func (s *SpanStore) Shutdown(context.Context) error { return nil }
+
+// ForceFlush does nothing.
+func (s *SpanStore) ForceFlush(context.Context) error { return nil }
+
+// Ended returns the spans kept so far, in the order they ended, and how
+// many were dropped past the limit.
+func (s *SpanStore) Ended() ([]sdktrace.ReadOnlySpan, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sdktrace.ReadOnlySpan(nil), s.spans...), s.dropped
+}

@@ -1,0 +1,69 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/fxbus/fxbus/bus"
+)
+
+type benchEvent struct{ N int }
+
+func benchHandler(_ context.Context, e *benchEvent) error {
+	e.N++
+	return nil
+}
+
+// BenchmarkPublish compares a publish with a plain loop over the same
+// handlers, the floor no bus can beat; read the ratio, not the ns.
+func BenchmarkPublish(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		topic := bus.NewTopic[benchEvent](fmt.Sprintf("bench.%d", n))
+		hs := make([]func(context.Context, *benchEvent) error, n)
+		ls := make([]bus.Listener, n)
+		for i := range hs {
+			hs[i] = benchHandler
+			ls[i] = bus.On(topic, benchHandler)
+		}
+		ctx := context.Background()
+		e := &benchEvent{}
+		b.Run(fmt.Sprintf("handlers=%d/loop", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, h := range hs {
+					if err := h(ctx, e); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("handlers=%d/fxbus", n), func(b *testing.B) {
+			bb, err := bus.New(ls)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := topic.Publish(ctx, bb, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("handlers=%d/fxbus-traced", n), func(b *testing.B) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+			bb, err := bus.New(ls, bus.WithTracerProvider(tp))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := topic.Publish(ctx, bb, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

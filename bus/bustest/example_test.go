@@ -1,0 +1,39 @@
+package bustest_test
+
+import (
+	"context"
+	"fmt"
+
+	"go.uber.org/fx"
+
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/bustest"
+)
+
+// Greeting is the payload of a topic the module under test publishes.
+type Greeting struct{ To string }
+
+var greeted = bus.NewTopic[Greeting]("example.greeted")
+
+// A module's test adds a recorder to the app next to the module, then reads
+// what the module published. In a test, use fxtest.New and the Assert
+// functions instead of printing.
+func ExampleCapture() {
+	greeter := fx.Module("greeter",
+		bus.Publishes(greeted),
+		fx.Invoke(func(lc fx.Lifecycle, p *bus.Publisher[Greeting]) {
+			lc.Append(fx.StartHook(func(ctx context.Context) error {
+				return p.Publish(ctx, &Greeting{To: "Ada"})
+			}))
+		}),
+	)
+	var rec *bustest.Recorder[Greeting]
+	app := fx.New(greeter, bus.Module, fx.NopLogger, bustest.Capture(&rec, greeted))
+	if err := app.Start(context.Background()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rec.Len(), rec.Events())
+	_ = app.Stop(context.Background())
+	// Output: 1 [{Ada}]
+}
