@@ -19,20 +19,10 @@ func (l *listener) ext() *extras {
 	return l.x
 }
 
-// finish completes a dispatch table, with the payload type known, from
-// what listener options recorded untyped: each rule set of a listener
-// becomes one more typed filter of its handler, run with the [When] filters
-// before the handler's span starts; and the table gets a source index when
-// a listener has a source type. A table of plain listeners is left as is.
+// finish completes a dispatch table, with the payload type known: the
+// table gets a source index when a listener has a source type. (A
+// listener's rule sets became typed filters in build, beside its [When]
+// filters, all run before the handler's span starts.)
 func (tb *table[T]) finish() {
-	for i := range tb.handlers {
-		h := &tb.handlers[i]
-		if h.l.x == nil {
-			continue
-		}
-		for _, rs := range h.l.x.rules {
-			h.filters = append(h.filters, ruleFilter(rs, tb.topic))
-		}
-	}
 	tb.sources = newSourceIndex(tb.handlers)
 }

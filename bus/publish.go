@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -30,9 +30,9 @@ type table[T any] struct {
 }
 
 type handler[T any] struct {
-	fn      func(context.Context, *T) error
-	filters []func(*T) bool
-	l       *listener
+	fn     func(context.Context, *T) error
+	filter func(*T) bool // all of the listener's filters, or nil
+	l      *listener
 }
 
 func (t *Topic[T]) build(b *Bus, ls []*listener) any {
@@ -41,11 +41,16 @@ func (t *Topic[T]) build(b *Bus, ls []*listener) any {
 	}
 	tb := &table[T]{topic: t, handlers: make([]handler[T], len(ls))}
 	for i, l := range ls {
-		h := handler[T]{fn: l.handler.(func(context.Context, *T) error), l: l}
+		var preds []func(*T) bool
 		for _, f := range l.filters {
-			h.filters = append(h.filters, f.(func(*T) bool))
+			preds = append(preds, f.(func(*T) bool))
 		}
-		tb.handlers[i] = h
+		if l.x != nil {
+			for _, rs := range l.x.rules {
+				preds = append(preds, ruleFilter(rs, t))
+			}
+		}
+		tb.handlers[i] = handler[T]{fn: l.handler.(func(context.Context, *T) error), filter: allOf(preds), l: l}
 	}
 	tb.finish()
 	if b.tracing {
@@ -75,11 +80,14 @@ func (f *frame) Value(key any) any {
 	return f.Context.Value(key)
 }
 
-// sameContext reports whether a and b are the same context value, without
-// panicking on a context type that is not comparable.
+// sameContext reports whether a and b are the very same context: the same
+// dynamic type and the same data word. That is identity, not ==, so it
+// never panics on a context type that is not comparable; two equal values
+// boxed apart compare unequal, which only costs the cache a miss.
 func sameContext(a, b context.Context) bool {
-	ta := reflect.TypeOf(a)
-	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+	type iface struct{ tab, data unsafe.Pointer }
+	x, y := (*iface)(unsafe.Pointer(&a)), (*iface)(unsafe.Pointer(&b))
+	return x.tab == y.tab && x.data == y.data
 }
 
 // enter returns the frame for a publish of topic at depth under parent with
@@ -157,32 +165,62 @@ func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
 }
 
 func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
-	d := dispatcher[T]{b: b, tb: tb, hs: tb.handlers, e: e, ctx: ctx, done: ctx.Done()}
+	hs := tb.handlers
 	if tb.sources != nil {
-		d.hs = tb.sources.handlers(src)
+		hs = tb.sources.handlers(src)
 	}
-	if limit := b.depthLimit(); limit > 0 {
-		parent, _ := ctx.Value(frameKey{}).(*frame)
-		depth := 1
+	var parent *frame
+	depth, limit := 0, b.depthLimit()
+	if limit > 0 {
+		parent, _ = ctx.Value(frameKey{}).(*frame)
+		depth = 1
 		if parent != nil {
 			depth = parent.depth + 1
 		}
 		if depth > limit {
 			return depthError(parent, tb.topic.name, limit)
 		}
-		if b.tracing {
-			d.ctx, d.pub = b.inst.StartPublish(ctx, tb.publish, tb.topic.spanAttrs(e))
-			d.spans = d.pub.IsRecording()
+	}
+	if !b.tracing && !b.metrics {
+		// The common path: no telemetry. Run the handlers in a tight loop
+		// until one fails, panics or finds the context done; only then
+		// set up the accounting.
+		hctx := ctx
+		if limit > 0 {
+			hctx = enter(tb.slot(parent), ctx, tb.topic.id, tb.topic.name, depth, parent, true)
 		}
-		slot := &tb.root
-		if parent != nil {
-			slot = &parent.child
+		done := ctx.Done()
+		n, p, err := run(hctx, done, hs, e, 0)
+		if n == len(hs) {
+			return nil
 		}
-		// With tracing, the context is new at every publish: caching it would only churn.
-		d.ctx = enter(slot, d.ctx, tb.topic.id, tb.topic.name, depth, parent, !b.tracing)
-	} else if b.tracing {
+		d := dispatcher[T]{b: b, tb: tb, hs: hs, e: e, ctx: hctx}
+		for {
+			if err == errDone {
+				d.ctxErr = d.cancelError(&hs[n], ctx)
+				break
+			}
+			if p != nil {
+				err = p
+			}
+			if d.finish(&hs[n], err) {
+				break
+			}
+			if n, p, err = run(hctx, done, hs, e, n+1); n == len(hs) {
+				break
+			}
+		}
+		return d.result()
+	}
+
+	d := dispatcher[T]{b: b, tb: tb, hs: hs, e: e, ctx: ctx, done: ctx.Done()}
+	if b.tracing {
 		d.ctx, d.pub = b.inst.StartPublish(ctx, tb.publish, tb.topic.spanAttrs(e))
 		d.spans = d.pub.IsRecording()
+	}
+	if limit > 0 {
+		// With tracing, the context is new at every publish: caching it would only churn.
+		d.ctx = enter(tb.slot(parent), d.ctx, tb.topic.id, tb.topic.name, depth, parent, !b.tracing)
 	}
 	for d.loop() {
 		// A handler panicked: loop recovered it once for the whole publish;
@@ -196,6 +234,47 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
 		d.i++
 	}
 	return d.result()
+}
+
+// slot is where the depth frame of a publish under parent is cached.
+func (tb *table[T]) slot(parent *frame) *atomic.Pointer[frame] {
+	if parent != nil {
+		return &parent.child
+	}
+	return &tb.root
+}
+
+// errDone tells dispatch that run stopped at a handler because the
+// publisher's context is done.
+var errDone = errors.New("fxbus: context done")
+
+// run calls hs[i:] in order, without telemetry, and returns at the first
+// handler that fails (with its error), panics (with the panic, recovered:
+// once for the whole publish, not once per handler) or finds done closed
+// (with errDone), or with n == len(hs) when all succeeded.
+func run[T any](ctx context.Context, done <-chan struct{}, hs []handler[T], e *T, i int) (n int, p *PanicError, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	for n = i; n < len(hs); n++ {
+		h := &hs[n]
+		if done != nil {
+			select {
+			case <-done:
+				return n, nil, errDone
+			default:
+			}
+		}
+		if h.filter != nil && !h.filter(e) {
+			continue
+		}
+		if err = h.fn(ctx, e); err != nil {
+			return n, nil, err
+		}
+	}
+	return n, nil, nil
 }
 
 // dispatcher is the state of one publish. It lives on the publisher's stack.
@@ -220,7 +299,7 @@ type dispatcher[T any] struct {
 	stack      []byte
 }
 
-// loop runs the handlers from d.i on. It reports true when a handler
+// loop runs the handlers from d.i on, with telemetry. It reports true when a handler
 // panicked, with d.i at that handler and the panic in d.
 func (d *dispatcher[T]) loop() (panicked bool) {
 	defer func() {
@@ -229,29 +308,12 @@ func (d *dispatcher[T]) loop() (panicked bool) {
 		}
 	}()
 	hs := d.hs
-	if !d.spans && !d.b.metrics {
-		// The common path: no telemetry, so a handler that succeeds costs a
-		// load, a call and a compare.
-		for ; d.i < len(hs); d.i++ {
-			h := &hs[d.i]
-			if d.done != nil && d.cancelled(h) {
-				return false
-			}
-			if h.filters != nil && !h.accepts(d.e) {
-				continue
-			}
-			if err := h.fn(d.ctx, d.e); err != nil && d.finish(h, err) {
-				return false
-			}
-		}
-		return false
-	}
 	for ; d.i < len(hs); d.i++ {
 		h := &hs[d.i]
 		if d.done != nil && d.cancelled(h) {
 			return false
 		}
-		if h.filters != nil && !h.accepts(d.e) {
+		if h.filter != nil && !h.filter(d.e) {
 			continue
 		}
 		hctx := d.ctx
@@ -273,20 +335,35 @@ func (d *dispatcher[T]) loop() (panicked bool) {
 func (d *dispatcher[T]) cancelled(h *handler[T]) bool {
 	select {
 	case <-d.done:
-		d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w", d.tb.topic.name, h.l.info.Name, d.ctx.Err())
+		d.ctxErr = d.cancelError(h, d.ctx)
 		return true
 	default:
 		return false
 	}
 }
 
-func (h *handler[T]) accepts(e *T) bool {
-	for _, f := range h.filters {
-		if !f(e) {
-			return false
-		}
+// cancelError is the error of a publish whose context ctx was done before
+// handler h.
+func (d *dispatcher[T]) cancelError(h *handler[T], ctx context.Context) error {
+	return fmt.Errorf("fxbus: publish %q stopped before listener %s: %w", d.tb.topic.name, h.l.info.Name, ctx.Err())
+}
+
+// allOf is the conjunction of preds, in order; nil when there are none.
+func allOf[T any](preds []func(*T) bool) func(*T) bool {
+	switch len(preds) {
+	case 0:
+		return nil
+	case 1:
+		return preds[0]
 	}
-	return true
+	return func(e *T) bool {
+		for _, p := range preds {
+			if !p(e) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // finish accounts for the end of handler h with err, and reports whether
