@@ -44,5 +44,14 @@ func All() []bus.AnyTopic {
 		ChatError,
 		// Object
 		ObjectCreated, ObjectUpdated, ObjectDeleted, ObjectDocumentDownloaded,
+		// Moderation
+		ModerationBanRequested,
+		// User hooks
+		UserLogin.Before(), UserLogin.After(), UserRegister.Before(), UserRegister.After(),
+		// Data hooks
+		DataCreate.Before(), DataCreate.After(), DataUpdate.Before(), DataUpdate.After(),
+		DataFind.Before(), DataFind.After(), DataRemove.Before(), DataRemove.After(),
+		// Messaging hooks
+		MessagingPublish.Before(), MessagingPublish.After(),
 	}
 }

@@ -40,15 +40,21 @@ var areas = []struct{ file, area string }{
 	{"widget.go", "widget"},
 	{"chat.go", "chat"},
 	{"objects.go", "object"},
+	{"moderation.go", "moderation"},
+	{"user.go", "user"},
+	{"data.go", "data"},
+	{"messaging.go", "messaging"},
 }
 
-// decl is a bus.NewTopic call found in the package's source.
+// decl is a topic declared in the package's source: by a bus.NewTopic
+// call, or one of the two of a bus.NewHook call.
 type decl struct {
 	file    string // base name
 	varName string // the package-level variable it initialises
 	name    string // the topic's name, a string literal
 	doc     string // the variable's doc comment
 	descr   bool   // whether it is given bus.WithDescription
+	hook    string // for a hook's topic, the hook's name
 }
 
 // parsePackage parses the package's non-test files, sorted by name.
@@ -91,9 +97,10 @@ func isCall(e ast.Expr, fn string) (*ast.CallExpr, bool) {
 	return call, ok && pkg.Name == "bus"
 }
 
-// declarations finds every bus.NewTopic call of the package, in file and
-// source order, and fails the test on one that is not the value of a
-// package-level variable with a literal name.
+// declarations finds every bus.NewTopic and bus.NewHook call of the
+// package, in file and source order, and fails the test on one that is not
+// the value of a package-level variable with a literal name. A hook
+// declares two topics, "<name>.before" and "<name>.after".
 func declarations(t *testing.T) []decl {
 	t.Helper()
 	fset, files := parsePackage(t)
@@ -110,8 +117,12 @@ func declarations(t *testing.T) []decl {
 				vs := spec.(*ast.ValueSpec)
 				for i, v := range vs.Values {
 					call, ok := isCall(v, "NewTopic")
+					hook := false
 					if !ok {
-						continue
+						if call, ok = isCall(v, "NewHook"); !ok {
+							continue
+						}
+						hook = true
 					}
 					found++
 					require.Len(t, vs.Names, len(vs.Values), "%s: one topic per variable", fset.Position(v.Pos()))
@@ -132,7 +143,14 @@ func declarations(t *testing.T) []decl {
 							dc.descr = true
 						}
 					}
-					decls = append(decls, dc)
+					if !hook {
+						decls = append(decls, dc)
+						continue
+					}
+					dc.hook = dc.name
+					before, after := dc, dc
+					before.name, after.name = dc.name+".before", dc.name+".after"
+					decls = append(decls, before, after)
 				}
 			}
 		}
@@ -143,10 +161,13 @@ func declarations(t *testing.T) []decl {
 				if _, ok := isCall(e, "NewTopic"); ok {
 					all++
 				}
+				if _, ok := isCall(e, "NewHook"); ok {
+					all++
+				}
 			}
 			return true
 		})
-		require.Equal(t, all, found, "%s: every bus.NewTopic must initialise a package-level variable", file)
+		require.Equal(t, all, found, "%s: every bus.NewTopic and bus.NewHook must initialise a package-level variable", file)
 	}
 	return decls
 }
@@ -190,7 +211,7 @@ func TestAllIsTheWholeCatalogue(t *testing.T) {
 	assert.NotSame(t, &topics.All()[0], &topics.All()[0], "All returns a new slice each time")
 }
 
-var nameStyle = regexp.MustCompile(`^[a-z]+\.[a-z]+(_[a-z]+)*$`)
+var nameStyle = regexp.MustCompile(`^[a-z]+\.[a-z]+(_[a-z]+)*(\.before|\.after)?$`)
 
 // initialisms are the words of topic names that Go spells in capitals.
 var initialisms = map[string]string{"css": "CSS", "js": "JS", "id": "ID", "url": "URL"}
@@ -217,7 +238,12 @@ func TestTopicNames(t *testing.T) {
 		area, _ := areaOf(d.file)
 		assert.Regexp(t, nameStyle, d.name, "%s: lower-case area.event, words joined by _", d.varName)
 		assert.True(t, strings.HasPrefix(d.name, area+"."), "%s %q is declared in %s: its area is %q", d.varName, d.name, d.file, area)
-		assert.Equal(t, goName(d.name), d.varName, "the Go name of topic %q", d.name)
+		if d.hook != "" {
+			assert.Regexp(t, `\.(before|after)$`, d.name, "%s: a hook's topics", d.varName)
+			assert.Equal(t, goName(d.hook), d.varName, "the Go name of hook %q", d.hook)
+		} else {
+			assert.Equal(t, goName(d.name), d.varName, "the Go name of topic %q", d.name)
+		}
 		if prev, dup := seen[d.name]; dup {
 			t.Errorf("topic name %q is used by %s and %s", d.name, prev, d.varName)
 		}
@@ -234,8 +260,12 @@ func TestTopicNames(t *testing.T) {
 func TestTopicDescriptions(t *testing.T) {
 	for _, d := range declarations(t) {
 		assert.True(t, d.descr, "%s: give it bus.WithDescription", d.varName)
-		assert.True(t, strings.HasPrefix(d.doc, d.varName+" fires "),
-			"%s: its doc comment must start %q, saying when it fires; it is %q", d.varName, d.varName+" fires", d.doc)
+		verb := " fires "
+		if d.hook != "" {
+			verb = " wraps "
+		}
+		assert.True(t, strings.HasPrefix(d.doc, d.varName+verb),
+			"%s: its doc comment must start %q, saying when it fires; it is %q", d.varName, d.varName+verb, d.doc)
 	}
 	for _, tp := range topics.All() {
 		desc := tp.Description()

@@ -33,6 +33,11 @@
 //     Widgets' WebChatService ([ChatStarted], [ChatAgentConnected], ...).
 //   - object: the desk's tickets and documents, after iTop's events; each
 //     event's source is an [Object] in a type hierarchy ([ObjectUpdated], ...).
+//   - moderation: what moderators ask of the desk ([ModerationBanRequested]).
+//   - user, data, messaging: the desk's API calls wrapped in before and after
+//     hooks, after Backendless's event handlers ([UserLogin], [DataCreate],
+//     [MessagingPublish], ...); data calls are about a [Table], messaging
+//     calls about a [Channel], typed keys that handlers scope themselves to.
 //
 // The domain types that several areas share, such as [Thread], [Operator]
 // and [Visitor], are in model.go.
@@ -56,8 +61,3 @@
 // the desk uses it as the last listener left it. In function calls, the
 // listener that implements the function fills the results.
 package topics
-
-// TODO(hooks): the before/after hooks around API calls, after Backendless
-// (user, data, messaging and file operations, scoped to an asset, with the
-// caller's identity in the context), belong here once the bus's Hook API is
-// settled.

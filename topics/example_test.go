@@ -137,5 +137,9 @@ func ExampleAll() {
 	// widget 1
 	// chat 13
 	// object 4
-	// total 58
+	// moderation 1
+	// user 4
+	// data 8
+	// messaging 2
+	// total 73
 }
