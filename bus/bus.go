@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,10 +31,13 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	tp       trace.TracerProvider
-	mp       metric.MeterProvider
-	maxDepth int
-	topics   []AnyTopic
+	tp         trace.TracerProvider
+	mp         metric.MeterProvider
+	maxDepth   int
+	topics     []AnyTopic
+	publishers []publisherDecl
+	logger     *slog.Logger
+	strict     bool
 }
 
 // WithTracerProvider makes the bus open a span per publish and per handler
@@ -76,6 +81,8 @@ type Bus struct {
 	mu      sync.Mutex // serialises writers of state; readers never lock
 	state   atomic.Pointer[state]
 	plugins map[string]*Plugin // registered plugins by name, guarded by mu
+
+	publishers map[int][]PublisherInfo // declared publishers by topic id; set in New
 }
 
 // state is an immutable snapshot of the bus's dispatch tables. Writers copy
@@ -115,6 +122,16 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		}
 		st.topics[t.core().topicID()] = t.core()
 	}
+	b.publishers = map[int][]PublisherInfo{}
+	for i, d := range cfg.publishers {
+		if d.topic == nil || reflect.ValueOf(d.topic).IsNil() {
+			errs = append(errs, fmt.Errorf("fxbus: publisher #%d (%s, %s): nil topic", i, d.info.Module, d.info.Source))
+			continue
+		}
+		id := d.topic.core().topicID()
+		st.topics[id] = d.topic.core()
+		b.publishers[id] = append(b.publishers[id], d.info)
+	}
 	seen := make(map[*listener]int, len(listeners))
 	for i, ln := range listeners {
 		var l *listener
@@ -150,6 +167,9 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		if err := checkRequirement(t, ls); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if len(errs) == 0 {
+		errs = checkPublishers(&cfg, st, b.publishers)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

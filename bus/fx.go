@@ -62,11 +62,8 @@ func newFxBus(p fxBusParams) (*Bus, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	topics := make([]AnyTopic, len(p.Publishers))
-	for i, d := range p.Publishers {
-		topics[i] = d.topic
-	}
-	b, err := New(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), WithTopics(topics...))
+	b, err := New(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(log),
+		withPublishers(p.Publishers...))
 	if err != nil {
 		return nil, err
 	}
@@ -184,13 +181,6 @@ func (p *Publisher[T]) Publish(ctx context.Context, e *T) error {
 // Topic returns the topic the publisher publishes.
 func (p *Publisher[T]) Topic() *Topic[T] { return p.topic }
 
-// publisherDecl tells the bus that a module publishes a topic.
-type publisherDecl struct {
-	topic  AnyTopic
-	module string
-	source Source
-}
-
 // Publishes declares that the enclosing fx module publishes topic t, and
 // provides a *[Publisher] for it to that module (privately: each module
 // that publishes t declares so itself). The bus then knows the topic, and
@@ -199,9 +189,9 @@ func Publishes[T any](t *Topic[T]) fx.Option {
 	if t == nil {
 		return fx.Error(errors.New("fxbus: Publishes: nil topic"))
 	}
-	d := publisherDecl{topic: t, module: callerPackage(1)}
+	d := publisherDecl{topic: t, info: PublisherInfo{Module: callerPackage(1)}}
 	if _, file, line, ok := runtime.Caller(1); ok {
-		d.source = Source{File: file, Line: line}
+		d.info.Source = Source{File: file, Line: line}
 	}
 	return fx.Options(
 		fx.Provide(func(c *cell) *Publisher[T] { return &Publisher[T]{topic: t, cell: c} }, fx.Private),

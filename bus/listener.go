@@ -31,18 +31,20 @@ type Listener interface {
 type ListenerInfo struct {
 	// Name is the display name: the one given with [Name], or derived from
 	// the handler function, such as "audit.(*Log).OnBan".
-	Name string
+	Name string `json:"name"`
 	// Rank orders listeners: lower runs first.
-	Rank int
+	Rank int `json:"rank"`
 	// Module is the fx module that contributed the listener, when known.
-	Module string
+	Module string `json:"module,omitempty"`
 	// Plugin is the plugin the listener was subscribed through, when any.
-	Plugin string
+	Plugin string `json:"plugin,omitempty"`
 	// Function is the full name of the handler function.
-	Function string
+	Function string `json:"function,omitempty"`
 	// Source is where the listener was declared: the call of On, Listen or
 	// Subscribe.
-	Source Source
+	Source Source `json:"source"`
+	// Subscribed is set for a runtime subscription (see [Topic.Subscribe]).
+	Subscribed bool `json:"subscribed,omitempty"`
 }
 
 // String returns the name and the source, as errors show them.
@@ -55,8 +57,8 @@ func (i ListenerInfo) String() string {
 
 // Source is a place in the code.
 type Source struct {
-	File string
-	Line int
+	File string `json:"file"`
+	Line int    `json:"line"`
 }
 
 // String returns "file:line".

@@ -42,6 +42,7 @@ func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 	}
 	s := &Subscription{b: b, l: l}
 	l.sub = s
+	l.info.Subscribed = true
 	err := b.update(func(st *state) error {
 		id := l.topic.topicID()
 		cur := st.lists[id]

@@ -1,0 +1,218 @@
+package bus
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// ErrNoListener is the cause of the wiring report for a topic that is
+// declared published (see [WithPublisher], [Publishes]) but has no listener.
+var ErrNoListener = errors.New("published, but nobody listens")
+
+// ErrNoPublisher is the cause of the wiring report for a topic that has
+// listeners but no declared publisher, on a bus that was told of publishers.
+var ErrNoPublisher = errors.New("listened to, but nobody declared publishing it")
+
+// PublisherInfo says who publishes a topic: a module, and where it declared
+// so.
+type PublisherInfo struct {
+	// Module is the publishing module, or the Go package that declared it.
+	Module string `json:"module"`
+	// Source is where the declaration was made.
+	Source Source `json:"source"`
+}
+
+type publisherDecl struct {
+	topic AnyTopic
+	info  PublisherInfo
+}
+
+// WithPublisher declares that module publishes topic t. The bus then knows
+// the topic even without listeners, enforces its [Requirement], lists the
+// publisher in its [Catalog], and reports the topic at [New] if nobody
+// listens to it. Once a bus is told of any publisher, it also reports the
+// topics that have listeners but no declared publisher. Under fx,
+// [Publishes] declares publishers for you.
+//
+// The report is a warning through [WithLogger]'s logger, or, with
+// [WithStrictWiring], an error of New.
+func WithPublisher(t AnyTopic, module string) Option {
+	d := publisherDecl{topic: t, info: PublisherInfo{Module: module}}
+	if _, file, line, ok := runtime.Caller(1); ok {
+		d.info.Source = Source{File: file, Line: line}
+	}
+	return withPublishers(d)
+}
+
+func withPublishers(ds ...publisherDecl) Option {
+	return optionFunc(func(c *config) { c.publishers = append(c.publishers, ds...) })
+}
+
+// WithLogger gives the bus a logger for what it reports at [New]: topics
+// published without a listener, or listened to without a publisher (see
+// [WithPublisher]). Without it, the bus logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = l })
+}
+
+// WithStrictWiring makes [New] fail, instead of logging, on a topic
+// published without a listener, or listened to without a publisher (see
+// [WithPublisher]).
+func WithStrictWiring() Option {
+	return optionFunc(func(c *config) { c.strict = true })
+}
+
+// checkPublishers reports the topics published without a listener and, once
+// any publisher is declared, those listened to without a publisher. It
+// returns the reports as errors under strict wiring, and logs them
+// otherwise.
+func checkPublishers(cfg *config, st *state, pubs map[int][]PublisherInfo) []error {
+	var reports []error
+	for _, id := range slices.Sorted(maps.Keys(st.topics)) {
+		t := st.topics[id]
+		switch {
+		case len(pubs[id]) > 0 && len(st.lists[id]) == 0:
+			reports = append(reports, &WiringError{Topic: t.Name(),
+				Err: fmt.Errorf("%w (published by %s)", ErrNoListener, publisherList(pubs[id]))})
+		case len(pubs) > 0 && len(pubs[id]) == 0 && len(st.lists[id]) > 0:
+			reports = append(reports, &WiringError{Topic: t.Name(), Listener: listenerList(st.lists[id]), Err: ErrNoPublisher})
+		}
+	}
+	if cfg.strict {
+		return reports
+	}
+	if cfg.logger != nil {
+		for _, r := range reports {
+			cfg.logger.Warn(r.Error())
+		}
+	}
+	return nil
+}
+
+func publisherList(ps []PublisherInfo) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.Module + " (" + p.Source.String() + ")"
+	}
+	return strings.Join(s, ", ")
+}
+
+// Catalog describes what a bus dispatches: every topic it knows, and per
+// topic its listeners in dispatch order and its publishers. It is a
+// snapshot, in a stable order (topics by name), so that two catalogues can
+// be diffed.
+type Catalog struct {
+	Topics []TopicInfo `json:"topics"`
+}
+
+// TopicInfo describes one topic of a [Catalog].
+type TopicInfo struct {
+	// Name is the topic's name.
+	Name string `json:"name"`
+	// Description says when the topic fires.
+	Description string `json:"description,omitempty"`
+	// Payload is the payload's Go type, such as "topics.MessagePosting".
+	Payload string `json:"payload"`
+	// Fields are the payload's exported fields, when it is a struct.
+	Fields []FieldInfo `json:"fields,omitempty"`
+	// ErrorPolicy is what a publish does when a handler fails.
+	ErrorPolicy ErrorPolicy `json:"error_policy"`
+	// Requirement is how many listeners the topic needs.
+	Requirement Requirement `json:"requirement"`
+	// Listeners are the topic's listeners in dispatch order, runtime
+	// subscriptions included.
+	Listeners []ListenerInfo `json:"listeners"`
+	// Subscriptions counts the runtime subscriptions among Listeners.
+	Subscriptions int `json:"subscriptions"`
+	// Publishers are the declared publishers of the topic.
+	Publishers []PublisherInfo `json:"publishers,omitempty"`
+}
+
+// FieldInfo describes one field of a payload.
+type FieldInfo struct {
+	// Name is the field's name.
+	Name string `json:"name"`
+	// Type is the field's Go type.
+	Type string `json:"type"`
+	// Doc is the field's documentation, when known (see [Catalog.WithFieldDocs]).
+	Doc string `json:"doc,omitempty"`
+}
+
+// MarshalText returns the policy's name.
+func (p ErrorPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// MarshalText returns the requirement's name.
+func (r Requirement) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// Catalog returns what the bus dispatches now. On a closed bus, it is empty.
+func (b *Bus) Catalog() Catalog {
+	st := b.state.Load()
+	if st == nil {
+		return Catalog{Topics: []TopicInfo{}}
+	}
+	c := Catalog{Topics: make([]TopicInfo, 0, len(st.topics))}
+	for id, t := range st.topics {
+		ti := TopicInfo{
+			Name:        t.Name(),
+			Description: t.Description(),
+			Payload:     t.PayloadType().String(),
+			Fields:      fieldsOf(t.PayloadType()),
+			ErrorPolicy: t.ErrorPolicy(),
+			Requirement: t.Requirement(),
+			Listeners:   make([]ListenerInfo, 0, len(st.lists[id])),
+			Publishers:  slices.Clone(b.publishers[id]),
+		}
+		for _, l := range st.lists[id] {
+			ti.Listeners = append(ti.Listeners, l.info)
+			if l.info.Subscribed {
+				ti.Subscriptions++
+			}
+		}
+		c.Topics = append(c.Topics, ti)
+	}
+	slices.SortFunc(c.Topics, func(a, b TopicInfo) int { return cmp.Compare(a.Name, b.Name) })
+	return c
+}
+
+// fieldsOf lists the exported fields of a struct type.
+func fieldsOf(t reflect.Type) []FieldInfo {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var fs []FieldInfo
+	for f := range t.Fields() {
+		if f.IsExported() {
+			fs = append(fs, FieldInfo{Name: f.Name, Type: f.Type.String()})
+		}
+	}
+	return fs
+}
+
+// WithFieldDocs returns the catalogue with field documentation filled in
+// from docs, keyed by the payload's Go type ("topics.MessagePosting") and
+// then by field name. Reflection cannot read comments: generate docs from
+// the source (the reference app's topics package does, with go generate).
+func (c Catalog) WithFieldDocs(docs map[string]map[string]string) Catalog {
+	out := Catalog{Topics: slices.Clone(c.Topics)}
+	for i := range out.Topics {
+		t := &out.Topics[i]
+		fd := docs[t.Payload]
+		if fd == nil {
+			continue
+		}
+		t.Fields = slices.Clone(t.Fields)
+		for j := range t.Fields {
+			if d, ok := fd[t.Fields[j].Name]; ok {
+				t.Fields[j].Doc = d
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package bus_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+
+	"github.com/fxbus/fxbus/bus"
+)
+
+type shipment struct {
+	// Order is documented in the source only; the test supplies the doc.
+	Order   string
+	Parcels int
+	secret  string // unexported fields stay out of catalogues
+}
+
+var _ = shipment{secret: "used only to show it stays out"}
+
+func TestCatalog(t *testing.T) {
+	shipped := bus.NewTopic[shipment]("test.catalog.shipped", bus.WithDescription("A shipment left."),
+		bus.WithErrorPolicy(bus.RunAll))
+	lost := bus.NewTopic[shipment]("test.catalog.lost", bus.WithRequirement(bus.Optional))
+	l := line() + 1
+	b := newBus(t, []bus.Listener{
+		bus.On(shipped, record2("notify"), bus.Name("notify"), bus.Rank(5)),
+		bus.On(shipped, record2("audit"), bus.Name("audit"), bus.Rank(-5)),
+	}, bus.WithPublisher(shipped, "warehouse"), bus.WithTopics(lost), bus.WithPublisher(lost, "tracking"))
+	sub, err := shipped.Subscribe(b, record2("late"), bus.Name("late"))
+	require.NoError(t, err)
+
+	c := b.Catalog()
+	require.Len(t, c.Topics, 2)
+	assert.Equal(t, "test.catalog.lost", c.Topics[0].Name, "topics by name")
+	s := c.Topics[1]
+	assert.Equal(t, "test.catalog.shipped", s.Name)
+	assert.Equal(t, "A shipment left.", s.Description)
+	assert.Equal(t, "bus_test.shipment", s.Payload)
+	assert.Equal(t, bus.RunAll, s.ErrorPolicy)
+	assert.Equal(t, []bus.FieldInfo{{Name: "Order", Type: "string"}, {Name: "Parcels", Type: "int"}}, s.Fields)
+	var names []string
+	for _, li := range s.Listeners {
+		names = append(names, li.Name)
+	}
+	assert.Equal(t, []string{"audit", "late", "notify"}, names, "dispatch order, subscription included")
+	assert.Equal(t, 1, s.Subscriptions)
+	assert.True(t, s.Listeners[1].Subscribed)
+	assert.Equal(t, bus.Source{File: callerFile(), Line: l + 2}, s.Listeners[0].Source, "audit is declared on the second line")
+	require.Len(t, s.Publishers, 1)
+	assert.Equal(t, "warehouse", s.Publishers[0].Module)
+	assert.Equal(t, callerFile(), s.Publishers[0].Source.File)
+
+	js, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"error_policy":"run-all"`)
+	assert.Contains(t, string(js), `"requirement":"optional"`)
+	assert.NotContains(t, string(js), "secret")
+
+	docs := c.WithFieldDocs(map[string]map[string]string{"bus_test.shipment": {"Order": "Order is the order shipped."}})
+	assert.Equal(t, "Order is the order shipped.", docs.Topics[1].Fields[0].Doc)
+	assert.Empty(t, c.Topics[1].Fields[0].Doc, "WithFieldDocs leaves the original alone")
+
+	require.NoError(t, sub.Close())
+	assert.Zero(t, b.Catalog().Topics[1].Subscriptions)
+	require.NoError(t, b.Close())
+	assert.Empty(t, b.Catalog().Topics)
+}
+
+func record2(name string) func(context.Context, *shipment) error {
+	return func(_ context.Context, s *shipment) error { s.Order += name; return nil }
+}
+
+func TestWiringReport(t *testing.T) {
+	published := bus.NewTopic[shipment]("test.report.published")
+	listened := bus.NewTopic[shipment]("test.report.listened")
+	both := bus.NewTopic[shipment]("test.report.both")
+	listeners := []bus.Listener{bus.On(listened, record2("x"), bus.Name("x")), bus.On(both, record2("y"))}
+	pubs := []bus.Option{bus.WithPublisher(published, "producer"), bus.WithPublisher(both, "producer")}
+
+	t.Run("logged", func(t *testing.T) {
+		var buf bytes.Buffer
+		_, err := bus.New(listeners, append(pubs, bus.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))...)
+		require.NoError(t, err)
+		out := buf.String()
+		assert.Contains(t, out, `level=WARN`)
+		assert.Contains(t, out, `test.report.published\": published, but nobody listens (published by producer (`)
+		assert.Contains(t, out, `test.report.listened\": listener x (`)
+		assert.NotContains(t, out, "test.report.both")
+	})
+	t.Run("strict", func(t *testing.T) {
+		_, err := bus.New(listeners, append(pubs, bus.WithStrictWiring())...)
+		require.ErrorIs(t, err, bus.ErrNoListener)
+		require.ErrorIs(t, err, bus.ErrNoPublisher)
+		var we *bus.WiringError
+		require.ErrorAs(t, err, &we)
+		assert.Equal(t, "test.report.published", we.Topic, "reports in declaration order of the topics")
+	})
+	t.Run("no publishers declared, nothing to report", func(t *testing.T) {
+		_, err := bus.New(listeners, bus.WithStrictWiring())
+		require.NoError(t, err)
+	})
+	t.Run("nil topic", func(t *testing.T) {
+		_, err := bus.New(nil, bus.WithPublisher(nil, "m"))
+		require.ErrorContains(t, err, "publisher #0 (m, ")
+	})
+}
+
+func TestPublishesIsInTheCatalog(t *testing.T) {
+	var b *bus.Bus
+	l := line() + 1
+	app := fx.New(bus.Module, bus.Publishes(fxBanned), bus.Listen(fxBanned, func(context.Context, *banned) error { return nil }),
+		fx.Populate(&b), fx.NopLogger)
+	require.NoError(t, app.Err())
+	var found bool
+	for _, ti := range b.Catalog().Topics {
+		if ti.Name == fxBanned.Name() {
+			found = true
+			require.Len(t, ti.Publishers, 1)
+			assert.Equal(t, bus.PublisherInfo{Module: "bus_test", Source: bus.Source{File: callerFile(), Line: l}}, ti.Publishers[0])
+		}
+	}
+	assert.True(t, found)
+}
