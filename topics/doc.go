@@ -61,3 +61,5 @@
 // the desk uses it as the last listener left it. In function calls, the
 // listener that implements the function fills the results.
 package topics
+
+//go:generate go run ../internal/cmd/fielddocs -o zz_fielddocs.go
