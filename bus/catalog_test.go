@@ -127,3 +127,24 @@ func TestPublishesIsInTheCatalog(t *testing.T) {
 	}
 	assert.True(t, found)
 }
+
+func TestPolicyAndRequirementText(t *testing.T) {
+	for _, p := range []bus.ErrorPolicy{bus.StopOnError, bus.RunAll} {
+		b, err := p.MarshalText()
+		require.NoError(t, err)
+		var back bus.ErrorPolicy
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, p, back)
+	}
+	for _, r := range []bus.Requirement{bus.Optional, bus.AtLeastOne, bus.ExactlyOne} {
+		b, err := r.MarshalText()
+		require.NoError(t, err)
+		var back bus.Requirement
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, r, back)
+	}
+	var p bus.ErrorPolicy
+	require.EqualError(t, p.UnmarshalText([]byte("sometimes")), `fxbus: unknown error policy "sometimes"`)
+	var r bus.Requirement
+	require.EqualError(t, r.UnmarshalText([]byte("two")), `fxbus: unknown requirement "two"`)
+}

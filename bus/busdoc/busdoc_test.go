@@ -1,0 +1,174 @@
+package busdoc_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/busdoc"
+)
+
+type order struct {
+	// ID identifies the order.
+	ID    string
+	Total int
+}
+
+func nop(context.Context, *order) error { return nil }
+
+func line() int {
+	_, _, l, _ := runtime.Caller(1)
+	return l
+}
+
+// fixture is a small shop: checkout publishes order.placed, which billing
+// and mail hear; order.cancelled is published but nobody listens; a plugin
+// listens to order.placed at run time.
+func fixture(t *testing.T) (bus.Catalog, int) {
+	placed := bus.NewTopic[order]("order.placed", bus.WithDescription("An order was placed."))
+	cancelled := bus.NewTopic[order]("order.cancelled", bus.WithErrorPolicy(bus.RunAll))
+	l := line() + 2
+	b, err := bus.New([]bus.Listener{
+		bus.On(placed, nop, bus.Name("mail.Confirm"), bus.InModule("mail"), bus.Rank(10)),
+		bus.On(placed, nop, bus.Name("billing.Charge"), bus.InModule("billing")),
+		bus.On(placed, nop, bus.Name("billing.Invoice"), bus.InModule("billing"), bus.Rank(1)),
+	}, bus.WithPublisher(placed, "checkout"), bus.WithPublisher(cancelled, "checkout"))
+	require.NoError(t, err)
+	p, err := b.RegisterPlugin("crm")
+	require.NoError(t, err)
+	pl := line() + 1
+	_, err = bus.SubscribeAs(p, placed, nop, bus.Name("Track"), bus.Rank(100))
+	require.NoError(t, err)
+	subscribedAt = pl
+	return b.Catalog().WithFieldDocs(map[string]map[string]string{"busdoc_test.order": {"ID": "ID identifies the order."}}), l
+}
+
+// subscribedAt is the line of the fixture's SubscribeAs call.
+var subscribedAt int
+
+func TestListeners(t *testing.T) {
+	c, l := fixture(t)
+	var out bytes.Buffer
+	require.NoError(t, busdoc.Listeners(&out, c, "order.placed", busdoc.Options{Root: "."}))
+	title := `"order.placed" topic (stop-on-error, optional)`
+	want := title + "\n" + strings.Repeat("-", len(title)) + fmt.Sprintf(`
+  ORDER  LISTENER         RANK  MODULE      SOURCE
+  #1     billing.Charge   0     billing     busdoc_test.go:%d
+  #2     billing.Invoice  1     billing     busdoc_test.go:%d
+  #3     mail.Confirm     10    mail        busdoc_test.go:%d
+  #4     crm/Track        100   plugin crm  busdoc_test.go:%d
+`, l+1, l+2, l, subscribedAt)
+	assert.Equal(t, want, out.String())
+
+	out.Reset()
+	require.NoError(t, busdoc.Listeners(&out, c, "", busdoc.Options{}))
+	assert.Contains(t, out.String(), "\"order.cancelled\" topic (run-all, optional)\n---")
+	assert.Contains(t, out.String(), "  no listeners\n")
+	assert.Less(t, strings.Index(out.String(), "order.cancelled"), strings.Index(out.String(), "order.placed"))
+
+	require.EqualError(t, busdoc.Listeners(&out, c, "order.lost", busdoc.Options{}), `busdoc: no topic "order.lost"`)
+}
+
+func TestMarkdown(t *testing.T) {
+	c, l := fixture(t)
+	var out bytes.Buffer
+	require.NoError(t, busdoc.Markdown(&out, c, busdoc.Options{Root: "."}))
+	md := out.String()
+	for _, want := range []string{
+		"# Topics\n\n* [order](#order): 2\n",
+		"\n## order\n",
+		"\n### order.placed\n\nAn order was placed.\n\nPayload: `busdoc_test.order`. Errors: stop-on-error. Listeners: optional.\n",
+		"* `ID` (`string`): ID identifies the order.\n* `Total` (`int`)\n",
+		"\nPublished by: checkout (`busdoc_test.go:",
+		"| 1 | `billing.Charge` | 0 | billing | `busdoc_test.go:" + fmt.Sprint(l+1) + "` |\n",
+		"| 4 | `crm/Track` | 100 | plugin crm |",
+	} {
+		assert.Contains(t, md, want)
+	}
+	assert.Less(t, strings.Index(md, "### order.cancelled"), strings.Index(md, "### order.placed"))
+}
+
+func TestJSON(t *testing.T) {
+	c, _ := fixture(t)
+	var out bytes.Buffer
+	require.NoError(t, busdoc.JSON(&out, c))
+	var back bus.Catalog
+	require.NoError(t, json.Unmarshal(out.Bytes(), &back))
+	require.Len(t, back.Topics, 2)
+	assert.Equal(t, c.Topics[1].Listeners, back.Topics[1].Listeners)
+	assert.Contains(t, out.String(), `"error_policy": "run-all"`)
+}
+
+func TestGraph(t *testing.T) {
+	c, _ := fixture(t)
+	g := busdoc.NewGraph(c)
+	assert.Equal(t, []string{"billing", "checkout", "mail", "plugin crm"}, g.Modules)
+	assert.Equal(t, []string{"order.cancelled", "order.placed"}, g.Topics)
+	assert.Equal(t, []busdoc.Edge{{From: "checkout", To: "order.cancelled"}, {From: "checkout", To: "order.placed"}}, g.Publishes)
+	assert.Equal(t, []busdoc.Edge{
+		{From: "order.placed", To: "billing", Label: "billing.Charge, billing.Invoice"},
+		{From: "order.placed", To: "mail", Label: "mail.Confirm"},
+		{From: "order.placed", To: "plugin crm", Label: "crm/Track"},
+	}, g.Delivers)
+
+	var mm bytes.Buffer
+	require.NoError(t, g.Mermaid(&mm))
+	assert.Equal(t, `flowchart LR
+  n0["billing"]
+  n1["checkout"]
+  n2["mail"]
+  n3["plugin crm"]
+  n4(["order.cancelled"])
+  n5(["order.placed"])
+  n1 -->|publishes| n4
+  n1 -->|publishes| n5
+  n5 -->|"billing.Charge, billing.Invoice"| n0
+  n5 -->|"mail.Confirm"| n2
+  n5 -->|"crm/Track"| n3
+`, mm.String())
+
+	var dot bytes.Buffer
+	require.NoError(t, g.DOT(&dot))
+	assert.Contains(t, dot.String(), `"m:checkout" -> "t:order.placed" [label="publishes"`)
+	assert.Contains(t, dot.String(), `"t:order.placed" -> "m:billing" [label="billing.Charge, billing.Invoice"];`)
+	checkDOT(t, dot.Bytes())
+}
+
+// checkDOT has Graphviz parse and render the graph, when it is installed.
+func checkDOT(t *testing.T, src []byte) {
+	t.Helper()
+	path, err := exec.LookPath("dot")
+	if err != nil {
+		t.Skip("Graphviz's dot is not installed (Debian package graphviz): the DOT output was not parsed")
+	}
+	cmd := exec.Command(path, "-Tsvg")
+	cmd.Stdin = bytes.NewReader(src)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	svg, err := cmd.Output()
+	require.NoError(t, err, "dot rejected the graph: %s", stderr.String())
+	assert.Contains(t, string(svg), "<svg")
+}
+
+func TestDOTQuotesNames(t *testing.T) {
+	g := busdoc.Graph{Modules: []string{`we"ird\mod`}, Topics: []string{"a.b"},
+		Publishes: []busdoc.Edge{{From: `we"ird\mod`, To: "a.b"}}}
+	var dot bytes.Buffer
+	require.NoError(t, g.DOT(&dot))
+	assert.Contains(t, dot.String(), `"m:we\"ird\\mod" -> "t:a.b"`)
+	checkDOT(t, dot.Bytes())
+}
+
+func TestArea(t *testing.T) {
+	assert.Equal(t, "thread", busdoc.Area("thread.message_posting"))
+	assert.Equal(t, "nodot", busdoc.Area("nodot"))
+}
