@@ -188,8 +188,9 @@ func byDispatchOrder(a, b *listener) int {
 	return cmp.Compare(a.seq, b.seq)
 }
 
-func checkRequirement(t topicCore, ls []*listener) error {
+func checkRequirement(t topicCore, all []*listener) error {
 	r := t.Requirement()
+	ls := serving(all)
 	if (r == AtLeastOne || r == ExactlyOne) && len(ls) == 0 {
 		return &WiringError{Topic: t.Name(), Err: fmt.Errorf("%w: needs %v, has none", ErrRequirement, r)}
 	}
@@ -198,6 +199,18 @@ func checkRequirement(t topicCore, ls []*listener) error {
 			Err: fmt.Errorf("%w: needs %v, has %d", ErrRequirement, r, len(ls))}
 	}
 	return nil
+}
+
+// serving returns the listeners that count toward a requirement: all but
+// the observers.
+func serving(ls []*listener) []*listener {
+	out := make([]*listener, 0, len(ls))
+	for _, l := range ls {
+		if !l.info.Observer {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func listenerList(ls []*listener) string {

@@ -45,6 +45,9 @@ type ListenerInfo struct {
 	Source Source `json:"source"`
 	// Subscribed is set for a runtime subscription (see [Topic.Subscribe]).
 	Subscribed bool `json:"subscribed,omitempty"`
+	// Observer is set for a listener that does not count toward its
+	// topic's [Requirement] (see [Observer]).
+	Observer bool `json:"observer,omitempty"`
 }
 
 // String returns the name and the source, as errors show them.
@@ -102,6 +105,20 @@ func When[T any](pred func(*T) bool) ListenerOption {
 		l.filters = append(l.filters, pred)
 		l.filterTypes = append(l.filterTypes, reflect.TypeFor[T]())
 	})
+}
+
+// Observer makes the listener one that watches rather than serves: it does
+// not count toward its topic's [Requirement], so a test recorder or an
+// auditor can listen to a topic that needs [ExactlyOne] listener.
+func Observer() ListenerOption {
+	return listenerOptionFunc(func(l *listener) { l.info.Observer = true })
+}
+
+// DeclaredAt sets the source shown for the listener in errors, spans and
+// catalogues, instead of the call of On, Listen or Subscribe: for helpers
+// that declare listeners on their caller's behalf.
+func DeclaredAt(file string, line int) ListenerOption {
+	return listenerOptionFunc(func(l *listener) { l.info.Source = Source{File: file, Line: line} })
 }
 
 // InModule attributes the listener to the named module, in its info, span

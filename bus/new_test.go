@@ -212,3 +212,39 @@ func TestNewErrorsAreTyped(t *testing.T) {
 	assert.True(t, strings.HasPrefix(werr.Listener, "n ("), werr.Listener)
 	assert.True(t, errors.Is(werr, bus.ErrNilHandler))
 }
+
+// Observers watch without serving: they never count toward a requirement,
+// at New or at Subscribe.
+func TestObserverDoesNotCountTowardRequirement(t *testing.T) {
+	one := bus.NewTopic[event]("test.observer.one", bus.WithRequirement(bus.ExactlyOne))
+	some := bus.NewTopic[event]("test.observer.some", bus.WithRequirement(bus.AtLeastOne))
+
+	b, err := bus.New([]bus.Listener{
+		bus.On(one, record("impl")),
+		bus.On(one, record("watch"), bus.Observer(), bus.Rank(1)),
+	})
+	require.NoError(t, err)
+	_, err = one.Subscribe(b, record("late-watch"), bus.Observer())
+	require.NoError(t, err, "another observer is fine")
+	_, err = one.Subscribe(b, record("second-impl"))
+	require.ErrorIs(t, err, bus.ErrRequirement)
+	assert.NotContains(t, err.Error(), "watch", "observers are not named as serving")
+
+	e := &event{}
+	require.NoError(t, one.Publish(context.Background(), b, e))
+	assert.Equal(t, []string{"impl", "late-watch", "watch"}, e.Log, "observers still hear, by rank")
+
+	_, err = bus.New([]bus.Listener{bus.On(some, record("watch"), bus.Observer())})
+	require.ErrorIs(t, err, bus.ErrRequirement, "an observer alone does not satisfy AtLeastOne")
+
+	info := bus.On(one, record("x"), bus.Observer()).Info()
+	assert.True(t, info.Observer)
+}
+
+func TestDeclaredAt(t *testing.T) {
+	topic := bus.NewTopic[event]("test.declared_at")
+	l := bus.On(topic, nil, bus.DeclaredAt("helper_test.go", 7), bus.Name("h"))
+	assert.Equal(t, bus.Source{File: "helper_test.go", Line: 7}, l.Info().Source)
+	_, err := bus.New([]bus.Listener{l})
+	require.ErrorContains(t, err, "listener h (helper_test.go:7): nil handler")
+}

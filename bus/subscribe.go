@@ -46,9 +46,11 @@ func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 	err := b.update(func(st *state) error {
 		id := l.topic.topicID()
 		cur := st.lists[id]
-		if l.topic.Requirement() == ExactlyOne && len(cur) > 0 {
-			return &WiringError{Topic: l.topicName(), Listener: l.info.String(),
-				Err: fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(cur))}
+		if l.topic.Requirement() == ExactlyOne && !l.info.Observer {
+			if srv := serving(cur); len(srv) > 0 {
+				return &WiringError{Topic: l.topicName(), Listener: l.info.String(),
+					Err: fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(srv))}
+			}
 		}
 		if err := attachPlugin(l); err != nil {
 			return err

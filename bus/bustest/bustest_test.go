@@ -392,3 +392,25 @@ func TestFailureReportDescribesValuesCompactly(t *testing.T) {
 	assert.NotContains(t, got, "secret", "unexported fields are left out")
 	assert.NotContains(t, got, "0xc", "no pointer addresses")
 }
+
+// A recorder is an observer: it can record a topic that needs exactly one
+// listener, and it is attributed to the test line that made it.
+func TestRecorderOnExactlyOneTopic(t *testing.T) {
+	auth := bus.NewTopic[thread]("test.bustest.auth", bus.WithRequirement(bus.ExactlyOne))
+	b, err := bus.New([]bus.Listener{bus.On(auth, func(context.Context, *thread) error { return nil })})
+	require.NoError(t, err)
+	_, file, line, _ := runtime.Caller(0)
+	rec := bustest.Record(t, b, auth)
+	require.NoError(t, auth.Publish(context.Background(), b, &thread{}))
+	bustest.AssertCount(t, rec, 1)
+
+	var info bus.ListenerInfo
+	for _, ti := range b.Catalog().Topics {
+		if ti.Name == auth.Name() {
+			info = ti.Listeners[1]
+		}
+	}
+	assert.Equal(t, "bustest.Recorder", info.Name)
+	assert.Equal(t, bus.Source{File: file, Line: line + 1}, info.Source)
+	assert.True(t, info.Observer)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -26,8 +27,10 @@ type Recorder[T any] struct {
 // Record subscribes a new [Recorder] to topic t on bus b, and unsubscribes
 // it when the test ends. It records at bus.Rank(math.MaxInt), after every
 // other listener, under the name "bustest.Recorder"; opts, such as
-// [bus.Rank] or [bus.When], override these. It fails the test at once if
-// it cannot subscribe: b is closed, say.
+// [bus.Rank] or [bus.When], override these. The recorder is a
+// [bus.Observer], so it can record a topic that needs exactly one
+// listener, and errors and spans name the test line that made it. It fails
+// the test at once if it cannot subscribe: b is closed, say.
 func Record[T any](tb testing.TB, b *bus.Bus, t *bus.Topic[T], opts ...bus.ListenerOption) *Recorder[T] {
 	tb.Helper()
 	if t == nil {
@@ -35,7 +38,7 @@ func Record[T any](tb testing.TB, b *bus.Bus, t *bus.Topic[T], opts ...bus.Liste
 		return nil
 	}
 	r := &Recorder[T]{topic: t}
-	sub, err := t.Subscribe(b, r.record, listenerOptions(opts)...)
+	sub, err := t.Subscribe(b, r.record, append(callerOptions(1), listenerOptions(opts)...)...)
 	if err != nil {
 		tb.Fatalf("bustest.Record(%q): %v", t.Name(), err)
 		return nil
@@ -57,13 +60,13 @@ func Capture[T any](dst **Recorder[T], t *bus.Topic[T], opts ...bus.ListenerOpti
 	}
 	r := &Recorder[T]{topic: t}
 	*dst = r
-	return bus.Listen(t, r.record, listenerOptions(opts)...)
+	return bus.Listen(t, r.record, append(callerOptions(1), listenerOptions(opts)...)...)
 }
 
 // listenerOptions puts the recorder's defaults before the user's options,
 // so that the user's win.
 func listenerOptions(opts []bus.ListenerOption) []bus.ListenerOption {
-	return append([]bus.ListenerOption{bus.Rank(math.MaxInt), bus.Name("bustest.Recorder")}, opts...)
+	return append([]bus.ListenerOption{bus.Rank(math.MaxInt), bus.Name("bustest.Recorder"), bus.Observer()}, opts...)
 }
 
 func (r *Recorder[T]) record(_ context.Context, e *T) error {
@@ -106,4 +109,13 @@ func (r *Recorder[T]) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = nil
+}
+
+// callerOptions attributes a recorder to the test that made it: the caller
+// of the function skip frames above callerOptions' caller.
+func callerOptions(skip int) []bus.ListenerOption {
+	if _, file, line, ok := runtime.Caller(skip + 1); ok {
+		return []bus.ListenerOption{bus.DeclaredAt(file, line)}
+	}
+	return nil
 }
