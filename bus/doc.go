@@ -45,6 +45,45 @@
 // removes it. Both swap a copy-on-write snapshot: a publish already running
 // is never disturbed or blocked, and they are safe from inside handlers.
 //
+// # With fx
+//
+// [Module] builds the bus during fx.New from the listeners that modules
+// contribute with [Listen] (or hand-written providers into the value group
+// [Group]), so a wiring mistake fails fx.New with the topic, the listener
+// and its file:line. A listener's constructor takes its dependencies from
+// the container, and publishes follow-up events through a *[Publisher]
+// declared with [Publishes] rather than through the bus it belongs to.
+//
+// # Beyond plain topics
+//
+// The five event systems fxbus was designed against need a few more
+// shapes, all typed:
+//
+//   - [Hook] wraps an operation in a before topic, whose handlers may
+//     change the request or veto the call, and an after topic, whose
+//     handlers may change the result or the error (Backendless).
+//   - [Topic.PublishFrom] carries a source value; a listener with
+//     [FromSource] hears only sources assignable to its type, so a listener
+//     on an interface hears every type that implements it (iTop).
+//   - [When] and [ForAsset] filter a listener by its payload; a [RuleSet]
+//     of include or exclude rules, edited by id at run time, filters
+//     listeners given [WithRules] (plugin filter rules).
+//   - [Bus.RegisterPlugin] and [SubscribeAs] group runtime subscriptions
+//     under a name, attributed in traces and removed together (Genesys).
+//   - [WithCaller] carries the caller's identity to handlers (Backendless).
+//
+// Filters run before a handler's span starts, so a handler filtered out
+// costs no span.
+//
+// # Seeing the wiring
+//
+// [Bus.Catalog] lists every topic the bus knows, with its payload's
+// fields, its listeners in dispatch order and its declared publishers;
+// package [github.com/fxbus/fxbus/bus/busdoc] renders it as Markdown, a
+// dispatch table or a graph. [WithPublisher] (or [Publishes]) declares who
+// publishes a topic, and [New] reports topics published without a listener
+// or listened to without a publisher ([WithLogger], [WithStrictWiring]).
+//
 // # Telemetry
 //
 // With [WithTracerProvider], each publish opens a span "publish <topic>" and
