@@ -42,6 +42,7 @@ type (
 // "Messaging.publish.after", around whatever operation Run is given.
 var MessagingPublish = bus.NewHook[PublishReq, PublishRes]("Messaging.publish")
 
+// ErrForbidden is what a before handler returns to veto a call.
 var ErrForbidden = errors.New("forbidden")
 
 func main() {

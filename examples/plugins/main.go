@@ -29,6 +29,7 @@ var (
 	Ended           = bus.NewTopic[ChatEnded]("WebChatService.ended")
 )
 
+// from is a typed predicate on the payload, for the rules below.
 func from(who string) func(*ChatMessage) bool {
 	return func(m *ChatMessage) bool { return m.From == who }
 }
