@@ -1,0 +1,122 @@
+// Command hooks wraps an operation in a Backendless-style hook: "before"
+// handlers may change the request or veto the call, the operation runs,
+// "after" handlers may change the result. Handlers scope themselves to one
+// channel with bus.ForAsset, and read who is calling from the context.
+//
+//	go run ./examples/hooks
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+
+	"github.com/fxbus/fxbus/bus"
+)
+
+// Channel is an asset: handlers compare it by pointer, never by name.
+type Channel struct{ Name string }
+
+var (
+	Lobby         = &Channel{Name: "lobby"}
+	Announcements = &Channel{Name: "announcements"}
+	Support       = &Channel{Name: "support"}
+)
+
+// PublishReq and PublishRes are what the operation takes and returns.
+type (
+	PublishReq struct {
+		Channel       *Channel
+		From, Message string
+	}
+	PublishRes struct{ MessageID, AutoReply string }
+	// PublishResult is the payload of the hook's after stage.
+	PublishResult = bus.Result[PublishReq, PublishRes]
+)
+
+// MessagingPublish is two topics, "Messaging.publish.before" and
+// "Messaging.publish.after", around whatever operation Run is given.
+var MessagingPublish = bus.NewHook[PublishReq, PublishRes]("Messaging.publish")
+
+// ErrForbidden is what a before handler returns to veto a call.
+var ErrForbidden = errors.New("forbidden")
+
+func main() {
+	if err := run(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(w io.Writer) error {
+	b, err := bus.New([]bus.Listener{
+		// Before, on every channel: change the request.
+		bus.On(MessagingPublish.Before(), func(ctx context.Context, r *PublishReq) error {
+			c, _ := bus.CallerFrom(ctx)
+			r.From, r.Message = c.UserID, strings.TrimSpace(r.Message)
+			return nil
+		}, bus.Name("stamp-sender")),
+		// Before, on announcements only, and first: an error vetoes the call.
+		bus.On(MessagingPublish.Before(), func(ctx context.Context, r *PublishReq) error {
+			if c, _ := bus.CallerFrom(ctx); !c.HasRole("Admin") {
+				return fmt.Errorf("%w: %v may not post to #%s", ErrForbidden, c, r.Channel.Name)
+			}
+			return nil
+		}, bus.Name("admins-only"), bus.Rank(-10),
+			bus.ForAsset(func(r *PublishReq) *Channel { return r.Channel }, Announcements)),
+		// After, on support only: change the result.
+		bus.On(MessagingPublish.After(), func(_ context.Context, r *PublishResult) error {
+			if r.Err == nil {
+				r.Res.AutoReply = "an operator will answer within 5 minutes"
+			}
+			return nil
+		}, bus.Name("auto-reply"), bus.ForAsset(func(r *PublishResult) *Channel { return r.Req.Channel }, Support)),
+	})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	// The operation itself knows nothing of the handlers around it.
+	sent := 0
+	deliver := func(_ context.Context, r *PublishReq) (*PublishRes, error) {
+		sent++
+		fmt.Fprintf(w, "  #%s <%s> %s\n", r.Channel.Name, r.From, r.Message)
+		return &PublishRes{MessageID: fmt.Sprintf("msg-%d", sent)}, nil
+	}
+
+	// Where a request enters the service, put the caller in its context;
+	// every handler and the operation can read it. (Never on a span.)
+	ctx := context.Background()
+	ann := bus.WithCaller(ctx, bus.Caller{UserID: "ann", Token: "s3cr3t", Roles: []string{"Admin"}})
+	bob := bus.WithCaller(ctx, bus.Caller{UserID: "bob", Roles: []string{"Customer"}})
+	for _, call := range []struct {
+		ctx     context.Context
+		channel *Channel
+		message string
+	}{
+		{bob, Lobby, "  hi all  "},
+		{bob, Announcements, "free coffee!"},
+		{ann, Announcements, "we open at 9 tomorrow"},
+		{bob, Support, "my order is late"},
+	} {
+		c, _ := bus.CallerFrom(call.ctx) // %v prints the user and roles, never the token
+		fmt.Fprintf(w, "%v posts to #%s:\n", c, call.channel.Name)
+		res, err := MessagingPublish.Run(call.ctx, b, &PublishReq{Channel: call.channel, Message: call.message}, deliver)
+		var herr *bus.HandlerError
+		switch {
+		case errors.Is(err, bus.ErrVetoed) && errors.As(err, &herr):
+			fmt.Fprintf(w, "  vetoed by %s: %v\n", herr.Listener, herr.Err)
+		case err != nil:
+			return err
+		case res.AutoReply != "":
+			fmt.Fprintf(w, "  sent as %s, auto-reply: %s\n", res.MessageID, res.AutoReply)
+		default:
+			fmt.Fprintf(w, "  sent as %s\n", res.MessageID)
+		}
+	}
+	return nil
+}
