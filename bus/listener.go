@@ -30,7 +30,10 @@ type Listener interface {
 // ListenerInfo describes a listener for errors, traces and tooling.
 type ListenerInfo struct {
 	// Name is the display name: the one given with [Name], or derived from
-	// the handler function, such as "audit.(*Log).OnBan".
+	// the handler function, such as "audit.(*Log).OnBan". A derived name
+	// takes the package name the Go runtime reports: for a main package,
+	// "main" under go run and the last element of its import path under go
+	// test. Give names with [Name] where they must not change.
 	Name string `json:"name"`
 	// Rank orders listeners: lower runs first.
 	Rank int `json:"rank"`
