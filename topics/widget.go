@@ -46,7 +46,7 @@ type WidgetReply struct {
 	// Visitor is the visitor whose widget polled.
 	Visitor *Visitor
 	// Request is the widget's request.
-	Request *http.Request
+	Request *http.Request `json:"-"`
 	// Response is what the widget will get. Listeners may change it; the
 	// widget gets it as the last listener left it.
 	Response WidgetResponse
