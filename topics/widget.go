@@ -51,8 +51,8 @@ type WidgetReply struct {
 	// widget gets it as the last listener left it.
 	Response WidgetResponse
 	// RouteURL makes URLs of the desk's routes, for Response.
-	RouteURL RouteURLFunc
+	RouteURL RouteURLFunc `json:"-"`
 	// AssetURL makes URLs of the desk's files, such as a plugin's scripts,
 	// for Response.
-	AssetURL AssetURLFunc
+	AssetURL AssetURLFunc `json:"-"`
 }
