@@ -138,9 +138,9 @@ func TestFieldPredicates(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
 	e := &sample{
 		Name: "ada", N: -3, U: 7, F: 1.5, OK: true, State: topics.ThreadStateChatting, Small: -2,
-		At:     time.Date(2025, 1, 1, 13, 0, 0, 0, paris),
-		Addr:   netip.MustParseAddr("192.0.2.1"),
-		Thread: &topics.Thread{ID: 42, UserID: "u1", State: topics.ThreadStateClosed},
+		At:      time.Date(2025, 1, 1, 13, 0, 0, 0, paris),
+		Addr:    netip.MustParseAddr("192.0.2.1"),
+		Thread:  &topics.Thread{ID: 42, UserID: "u1", State: topics.ThreadStateClosed},
 		PtrName: &name, Inner: Inner{Tag: "t"},
 	}
 	for _, tc := range []struct {
