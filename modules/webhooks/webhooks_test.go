@@ -192,7 +192,8 @@ func TestFullQueueDrops(t *testing.T) {
 	a.RequireStart()
 
 	require.NoError(t, topics.BanDeleted.Publish(ctx, a.b, &topics.BanDeletion{ID: 1}))
-	r.await(t)                                                                          // the worker holds the first event, in its request
+	// The worker holds the first event, in its request.
+	r.await(t)
 	require.NoError(t, topics.BanDeleted.Publish(ctx, a.b, &topics.BanDeletion{ID: 2})) // queued
 	require.NoError(t, topics.BanDeleted.Publish(ctx, a.b, &topics.BanDeletion{ID: 3})) // dropped
 	assert.Equal(t, 1, a.stats.Dropped("slow"))
