@@ -82,7 +82,10 @@ func New(p Params) (*Webhooks, error) {
 	if drain <= 0 {
 		drain = DefaultDrainTimeout
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport := &http.Transport{}
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		transport = t.Clone()
+	}
 	w := &Webhooks{
 		stats:     &Stats{byName: map[string]*counters{}},
 		log:       log,
@@ -315,15 +318,19 @@ func (e *endpoint) stop(ctx context.Context) error {
 	e.mu.Unlock()
 	select {
 	case <-e.done:
-		e.cancel()
-		return nil
 	case <-ctx.Done():
+		select {
+		case <-e.done: // drained meanwhile: select picks at random among ready cases
+		default:
+			e.cancel()
+			<-e.done // quick now: the worker drops what is left
+			e.w.log.Warn("webhooks: drain timed out; queued events dropped", "endpoint", e.name,
+				"dropped_total", e.c.dropped.Load())
+			return fmt.Errorf("drain: %w", ctx.Err())
+		}
 	}
 	e.cancel()
-	<-e.done // quick now: the worker drops what is left
-	n := e.c.dropped.Load()
-	e.w.log.Warn("webhooks: drain timed out; queued events dropped", "endpoint", e.name, "dropped_total", n)
-	return fmt.Errorf("drain: %w", ctx.Err())
+	return nil
 }
 
 // send queues the event for delivery, or drops it if the queue is full or

@@ -236,6 +236,8 @@ func TestStopDrainTimeout(t *testing.T) {
 	var log syncBuffer
 	a := newApp(t, webhooks.Config{DrainTimeout: time.Millisecond, Endpoints: []webhooks.Endpoint{
 		{Name: "stuck", URL: r.url("stuck"), Rules: []webhooks.Rule{{Topic: "ban.deleted"}}},
+		// Drained at once, but waited for after the deadline has passed.
+		{Name: "idle", URL: r.url("idle")},
 	}}, logger(&log))
 	a.RequireStart()
 	for i := range 3 {
@@ -246,6 +248,7 @@ func TestStopDrainTimeout(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.ErrorContains(t, err, `webhooks: endpoint "stuck": drain`)
+	assert.NotContains(t, err.Error(), "idle", "an endpoint that has drained reports no timeout")
 	assert.Equal(t, 1, a.stats.Failed("stuck"), "the delivery under way, cancelled")
 	assert.Equal(t, 2, a.stats.Dropped("stuck"))
 	assert.Zero(t, a.stats.Delivered("stuck"))
