@@ -240,8 +240,8 @@ func (w *Webhooks) Start(_ context.Context, b *bus.Bus) error {
 // Stop unregisters the endpoints' plugins, so that no new event is queued,
 // and waits for the workers to deliver what is queued, for at most the
 // config's DrainTimeout or until ctx is done. It then cancels the
-// deliveries under way, drops and counts what is left, and returns an error
-// saying so. Stop is idempotent.
+// deliveries under way, drops and counts what is left, and, if that
+// abandoned an event, returns an error saying so. Stop is idempotent.
 func (w *Webhooks) Stop(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -251,12 +251,12 @@ func (w *Webhooks) Stop(ctx context.Context) error {
 	w.stopped = true
 	ctx, cancel := context.WithTimeout(ctx, w.drain)
 	defer cancel()
-	var errs []error
 	for _, e := range w.endpoints { // all at once, then drain
-		errs = append(errs, e.plugin.Unregister())
+		e.close()
 	}
+	var errs []error
 	for _, e := range w.endpoints {
-		if err := e.stop(ctx); err != nil {
+		if err := e.wait(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("webhooks: endpoint %q: %w", e.name, err))
 		}
 	}
@@ -305,32 +305,43 @@ func (e *endpoint) start(b *bus.Bus) error {
 	return nil
 }
 
-// stop unregisters the endpoint's plugin, closes the queue (a publish
-// already under way may still call send: it drops), waits for the worker to
-// empty it until ctx is done, then abandons what is left.
-func (e *endpoint) stop(ctx context.Context) error {
+// close unregisters the endpoint's plugin and closes its queue. A publish
+// already under way may still call send: the event is dropped.
+func (e *endpoint) close() {
 	_ = e.plugin.Unregister()
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if !e.closed {
 		e.closed = true
 		close(e.queue)
 	}
-	e.mu.Unlock()
+}
+
+// wait waits for the worker to empty the closed queue until ctx is done,
+// then abandons what is left: the delivery under way is cancelled, the
+// rest dropped. It returns an error if an event was abandoned.
+func (e *endpoint) wait(ctx context.Context) error {
+	defer e.cancel()
 	select {
 	case <-e.done:
+		return nil
 	case <-ctx.Done():
-		select {
-		case <-e.done: // drained meanwhile: select picks at random among ready cases
-		default:
-			e.cancel()
-			<-e.done // quick now: the worker drops what is left
-			e.w.log.Warn("webhooks: drain timed out; queued events dropped", "endpoint", e.name,
-				"dropped_total", e.c.dropped.Load())
-			return fmt.Errorf("drain: %w", ctx.Err())
-		}
 	}
+	before := e.c.dropped.Load() + e.c.failed.Load()
 	e.cancel()
-	return nil
+	<-e.done // quick now: the worker drops what is left
+	n := e.c.dropped.Load() + e.c.failed.Load() - before
+	if n == 0 { // the worker was finishing
+		return nil
+	}
+	e.w.log.Warn("webhooks: drain timed out; events abandoned", "endpoint", e.name, "abandoned", n)
+	return fmt.Errorf("drain: %d event(s) abandoned: %w", n, ctx.Err())
+}
+
+// stop closes the endpoint and waits for it.
+func (e *endpoint) stop(ctx context.Context) error {
+	e.close()
+	return e.wait(ctx)
 }
 
 // send queues the event for delivery, or drops it if the queue is full or

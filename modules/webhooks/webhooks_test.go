@@ -247,12 +247,12 @@ func TestStopDrainTimeout(t *testing.T) {
 	err := a.Stop(ctx)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.ErrorContains(t, err, `webhooks: endpoint "stuck": drain`)
+	assert.ErrorContains(t, err, `webhooks: endpoint "stuck": drain: 3 event(s) abandoned`)
 	assert.NotContains(t, err.Error(), "idle", "an endpoint that has drained reports no timeout")
 	assert.Equal(t, 1, a.stats.Failed("stuck"), "the delivery under way, cancelled")
 	assert.Equal(t, 2, a.stats.Dropped("stuck"))
 	assert.Zero(t, a.stats.Delivered("stuck"))
-	assert.Contains(t, log.String(), "drain timed out")
+	assert.Contains(t, log.String(), `drain timed out; events abandoned" endpoint=stuck abandoned=3`)
 }
 
 // Failed deliveries are counted and logged, and do not stop the next.
