@@ -337,5 +337,5 @@ type Route struct {
 	// Pattern is the route's [http.ServeMux] pattern, such as "GET /chat/{id}".
 	Pattern string
 	// Handler serves the route.
-	Handler http.Handler
+	Handler http.Handler `json:"-"`
 }

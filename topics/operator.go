@@ -55,7 +55,7 @@ var OperatorDeleted = bus.NewTopic[OperatorDeletion]("operator.deleted",
 type Authentication struct {
 	// Request is the incoming request, from which a listener may recognise
 	// the operator: a header, a cookie, a client certificate.
-	Request *http.Request
+	Request *http.Request `json:"-"`
 	// Operator is nil when the event fires. A listener that recognises the
 	// operator sets it; the desk then treats the request as theirs.
 	Operator *Operator

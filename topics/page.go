@@ -34,7 +34,7 @@ var PageAddJSPluginOptions = bus.NewTopic[PluginOptions]("page.add_js_plugin_opt
 // PageAssets is the payload of [PageAddCSS] and [PageAddJS].
 type PageAssets struct {
 	// Request is the request for the page the assets are attached to.
-	Request *http.Request
+	Request *http.Request `json:"-"`
 	// Assets are the page's assets. Listeners may change the list; the page
 	// gets it as the last listener left it.
 	Assets []Asset
@@ -43,7 +43,7 @@ type PageAssets struct {
 // PluginOptions is the payload of [PageAddJSPluginOptions].
 type PluginOptions struct {
 	// Request is the request for the page the options are attached to.
-	Request *http.Request
+	Request *http.Request `json:"-"`
 	// Plugins maps the name of a client-side plugin to its options, which
 	// must encode to JSON. It is never nil; listeners may add, change or
 	// delete entries.

@@ -25,7 +25,7 @@ var ResourceNotFound = bus.NewTopic[ResourceRequest]("resource.not_found",
 // [ResourceNotFound].
 type ResourceRequest struct {
 	// Request is the incoming request.
-	Request *http.Request
+	Request *http.Request `json:"-"`
 	// Response is nil when the event fires, and the desk then sends its own
 	// answer. A listener may set it to a response of its own, which the desk
 	// sends instead.

@@ -77,7 +77,7 @@ var ThreadUserReady = bus.NewTopic[ThreadEvent]("thread.user_ready",
 // that a plugin implements.
 type FunctionCall struct {
 	// Request is the client's API request.
-	Request *http.Request
+	Request *http.Request `json:"-"`
 	// Thread is the thread the chat application called about; nil for calls
 	// from the users application.
 	Thread *Thread

@@ -24,16 +24,16 @@ var UserRegister = bus.NewHook[RegisterRequest, Account]("user.register",
 type LoginRequest struct {
 	// Login is the user's login name.
 	Login string
-	// Password is the password given; it never goes on a span.
-	Password string
+	// Password is the password given; it never goes on a span, nor into JSON.
+	Password string `json:"-"`
 }
 
 // Session is the result of [UserLogin].
 type Session struct {
 	// UserID identifies the user logged in.
 	UserID string
-	// Token is the session token; it never goes on a span.
-	Token string
+	// Token is the session token; it never goes on a span, nor into JSON.
+	Token string `json:"-"`
 	// Roles are the user's roles.
 	Roles []string
 }
@@ -44,8 +44,8 @@ type RegisterRequest struct {
 	Login string
 	// Email is the user's address.
 	Email string
-	// Password is the password chosen; it never goes on a span.
-	Password string
+	// Password is the password chosen; it never goes on a span, nor into JSON.
+	Password string `json:"-"`
 	// Roles are the roles given to the account; before handlers may add some.
 	Roles []string
 }

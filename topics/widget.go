@@ -46,13 +46,13 @@ type WidgetReply struct {
 	// Visitor is the visitor whose widget polled.
 	Visitor *Visitor
 	// Request is the widget's request.
-	Request *http.Request
+	Request *http.Request `json:"-"`
 	// Response is what the widget will get. Listeners may change it; the
 	// widget gets it as the last listener left it.
 	Response WidgetResponse
 	// RouteURL makes URLs of the desk's routes, for Response.
-	RouteURL RouteURLFunc
+	RouteURL RouteURLFunc `json:"-"`
 	// AssetURL makes URLs of the desk's files, such as a plugin's scripts,
 	// for Response.
-	AssetURL AssetURLFunc
+	AssetURL AssetURLFunc `json:"-"`
 }
