@@ -160,7 +160,7 @@ var FieldDocs = map[string]map[string]string{
 	},
 	"topics.LoginRequest": {
 		"Login":    "Login is the user's login name.",
-		"Password": "Password is the password given; it never goes on a span.",
+		"Password": "Password is the password given; it never goes on a span, nor into JSON.",
 	},
 	"topics.Message": {
 		"ID":         "ID identifies the message; it is zero until the message is stored.",
@@ -249,7 +249,7 @@ var FieldDocs = map[string]map[string]string{
 	"topics.RegisterRequest": {
 		"Login":    "Login is the login name wanted.",
 		"Email":    "Email is the user's address.",
-		"Password": "Password is the password chosen; it never goes on a span.",
+		"Password": "Password is the password chosen; it never goes on a span, nor into JSON.",
 		"Roles":    "Roles are the roles given to the account; before handlers may add some.",
 	},
 	"topics.ResourceRequest": {
@@ -271,7 +271,7 @@ var FieldDocs = map[string]map[string]string{
 	},
 	"topics.Session": {
 		"UserID": "UserID identifies the user logged in.",
-		"Token":  "Token is the session token; it never goes on a span.",
+		"Token":  "Token is the session token; it never goes on a span, nor into JSON.",
 		"Roles":  "Roles are the user's roles.",
 	},
 	"topics.Thread": {
