@@ -42,14 +42,17 @@ type config struct {
 
 // WithTracerProvider makes the bus open a span per publish and per handler
 // with tracers from tp. Without it, or with a nil or no-op provider, the bus
-// makes no tracer call at all.
+// makes no tracer call at all; so too with otel.GetTracerProvider() before
+// any provider was set with otel.SetTracerProvider, since the decision is
+// taken once, in New.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) { c.tp = tp })
 }
 
 // WithMeterProvider makes the bus record the messaging.process.duration
 // histogram with meters from mp. Without it, or with a nil or no-op
-// provider, the bus makes no meter call at all.
+// provider, or the global provider before one was set, the bus makes no
+// meter call at all.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.mp = mp })
 }

@@ -25,8 +25,9 @@ const Group = "fxbus.listeners"
 // the value group [Group], so that a wiring mistake fails fx.New. It takes
 // from the container, when it has them, a trace.TracerProvider, a
 // metric.MeterProvider and a *slog.Logger; without them it uses the
-// OpenTelemetry globals and slog.Default. The bus is closed when the app
-// stops.
+// OpenTelemetry globals, if they have been set (otel.SetTracerProvider,
+// otel.SetMeterProvider) by the time the bus is built, and slog.Default.
+// The bus is closed when the app stops.
 //
 // It also provides what [Publishes] needs, so that listeners can publish
 // follow-up events without depending on the bus they belong to.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -52,8 +53,9 @@ type Instrumentation struct {
 	hist   metric.Float64Histogram
 }
 
-// New returns the instrumentation for the given providers. A nil provider, or
-// a no-op one, turns that signal off; New returns nil when both are off.
+// New returns the instrumentation for the given providers. A nil provider, a
+// no-op one, or the placeholder the OpenTelemetry globals return until a
+// provider is set, turns that signal off; New returns nil when both are off.
 func New(tp trace.TracerProvider, mp metric.MeterProvider) (*Instrumentation, error) {
 	in := &Instrumentation{}
 	if tracingOn(tp) {
@@ -82,7 +84,7 @@ func tracingOn(tp trace.TracerProvider) bool {
 	case nil, tracenoop.TracerProvider, *tracenoop.TracerProvider:
 		return false
 	}
-	return true
+	return !unsetGlobal(tp)
 }
 
 func metricsOn(mp metric.MeterProvider) bool {
@@ -90,7 +92,23 @@ func metricsOn(mp metric.MeterProvider) bool {
 	case nil, metricnoop.MeterProvider, *metricnoop.MeterProvider:
 		return false
 	}
-	return true
+	return !unsetGlobal(mp)
+}
+
+// globalPkg is where the OpenTelemetry globals' placeholders live: what
+// otel.GetTracerProvider and otel.GetMeterProvider return until a provider
+// is set. Once one is, they return it instead.
+const globalPkg = "go.opentelemetry.io/otel/internal/global"
+
+// unsetGlobal reports whether p is the placeholder of a global provider
+// nobody has set: it makes nothing but costs a call and allocations, so
+// the bus treats it as off. Set the global providers before building a bus.
+func unsetGlobal(p any) bool {
+	t := reflect.TypeOf(p)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == globalPkg
 }
 
 // Tracing reports whether spans are recorded.
