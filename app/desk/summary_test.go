@@ -41,9 +41,9 @@ func TestSummarizeReadsBusSpans(t *testing.T) {
 	require.Zero(t, dropped)
 	rows := Summarize(spans)
 	require.Len(t, rows, 3)
-	assert.Equal(t, Row{Topic: "test.ping", Calls: 4, Errors: 1}, withoutTimes(rows[0]))
-	assert.Equal(t, Row{Topic: "test.ping", Listener: "first", Rank: -5, Calls: 4, Errors: 1}, withoutTimes(rows[1]))
-	assert.Equal(t, Row{Topic: "test.ping", Listener: "second", Rank: 5, Calls: 4}, withoutTimes(rows[2]))
+	assert.Equal(t, Row{Topic: "test.ping", Kind: KindPublish, Calls: 4, Errors: 1}, withoutTimes(rows[0]))
+	assert.Equal(t, Row{Topic: "test.ping", Kind: KindProcess, Listener: "first", Rank: -5, Calls: 4, Errors: 1}, withoutTimes(rows[1]))
+	assert.Equal(t, Row{Topic: "test.ping", Kind: KindProcess, Listener: "second", Rank: 5, Calls: 4}, withoutTimes(rows[2]))
 	for _, r := range rows {
 		assert.Positive(t, r.P50)
 		assert.GreaterOrEqual(t, r.P99, r.P50)
