@@ -200,7 +200,11 @@ func (s *scenario) send(r req, into any) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	maps.Copy(hr.Header, r.header)
+	for k, vs := range r.header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
 	if r.body != nil {
 		hr.Header.Set("Content-Type", "application/json")
 	}
