@@ -254,4 +254,3 @@ func TestStatusOf(t *testing.T) {
 		assert.Equal(t, tt.status, desk.StatusOf(fmt.Errorf("context: %w", tt.err)), "wrapped %v", tt.err)
 	}
 }
-
