@@ -172,7 +172,7 @@ func StatusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrForbidden), errors.Is(err, ErrBanned), errors.Is(err, bus.ErrVetoed):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrBanned):
 		return http.StatusForbidden
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -66,11 +67,11 @@ func newFakeModeration(ban *bus.Publisher[topics.BanRequest]) *fakeModeration {
 	return &fakeModeration{ban: ban, abuses: map[topics.UserID]int{}}
 }
 
-var abusive = strings.NewReplacer("darn", "****", "heck", "****")
+var abusive = regexp.MustCompile(`\b(darn|heck)\b`)
 
 func (m *fakeModeration) rewrite() func(context.Context, *topics.MessagePosting) error {
 	return func(_ context.Context, p *topics.MessagePosting) error {
-		p.Body = abusive.Replace(p.Body)
+		p.Body = abusive.ReplaceAllString(p.Body, "****")
 		return nil
 	}
 }

@@ -45,7 +45,7 @@ func (s *Service) CreateTicket(ctx context.Context, rec map[string]any) (map[str
 			return &topics.DataResult{Records: []map[string]any{TicketRecord(created)}}, nil
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.hookError(ctx, err)
 	}
 	if created != nil {
 		s.reported(ctx, topics.ObjectCreated.PublishFrom(ctx, s.bus, created, &topics.ObjectEvent{Object: created}))
@@ -79,7 +79,7 @@ func (s *Service) UpdateTicket(ctx context.Context, id int64, changes map[string
 		return &topics.DataResult{Records: []map[string]any{TicketRecord(t)}}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.hookError(ctx, err)
 	}
 	if updated != nil {
 		s.reported(ctx, topics.ObjectUpdated.PublishFrom(ctx, s.bus, updated, &topics.ObjectUpdate{Object: updated, Changes: written}))
@@ -277,7 +277,7 @@ func (s *Service) CreateDocument(ctx context.Context, rec map[string]any) (map[s
 			return &topics.DataResult{Records: []map[string]any{DocumentRecord(stored)}}, nil
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.hookError(ctx, err)
 	}
 	if created != nil {
 		s.reported(ctx, topics.ObjectCreated.PublishFrom(ctx, s.bus, created, &topics.ObjectEvent{Object: created}))

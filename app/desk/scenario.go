@@ -362,7 +362,7 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		if opToken == "" {
 			s.skip("operator answers", "no operator signed in")
 		} else {
-			post("operator answers", aliceThread, opToken, "Sorry about that, let me check.")
+			post("operator answers", aliceThread, opToken, "Sorry about that, I am on it.")
 		}
 	}
 	if bobThread == 0 {
@@ -425,7 +425,7 @@ func (s *scenario) tickets(thread int64, opToken string) {
 }
 
 func (s *scenario) document() {
-	const transcript = "alice: Hi! My order #1234 has not arrived.\nolivia: Sorry about that, let me check.\n"
+	const transcript = "alice: Hi! My order #1234 has not arrived.\nolivia: Sorry about that, I am on it.\n"
 	var doc map[string]any
 	s.run("document stored", req{method: "POST", path: "/documents", body: map[string]any{
 		"name": "Chat transcript", "file_name": "transcript.txt", "mime_type": "text/plain",

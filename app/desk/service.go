@@ -75,6 +75,38 @@ func NewService(b *bus.Bus, s *Store, log *slog.Logger) *Service {
 // Store returns the service's store.
 func (s *Service) Store() *Store { return s.store }
 
+// refused turns the failure of a listener that decides, such as a
+// message refused or forged credentials, into an error of kind (one of the
+// service's errors) with what the listener said, about what. The full
+// error, which names the topic, the listener and its source file, is
+// logged, not returned: it is for operators, not clients. A panic stays a
+// server error.
+func (s *Service) refused(ctx context.Context, what string, kind, err error) error {
+	var pe *bus.PanicError
+	if errors.As(err, &pe) {
+		return err
+	}
+	s.log.InfoContext(ctx, "desk: refused by a listener", "err", err)
+	var he *bus.HandlerError
+	if errors.As(err, &he) {
+		err = he.Err
+	}
+	if what == "" {
+		return fmt.Errorf("%w: %w", kind, err)
+	}
+	return fmt.Errorf("%s %w: %w", what, kind, err)
+}
+
+// hookError is the error of a hook's Run: a veto of its before stage is
+// [ErrForbidden] with what the listener said; other errors are returned as
+// they are.
+func (s *Service) hookError(ctx context.Context, err error) error {
+	if errors.Is(err, bus.ErrVetoed) {
+		return s.refused(ctx, "", ErrForbidden, err)
+	}
+	return err
+}
+
 // reported logs the failures of listeners of an event that reports what
 // has happened: they do not undo it.
 func (s *Service) reported(ctx context.Context, err error) {
@@ -218,7 +250,7 @@ func (s *Service) PostMessage(ctx context.Context, id topics.ThreadID, body stri
 func (s *Service) post(ctx context.Context, t topics.Thread, kind topics.MessageKind, body string, opts topics.MessageOptions) (topics.Message, error) {
 	p := &topics.MessagePosting{Thread: &t, Kind: kind, Body: body, Options: opts}
 	if err := topics.ThreadMessagePosting.Publish(ctx, s.bus, p); err != nil {
-		return topics.Message{}, fmt.Errorf("message %w: %w", ErrRejected, err)
+		return topics.Message{}, s.refused(ctx, "message", ErrRejected, err)
 	}
 	if p.Kind == topics.MessageKindUser {
 		if err := s.checkBan(t.UserID); err != nil {
@@ -288,7 +320,7 @@ func operatorName(op topics.Operator) string { return cmp.Or(op.CommonName, op.L
 func (s *Service) SignInOperator(ctx context.Context, r *http.Request) (topics.Operator, string, error) {
 	a := &topics.Authentication{Request: r}
 	if err := topics.OperatorAuthenticate.Publish(ctx, s.bus, a); err != nil {
-		return topics.Operator{}, "", fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+		return topics.Operator{}, "", s.refused(ctx, "", ErrUnauthenticated, err)
 	}
 	switch {
 	case a.Operator == nil:
@@ -396,7 +428,7 @@ func (s *Service) CallFunction(ctx context.Context, r *http.Request, id topics.T
 		call.Operator = &op
 	}
 	if err := topics.ThreadFunctionCall.Publish(ctx, s.bus, call); err != nil {
-		return nil, fmt.Errorf("function %q %w: %w", name, ErrRejected, err)
+		return nil, s.refused(ctx, fmt.Sprintf("function %q", name), ErrRejected, err)
 	}
 	if len(call.Results) == 0 {
 		return nil, fmt.Errorf("function %q: %w", name, ErrNotFound)
@@ -468,7 +500,7 @@ func (s *Service) RequestBan(ctx context.Context, req topics.BanRequest) (topics
 	}
 	req.By, req.Ban = "operator:"+op.Login, nil
 	if err := topics.ModerationBanRequested.Publish(ctx, s.bus, &req); err != nil {
-		return topics.Ban{}, fmt.Errorf("ban %w: %w", ErrRejected, err)
+		return topics.Ban{}, s.refused(ctx, "ban", ErrRejected, err)
 	}
 	if req.Ban == nil {
 		return topics.Ban{}, fmt.Errorf("ban %w: no listener stored it", ErrRejected)
@@ -482,7 +514,7 @@ func (s *Service) Register(ctx context.Context, req topics.RegisterRequest) (*to
 	if len(req.Roles) == 0 {
 		req.Roles = []string{RoleUser}
 	}
-	return topics.UserRegister.Run(ctx, s.bus, &req, func(_ context.Context, req *topics.RegisterRequest) (*topics.Account, error) {
+	acc, err := topics.UserRegister.Run(ctx, s.bus, &req, func(_ context.Context, req *topics.RegisterRequest) (*topics.Account, error) {
 		if req.Login == "" || req.Password == "" {
 			return nil, fmt.Errorf("%w: login and password are required", ErrInvalid)
 		}
@@ -498,6 +530,7 @@ func (s *Service) Register(ctx context.Context, req topics.RegisterRequest) (*to
 		}
 		return &a, nil
 	})
+	return acc, s.hookError(ctx, err)
 }
 
 // Login logs a user in through the [topics.UserLogin] hook, and keeps the
@@ -519,7 +552,7 @@ func (s *Service) Login(ctx context.Context, req topics.LoginRequest) (*topics.S
 		return &topics.Session{UserID: a.UserID, Token: rand.Text(), Roles: a.Roles}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.hookError(ctx, err)
 	}
 	if sess == nil || sess.Token == "" {
 		return nil, fmt.Errorf("%w: the login gave no session", ErrUnauthenticated)
@@ -539,7 +572,7 @@ func (s *Service) PublishMessage(ctx context.Context, req topics.PublishRequest)
 	if c, ok := bus.CallerFrom(ctx); ok && !c.Anonymous() {
 		req.Headers["publisher"] = c.UserID
 	}
-	return topics.MessagingPublish.Run(ctx, s.bus, &req, func(_ context.Context, req *topics.PublishRequest) (*topics.PublishStatus, error) {
+	st, err := topics.MessagingPublish.Run(ctx, s.bus, &req, func(_ context.Context, req *topics.PublishRequest) (*topics.PublishStatus, error) {
 		var delivered int
 		switch req.Channel {
 		case topics.ChannelOperators:
@@ -554,4 +587,5 @@ func (s *Service) PublishMessage(ctx context.Context, req topics.PublishRequest)
 		}
 		return &topics.PublishStatus{MessageID: s.store.Publish(req.Channel, req.Message), Delivered: delivered}, nil
 	})
+	return st, s.hookError(ctx, err)
 }
