@@ -190,6 +190,7 @@ func (s *Store) AddMessage(m topics.Message) topics.Message {
 	m.ID = topics.MessageID(s.nextID("message"))
 	m.Data = maps.Clone(m.Data)
 	s.messages[m.ThreadID] = append(s.messages[m.ThreadID], m)
+	m.Data = maps.Clone(m.Data)
 	return m
 }
 
