@@ -123,9 +123,9 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		token, ok := strings.CutPrefix(auth, "Bearer ")
+		scheme, token, _ := strings.Cut(auth, " ")
 		c, known := a.svc.Caller(token)
-		if !ok || !known {
+		if !strings.EqualFold(scheme, "Bearer") || !known {
 			a.writeError(w, r, fmt.Errorf("%w: unknown bearer token", ErrUnauthenticated))
 			return
 		}

@@ -376,3 +376,25 @@ func TestRoutesConflict(t *testing.T) {
 	_, err := api.Handler(context.Background())
 	assert.ErrorContains(t, err, `route "mine": pattern "GET /healthz" is served twice`)
 }
+
+func TestPageAssetsLighterFirst(t *testing.T) {
+	f := newFixture(t, bus.Listen(topics.PageAddCSS, func(_ context.Context, p *topics.PageAssets) error {
+		p.Assets = append(p.Assets,
+			topics.Asset{Kind: topics.AssetKindInline, Content: "body{margin:0}", Weight: -5},
+			topics.Asset{Kind: topics.AssetKindAbsoluteURL, Content: "https://cdn.example/late.css", Weight: 5})
+		return nil
+	}, bus.Rank(20)))
+	var assets desk.PageAssetsJSON
+	f.must(t, "GET", "/page/assets", "", "", &assets)
+	var got []string
+	for _, a := range assets.CSS {
+		got = append(got, a.Kind+" "+a.Content)
+	}
+	assert.Equal(t, []string{
+		"inline body{margin:0}", "relative_url /static/desk.css", "relative_url /static/widget-theme.css",
+		"absolute_url https://cdn.example/late.css",
+	}, got)
+	w := f.do("GET", "/chat", "", "")
+	assert.Contains(t, w.Body.String(), "<style>body{margin:0}</style>")
+	assert.Contains(t, w.Body.String(), `<link rel="stylesheet" href="https://cdn.example/late.css">`)
+}
