@@ -13,26 +13,44 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// Row is one line of the summary: a topic's publishes, or one listener's
-// handling of a topic.
+// Row is one line of the summary: a topic's publishes, one listener's
+// handling of a topic, or a hook's calls or its operation's.
 type Row struct {
-	Topic    string
-	Listener string // "" for the publish row
-	Rank     int64
-	Calls    int
-	Errors   int
+	// Topic is the topic's name, or the hook's.
+	Topic string
+	// Kind is what the row counts: [KindPublish], [KindProcess], [KindHook]
+	// or [KindOperation].
+	Kind string
+	// Listener is the listener's name, for a KindProcess row.
+	Listener string
+	// Rank is the listener's rank, for a KindProcess row.
+	Rank int64
+	// Calls and Errors count the spans, and those with an error status.
+	Calls, Errors int
+	// P50 and P99 are percentiles of the spans' durations.
 	P50, P99 time.Duration
 }
 
-// Summarize reads the fxbus spans back: per topic, its publishes, then its
-// listeners in rank order, each with calls, errors and p50/p99 latency.
-// Spans of other instrumentation (HTTP, say) are ignored.
+// The kinds of [Row].
+const (
+	KindPublish   = "publish"   // a topic's publishes
+	KindProcess   = "process"   // a listener's handling of a topic
+	KindHook      = "hook"      // a hook's calls, before and after stages included
+	KindOperation = "operation" // the operation inside a hook
+)
+
+var kindOrder = map[string]int{KindPublish: 0, KindHook: 1, KindOperation: 2, KindProcess: 3}
+
+// Summarize reads the fxbus spans back: per topic (or hook), its publishes
+// (or calls and operation), then its listeners in rank order, each with
+// calls, errors and p50/p99 latency. Spans of other instrumentation (HTTP,
+// say) are ignored.
 func Summarize(spans []sdktrace.ReadOnlySpan) []Row {
-	type key struct{ topic, listener string }
+	type key struct{ topic, kind, listener string }
 	durations := map[key][]time.Duration{}
 	rows := map[key]*Row{}
 	for _, s := range spans {
-		var topic, listener, system string
+		var topic, listener, system, hook, stage string
 		var rank int64
 		for _, kv := range s.Attributes() {
 			switch kv.Key {
@@ -44,15 +62,28 @@ func Summarize(spans []sdktrace.ReadOnlySpan) []Row {
 				listener = kv.Value.AsString()
 			case "fxbus.listener.rank":
 				rank = kv.Value.AsInt64()
+			case "fxbus.hook.name":
+				hook = kv.Value.AsString()
+			case "fxbus.hook.stage":
+				stage = kv.Value.AsString()
 			}
 		}
 		if system != "fxbus" {
 			continue
 		}
-		k := key{topic, listener}
+		kind := KindPublish
+		switch {
+		case listener != "":
+			kind = KindProcess
+		case topic == "" && hook != "" && stage == KindOperation:
+			topic, kind = hook, KindOperation
+		case topic == "" && hook != "":
+			topic, kind = hook, KindHook
+		}
+		k := key{topic, kind, listener}
 		r := rows[k]
 		if r == nil {
-			r = &Row{Topic: topic, Listener: listener, Rank: rank}
+			r = &Row{Topic: topic, Kind: kind, Listener: listener, Rank: rank}
 			rows[k] = r
 		}
 		r.Calls++
@@ -71,19 +102,12 @@ func Summarize(spans []sdktrace.ReadOnlySpan) []Row {
 	slices.SortFunc(out, func(a, b Row) int {
 		return cmp.Or(
 			cmp.Compare(a.Topic, b.Topic),
-			cmp.Compare(boolInt(a.Listener != ""), boolInt(b.Listener != "")),
+			cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]),
 			cmp.Compare(a.Rank, b.Rank),
 			cmp.Compare(a.Listener, b.Listener),
 		)
 	})
 	return out
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // percentile returns the nearest-rank percentile p of sorted durations.
@@ -95,13 +119,14 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[max(i, 0)]
 }
 
-// PrintSummary writes rows as an aligned table.
+// PrintSummary writes rows as an aligned table: a listener's row shows its
+// name and rank; the other rows show their kind in parentheses.
 func PrintSummary(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TOPIC\tLISTENER\tRANK\tCALLS\tERRORS\tP50\tP99")
 	for _, r := range rows {
-		listener, rank := "(publish)", ""
-		if r.Listener != "" {
+		listener, rank := "("+r.Kind+")", ""
+		if r.Kind == KindProcess {
 			listener, rank = r.Listener, fmt.Sprint(r.Rank)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Topic, listener, rank, r.Calls, r.Errors, round(r.P50), round(r.P99))

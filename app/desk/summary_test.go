@@ -41,9 +41,9 @@ func TestSummarizeReadsBusSpans(t *testing.T) {
 	require.Zero(t, dropped)
 	rows := Summarize(spans)
 	require.Len(t, rows, 3)
-	assert.Equal(t, Row{Topic: "test.ping", Calls: 4, Errors: 1}, withoutTimes(rows[0]))
-	assert.Equal(t, Row{Topic: "test.ping", Listener: "first", Rank: -5, Calls: 4, Errors: 1}, withoutTimes(rows[1]))
-	assert.Equal(t, Row{Topic: "test.ping", Listener: "second", Rank: 5, Calls: 4}, withoutTimes(rows[2]))
+	assert.Equal(t, Row{Topic: "test.ping", Kind: KindPublish, Calls: 4, Errors: 1}, withoutTimes(rows[0]))
+	assert.Equal(t, Row{Topic: "test.ping", Kind: KindProcess, Listener: "first", Rank: -5, Calls: 4, Errors: 1}, withoutTimes(rows[1]))
+	assert.Equal(t, Row{Topic: "test.ping", Kind: KindProcess, Listener: "second", Rank: 5, Calls: 4}, withoutTimes(rows[2]))
 	for _, r := range rows {
 		assert.Positive(t, r.P50)
 		assert.GreaterOrEqual(t, r.P99, r.P50)
@@ -95,4 +95,38 @@ func TestSpanStoreLimit(t *testing.T) {
 	spans, dropped := store.Ended()
 	assert.Len(t, spans, 2)
 	assert.Equal(t, 3, dropped)
+}
+
+func TestSummarizeHooks(t *testing.T) {
+	store := NewSpanStore(1000)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
+	hook := bus.NewHook[ping, ping]("test.op")
+	b, err := bus.New([]bus.Listener{
+		bus.On(hook.Before(), func(context.Context, *ping) error { return nil }, bus.Name("check")),
+	}, bus.WithTracerProvider(tp))
+	require.NoError(t, err)
+	for _, fail := range []bool{false, true} {
+		_, _ = hook.Run(context.Background(), b, &ping{fail: fail}, func(_ context.Context, p *ping) (*ping, error) {
+			if p.fail {
+				return nil, errors.New("no")
+			}
+			return p, nil
+		})
+	}
+	spans, _ := store.Ended()
+	var got []Row
+	for _, r := range Summarize(spans) {
+		got = append(got, withoutTimes(r))
+	}
+	assert.Equal(t, []Row{
+		{Topic: "test.op", Kind: KindHook, Calls: 2, Errors: 1},
+		{Topic: "test.op", Kind: KindOperation, Calls: 2, Errors: 1},
+		{Topic: "test.op.after", Kind: KindPublish, Calls: 2},
+		{Topic: "test.op.before", Kind: KindPublish, Calls: 2},
+		{Topic: "test.op.before", Kind: KindProcess, Listener: "check", Calls: 2},
+	}, got)
+	var out bytes.Buffer
+	require.NoError(t, PrintSummary(&out, Summarize(spans)))
+	assert.Regexp(t, `test\.op\s+\(hook\)\s+2\s+1`, out.String())
+	assert.Regexp(t, `test\.op\s+\(operation\)\s+2\s+1`, out.String())
 }

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -25,7 +26,8 @@ type Telemetry struct {
 	Provider *sdktrace.TracerProvider
 	// Spans holds every span ended, for the summary.
 	Spans *SpanStore
-	// Exporter says where spans go besides memory: "none" when nothing is set.
+	// Exporter says where spans go besides memory, such as
+	// "otlp http/protobuf to http://localhost:4318"; "none" when nothing is set.
 	Exporter string
 }
 
@@ -50,12 +52,26 @@ func NewTelemetry(lc fx.Lifecycle) (*Telemetry, error) {
 		}
 		if !autoexport.IsNoneSpanExporter(exp) {
 			opts = append(opts, sdktrace.WithBatcher(exp))
-			t.Exporter = fmt.Sprintf("%T", exp)
+			t.Exporter = describeExporter()
 		}
 	}
 	t.Provider = sdktrace.NewTracerProvider(opts...)
 	lc.Append(fx.StopHook(t.Provider.Shutdown))
 	return t, nil
+}
+
+// describeExporter says which exporter the OTEL_* variables chose, with
+// autoexport's defaults.
+func describeExporter() string {
+	name := cmp.Or(os.Getenv("OTEL_TRACES_EXPORTER"), "otlp")
+	if name != "otlp" {
+		return name
+	}
+	s := "otlp " + cmp.Or(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL"), "http/protobuf")
+	if ep := cmp.Or(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")); ep != "" {
+		s += " to " + ep
+	}
+	return s
 }
 
 func configured() bool {

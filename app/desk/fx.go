@@ -1,0 +1,194 @@
+package desk
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/topics"
+)
+
+// DefaultAddr is the address the desk listens on by default: a free port
+// on the loopback interface.
+const DefaultAddr = "127.0.0.1:0"
+
+// DemoSSOSecret is the single sign-on secret of the demo: the scenario
+// signs its operator's login with it, and the app gives it to the sso
+// module. Set another with [Config.SSOSecret] outside the demo.
+var DemoSSOSecret = []byte("fxbus-demo-sso-secret")
+
+// Config is the desk's configuration. Its zero value is the default.
+type Config struct {
+	// Addr is the address the HTTP server listens on; [DefaultAddr] when empty.
+	Addr string
+	// SSOSecret is the secret with which operators' single sign-on
+	// logins are signed; [DemoSSOSecret] when empty.
+	SSOSecret []byte
+	// BanDuration is how long a ban lasts; a day when zero.
+	BanDuration time.Duration
+	// LogOutput is where the desk logs; os.Stderr when nil.
+	LogOutput io.Writer
+	// LogLevel is the least level logged; Info by default.
+	LogLevel slog.Level
+}
+
+func (c Config) withDefaults() Config {
+	c.Addr = cmp.Or(c.Addr, DefaultAddr)
+	if len(c.SSOSecret) == 0 {
+		c.SSOSecret = DemoSSOSecret
+	}
+	c.BanDuration = cmp.Or(c.BanDuration, 24*time.Hour)
+	if c.LogOutput == nil {
+		c.LogOutput = os.Stderr
+	}
+	return c
+}
+
+// Module is the desk as an fx module: it provides the [Config] (the
+// default, unless [WithConfig] gives one), a *slog.Logger, the
+// [Telemetry] and its trace.TracerProvider, the [Store], the [Service],
+// the [API] and the [Server], which listens while the app runs. It
+// includes [bus.Module], which builds the bus with the desk's tracer
+// provider and logger, and the desk's own listener on
+// [topics.ModerationBanRequested] ([NewBanListener]).
+//
+// The modules of the desk's features (moderation, single sign-on, ...)
+// are given next to it: fx.New(desk.Module, moderation.Module, ...).
+var Module = fx.Module("desk",
+	fx.Provide(
+		func() Config { return Config{}.withDefaults() },
+		NewLogger,
+		NewTelemetry,
+		(*Telemetry).TracerProvider,
+		NewStore,
+		NewService,
+		NewAPI,
+		NewServer,
+	),
+	bus.Module,
+	bus.Publishes(topics.BanCreated),
+	bus.Listen(topics.ModerationBanRequested, NewBanListener, bus.Rank(BanListenerRank)),
+	fx.Invoke(func(*Server) {}),
+)
+
+// WithConfig gives the desk cfg, with defaults for what it leaves empty,
+// instead of the default. Use it next to [Module], at most once.
+func WithConfig(cfg Config) fx.Option {
+	return fx.Decorate(func(Config) Config { return cfg.withDefaults() })
+}
+
+// NewLogger returns the desk's logger: text to cfg.LogOutput from
+// cfg.LogLevel up.
+func NewLogger(cfg Config) *slog.Logger {
+	return slog.New(slog.NewTextHandler(cfg.LogOutput, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
+// FxLogger is an fx event logger writing to the desk's logger: fx's own
+// events at Debug, its errors at Error. Use it with fx.WithLogger.
+func FxLogger(log *slog.Logger) fxevent.Logger {
+	l := &fxevent.SlogLogger{Logger: log}
+	l.UseLogLevel(slog.LevelDebug)
+	return l
+}
+
+// Server is the desk's HTTP server. It starts listening on [Config.Addr]
+// when the app starts, serving the [API]'s handler wrapped by otelhttp, so
+// that each request's server span is the parent of the spans of what it
+// publishes; and it shuts down, letting requests in flight finish, when
+// the app stops.
+type Server struct {
+	cfg Config
+	api *API
+	tp  trace.TracerProvider
+	log *slog.Logger
+
+	mu    sync.Mutex
+	srv   *http.Server
+	url   string
+	ready chan struct{}
+	done  chan struct{}
+}
+
+// NewServer returns the server, and hooks it to the app's lifecycle.
+func NewServer(lc fx.Lifecycle, cfg Config, api *API, tp trace.TracerProvider, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, api: api, tp: tp, log: log, ready: make(chan struct{}), done: make(chan struct{})}
+	lc.Append(fx.Hook{OnStart: s.Start, OnStop: s.Stop})
+	return s
+}
+
+// Start listens on the configured address and serves in a goroutine of
+// its own. The fx lifecycle calls it.
+func (s *Server) Start(ctx context.Context) error {
+	h, err := s.api.Handler(ctx)
+	if err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("desk: listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler: otelhttp.NewHandler(h, "desk",
+			otelhttp.WithTracerProvider(s.tp),
+			otelhttp.WithPropagators(propagation.TraceContext{})),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.mu.Lock()
+	s.srv, s.url = srv, "http://"+ln.Addr().String()
+	s.mu.Unlock()
+	go func() {
+		defer close(s.done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("desk: server failed", "err", err)
+		}
+	}()
+	close(s.ready)
+	s.log.Info("desk: listening", "url", s.URL())
+	return nil
+}
+
+// Stop shuts the server down: it stops listening, then waits for the
+// requests in flight, until ctx is done. The fx lifecycle calls it.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	err := srv.Shutdown(ctx)
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return cmp.Or(err, ctx.Err())
+	}
+	return err
+}
+
+// URL returns the server's base URL, such as "http://127.0.0.1:41234",
+// once it has started; "" before.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Ready is closed once the server listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }

@@ -1,0 +1,97 @@
+package desk
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.uber.org/fx"
+)
+
+// Delivery is one webhook call received: the body the webhooks module
+// posts, {"topic": ..., "event": ...}.
+type Delivery struct {
+	// Topic is the name of the topic the event was published on.
+	Topic string `json:"topic"`
+	// Event is the event's payload, as the module encoded it.
+	Event json.RawMessage `json:"event"`
+}
+
+// WebhookReceiver is a local HTTP endpoint, on the loopback interface,
+// that records the webhooks posted to it. The demo points the webhooks
+// module's endpoint at it, to show that a plugin with filter rules
+// receives only what its rules let through. It is safe for use by any
+// number of goroutines.
+type WebhookReceiver struct {
+	srv *httptest.Server
+
+	mu  sync.Mutex
+	got []Delivery
+}
+
+// NewWebhookReceiver starts a receiver, and closes it when the app stops:
+// after the webhooks module, which is built after it, has drained its
+// deliveries. What it received stays readable after.
+func NewWebhookReceiver(lc fx.Lifecycle) *WebhookReceiver {
+	r := &WebhookReceiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.receive))
+	lc.Append(fx.StopHook(r.Close))
+	return r
+}
+
+func (r *WebhookReceiver) receive(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		writeJSON(w, http.StatusMethodNotAllowed, ErrorJSON{Error: "POST only"})
+		return
+	}
+	var d Delivery
+	if err := json.NewDecoder(io.LimitReader(req.Body, maxBody)).Decode(&d); err != nil || d.Topic == "" {
+		writeJSON(w, http.StatusBadRequest, ErrorJSON{Error: fmt.Sprintf("want {\"topic\": ..., \"event\": ...}: %v", err)})
+		return
+	}
+	r.mu.Lock()
+	r.got = append(r.got, d)
+	r.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// URL returns the URL to post webhooks to.
+func (r *WebhookReceiver) URL() string { return r.srv.URL }
+
+// Deliveries returns what the receiver got so far, in order of arrival.
+func (r *WebhookReceiver) Deliveries() []Delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+// Close stops the receiver, waiting for the calls in progress.
+func (r *WebhookReceiver) Close() { r.srv.Close() }
+
+// PrintDeliveries writes one line about what a webhook receiver got: how
+// many calls, and on which topics.
+func PrintDeliveries(w io.Writer, ds []Delivery) error {
+	count := map[string]int{}
+	var order []string
+	for _, d := range ds {
+		if count[d.Topic] == 0 {
+			order = append(order, d.Topic)
+		}
+		count[d.Topic]++
+	}
+	parts := make([]string, len(order))
+	for i, t := range order {
+		parts[i] = fmt.Sprintf("%s ×%d", t, count[t])
+	}
+	what := "nothing (no webhooks module, or no rule passed an event)"
+	if len(ds) > 0 {
+		what = strings.Join(parts, ", ")
+	}
+	_, err := fmt.Fprintf(w, "webhook receiver got %d call(s): %s\n", len(ds), what)
+	return err
+}

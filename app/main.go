@@ -1,0 +1,218 @@
+// Command app is fxbus's reference service: a customer-support chat desk
+// (package desk) with the modules of modules/.
+//
+//	go run ./app                              the demo: start the desk on a free loopback port,
+//	                                          run the scenario through its HTTP API, stop it,
+//	                                          and print what the traces recorded
+//	go run ./app serve [-addr 127.0.0.1:8080] serve until interrupted (SIGINT, SIGTERM)
+//
+// Traces go where OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_ENDPOINT say,
+// and always to memory, for the summary.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/fxbus/fxbus/app/desk"
+)
+
+// modules are the desk's features, from modules/: the one place where the
+// app wires them, in both modes.
+var modules = fx.Options(
+// TODO(integration): the modules, and the sso module's secret:
+//
+//	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
+//	tickets.Module, stats.Module, webhooks.Module, widget.Module,
+//	fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
+)
+
+// demoOptions are what demo mode adds: a local webhook receiver, and the
+// webhooks module's endpoint pointing at it, with rules that pass only the
+// bans and the incidents created, so that the receiver gets exactly those.
+var demoOptions = fx.Options(
+	fx.Provide(desk.NewWebhookReceiver),
+	// TODO(integration): fx.Provide(demoWebhooks), with, once the webhooks
+	// module is here (check Policy's values and how a Field names a
+	// payload field against modules/webhooks):
+	//
+	//	func demoWebhooks(r *desk.WebhookReceiver) webhooks.Config {
+	//		return webhooks.Config{Endpoints: []webhooks.Endpoint{{
+	//			Name: "demo", URL: r.URL(), Policy: "include",
+	//			Rules: []webhooks.Rule{
+	//				{ID: "bans", Topic: topics.BanCreated.Name()},
+	//				{ID: "incidents", Topic: topics.ObjectCreated.Name(),
+	//					Where: [][]webhooks.Field{{{Name: "Object.Class", Equals: "Incident"}}}},
+	//			},
+	//		}}}
+	//	}
+)
+
+// serveOptions are what serve mode adds.
+var serveOptions = fx.Options(
+// TODO(integration): fx.Supply(webhooks.Config{}), no endpoints, unless
+// the webhooks module makes its config optional.
+)
+
+// Timeouts of starting and stopping the app.
+const (
+	startTimeout = 15 * time.Second
+	stopTimeout  = 15 * time.Second
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  app                           run the demo: start the desk, drive the scenario through
+                                its HTTP API, stop it, and print the summary of its traces
+  app serve [-addr host:port]   serve the desk until interrupted (default -addr %s)
+  app help                      print this
+`
+
+// run runs the command in args and returns its exit status: 0 on
+// success, 1 on failure, 2 on a usage error.
+func run(args []string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext is run; serve mode also stops when ctx is done.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "demo"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintf(stderr, usage, desk.DefaultAddr) }
+	addr := desk.DefaultAddr
+	switch cmd {
+	case "demo":
+	case "serve":
+		fs.StringVar(&addr, "addr", addr, "the address to listen on")
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintf(stdout, usage, desk.DefaultAddr)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "app: unknown command %q\n", cmd)
+		fs.Usage()
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "app %s: unexpected arguments %q\n", cmd, fs.Args())
+		fs.Usage()
+		return 2
+	}
+	var err error
+	if cmd == "serve" {
+		err = serve(ctx, addr, stdout, stderr)
+	} else {
+		err = demo(ctx, stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "app %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// demo starts the desk on a free loopback port, runs the scenario, stops
+// the desk, which flushes its traces, and prints what the webhook
+// receiver got and the summary of the traces.
+func demo(ctx context.Context, stdout, stderr io.Writer) error {
+	var (
+		srv *desk.Server
+		tel *desk.Telemetry
+		rcv *desk.WebhookReceiver
+	)
+	app := fx.New(
+		desk.Module,
+		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn}),
+		modules,
+		demoOptions,
+		fx.WithLogger(desk.FxLogger),
+		fx.Populate(&srv, &tel, &rcv),
+	)
+	if err := start(ctx, app); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s)\n\n", srv.URL(), tel.Exporter)
+	_, err := desk.RunScenario(ctx, srv.URL(), stdout)
+	if err := errors.Join(err, stop(app)); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	if err := desk.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
+		return err
+	}
+	return summary(stdout, tel)
+}
+
+// serve serves the desk until SIGINT or SIGTERM, or until ctx is done;
+// then it stops the desk and prints the summary of its traces.
+func serve(ctx context.Context, addr string, stdout, stderr io.Writer) error {
+	var (
+		srv *desk.Server
+		tel *desk.Telemetry
+	)
+	app := fx.New(
+		desk.Module,
+		desk.WithConfig(desk.Config{Addr: addr, LogOutput: stderr}),
+		modules,
+		serveOptions,
+		fx.WithLogger(desk.FxLogger),
+		fx.Populate(&srv, &tel),
+	)
+	if err := start(ctx, app); err != nil {
+		return err
+	}
+	signals := app.Wait() // from here on, SIGINT and SIGTERM stop the app
+	fmt.Fprintf(stdout, "fxbus desk serving on %s (traces: memory, exporter: %s); interrupt to stop\n", srv.URL(), tel.Exporter)
+	select {
+	case sig := <-signals:
+		fmt.Fprintf(stdout, "stopping: %v\n", sig.Signal)
+	case <-ctx.Done():
+		fmt.Fprintf(stdout, "stopping: %v\n", context.Cause(ctx))
+	}
+	if err := stop(app); err != nil {
+		return err
+	}
+	return summary(stdout, tel)
+}
+
+func start(ctx context.Context, app *fx.App) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	return app.Start(ctx)
+}
+
+// stop stops the app, even when the context of the run is done.
+func stop(app *fx.App) error {
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	return app.Stop(ctx)
+}
+
+// summary prints, per topic and per handler, calls, errors and latency, as
+// the spans recorded them.
+func summary(w io.Writer, tel *desk.Telemetry) error {
+	spans, dropped := tel.Spans.Ended()
+	rows := desk.Summarize(spans)
+	fmt.Fprintf(w, "\n%d spans recorded (%d dropped); per topic, its publishes then its handlers:\n", len(spans), dropped)
+	return desk.PrintSummary(w, rows)
+}
