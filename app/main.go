@@ -23,44 +23,50 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/modules/assets"
+	"github.com/fxbus/fxbus/modules/audit"
+	"github.com/fxbus/fxbus/modules/functions"
+	"github.com/fxbus/fxbus/modules/moderation"
+	"github.com/fxbus/fxbus/modules/sso"
+	"github.com/fxbus/fxbus/modules/stats"
+	"github.com/fxbus/fxbus/modules/tickets"
+	"github.com/fxbus/fxbus/modules/webhooks"
+	"github.com/fxbus/fxbus/modules/widget"
+	"github.com/fxbus/fxbus/topics"
 )
 
 // modules are the desk's features, from modules/: the one place where the
 // app wires them, in both modes.
 var modules = fx.Options(
-// TODO(integration): the modules, and the sso module's secret:
-//
-//	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
-//	tickets.Module, stats.Module, webhooks.Module, widget.Module,
-//	fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
+	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
+	tickets.Module, stats.Module, webhooks.Module, widget.Module,
+	fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
 )
 
 // demoOptions are what demo mode adds: a local webhook receiver, and the
 // webhooks module's endpoint pointing at it, with rules that pass only the
-// bans and the incidents created, so that the receiver gets exactly those.
+// bans and the operators' replies, so that the receiver gets exactly those.
 var demoOptions = fx.Options(
-	fx.Provide(desk.NewWebhookReceiver),
-	// TODO(integration): fx.Provide(demoWebhooks), with, once the webhooks
-	// module is here (check Policy's values and how a Field names a
-	// payload field against modules/webhooks):
-	//
-	//	func demoWebhooks(r *desk.WebhookReceiver) webhooks.Config {
-	//		return webhooks.Config{Endpoints: []webhooks.Endpoint{{
-	//			Name: "demo", URL: r.URL(), Policy: "include",
-	//			Rules: []webhooks.Rule{
-	//				{ID: "bans", Topic: topics.BanCreated.Name()},
-	//				{ID: "incidents", Topic: topics.ObjectCreated.Name(),
-	//					Where: [][]webhooks.Field{{{Name: "Object.Class", Equals: "Incident"}}}},
-	//			},
-	//		}}}
-	//	}
+	fx.Provide(desk.NewWebhookReceiver, demoWebhooks),
 )
 
-// serveOptions are what serve mode adds.
-var serveOptions = fx.Options(
-// TODO(integration): fx.Supply(webhooks.Config{}), no endpoints, unless
-// the webhooks module makes its config optional.
-)
+// demoWebhooks is the demo's webhook plugin: an include policy with two
+// rules, one passing a whole topic, one with a parameter group (seed 002's
+// "match by parameter groups").
+func demoWebhooks(r *desk.WebhookReceiver) webhooks.Config {
+	return webhooks.Config{Endpoints: []webhooks.Endpoint{{
+		Name: "demo", URL: r.URL(), Policy: webhooks.Include,
+		Rules: []webhooks.Rule{
+			{ID: "bans", Topic: topics.BanCreated.Name()},
+			{ID: "operator-replies", Topic: topics.ChatMessageReceived.Name(),
+				Where: [][]webhooks.Field{{{Name: "Message.Kind", Equals: "agent"}}}},
+		},
+	}}}
+}
+
+// serveOptions are what serve mode adds: nothing yet; without a
+// webhooks.Config, the webhooks module has no endpoint.
+var serveOptions = fx.Options()
 
 // Timeouts of starting and stopping the app.
 const (

@@ -41,8 +41,9 @@ type publisherDecl struct {
 // topics that have listeners but no declared publisher. Under fx,
 // [Publishes] declares publishers for you.
 //
-// The report is a warning through [WithLogger]'s logger, or, with
-// [WithStrictWiring], an error of New.
+// The report goes through [WithLogger]'s logger at level Info, or, with
+// [WithStrictWiring], fails New. (A topic that must be heard says so with
+// [WithRequirement]: New fails without a listener whatever the report.)
 func WithPublisher(t AnyTopic, module string) Option {
 	d := publisherDecl{topic: t, info: PublisherInfo{Module: module}}
 	if _, file, line, ok := runtime.Caller(1); ok {
@@ -89,8 +90,12 @@ func checkPublishers(cfg *config, st *state, pubs map[int][]PublisherInfo) []err
 		return reports
 	}
 	if cfg.logger != nil {
+		// Notes, not warnings: an optional topic nobody hears is often an
+		// extension point, and one nobody declared publishing is often heard
+		// by a broad listener, such as an auditor. A topic that must be
+		// heard says so with WithRequirement, and fails New.
 		for _, r := range reports {
-			cfg.logger.Warn(r.Error())
+			cfg.logger.Info(r.Error())
 		}
 	}
 	return nil

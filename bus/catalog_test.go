@@ -88,7 +88,7 @@ func TestWiringReport(t *testing.T) {
 		_, err := bus.New(listeners, append(pubs, bus.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))...)
 		require.NoError(t, err)
 		out := buf.String()
-		assert.Contains(t, out, `level=WARN`)
+		assert.Contains(t, out, `level=INFO`)
 		assert.Contains(t, out, `test.report.published\": published, but nobody listens (published by producer (`)
 		assert.Contains(t, out, `test.report.listened\": listener x (`)
 		assert.NotContains(t, out, "test.report.both")
@@ -147,4 +147,24 @@ func TestPolicyAndRequirementText(t *testing.T) {
 	require.EqualError(t, p.UnmarshalText([]byte("sometimes")), `fxbus: unknown error policy "sometimes"`)
 	var r bus.Requirement
 	require.EqualError(t, r.UnmarshalText([]byte("two")), `fxbus: unknown requirement "two"`)
+}
+
+func TestPublishesAllAndRuns(t *testing.T) {
+	started := bus.NewTopic[banned]("test.fx.all.started")
+	ended := bus.NewTopic[banned]("test.fx.all.ended") // same payload type: one Publisher could not serve both
+	hook := bus.NewHook[banned, banned]("test.fx.all.hook")
+	var b *bus.Bus
+	l := line() + 1
+	app := fx.New(bus.Module, bus.PublishesAll(started, ended), bus.Runs(hook), fx.Populate(&b), fx.NopLogger)
+	require.NoError(t, app.Err())
+	pubs := map[string][]bus.PublisherInfo{}
+	for _, ti := range b.Catalog().Topics {
+		pubs[ti.Name] = ti.Publishers
+	}
+	want := []bus.PublisherInfo{{Module: "bus_test", Source: bus.Source{File: callerFile(), Line: l}}}
+	for _, name := range []string{"test.fx.all.started", "test.fx.all.ended", "test.fx.all.hook.before", "test.fx.all.hook.after"} {
+		assert.Equal(t, want, pubs[name], name)
+	}
+	require.ErrorContains(t, fx.New(bus.Module, bus.PublishesAll(started, nil), fx.NopLogger).Err(), "PublishesAll: topic #1 is nil")
+	require.ErrorContains(t, fx.New(bus.Module, bus.Runs[banned, banned](nil), fx.NopLogger).Err(), "Runs: nil hook")
 }

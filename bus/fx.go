@@ -186,16 +186,50 @@ func (p *Publisher[T]) Topic() *Topic[T] { return p.topic }
 // provides a *[Publisher] for it to that module (privately: each module
 // that publishes t declares so itself). The bus then knows the topic, and
 // enforces its [Requirement], even when nobody listens.
+//
+// A Publisher is found by its payload type, so a module gets one per
+// payload type: to publish two topics of one payload type, declare them
+// with [PublishesAll] and publish through the bus.
 func Publishes[T any](t *Topic[T]) fx.Option {
 	if t == nil {
 		return fx.Error(errors.New("fxbus: Publishes: nil topic"))
 	}
-	d := publisherDecl{topic: t, info: PublisherInfo{Module: callerPackage(1)}}
-	if _, file, line, ok := runtime.Caller(1); ok {
-		d.info.Source = Source{File: file, Line: line}
-	}
 	return fx.Options(
 		fx.Provide(func(c *cell) *Publisher[T] { return &Publisher[T]{topic: t, cell: c} }, fx.Private),
-		fx.Provide(fx.Annotated{Group: "fxbus.publishers", Target: func() publisherDecl { return d }}),
+		declarePublisher(t, 1),
 	)
+}
+
+// declarePublisher tells the bus that the package skip frames above
+// declarePublisher's caller publishes t.
+func declarePublisher(t AnyTopic, skip int) fx.Option {
+	d := publisherDecl{topic: t, info: PublisherInfo{Module: callerPackage(skip + 1)}}
+	if _, file, line, ok := runtime.Caller(skip + 1); ok {
+		d.info.Source = Source{File: file, Line: line}
+	}
+	return fx.Provide(fx.Annotated{Group: "fxbus.publishers", Target: func() publisherDecl { return d }})
+}
+
+// PublishesAll declares that the enclosing fx module publishes each of
+// topics, like [Publishes], but provides no [Publisher]: for a module that
+// publishes through the *[Bus] itself, or publishes several topics of one
+// payload type (a module gets one *Publisher[T] per payload type).
+func PublishesAll(topics ...AnyTopic) fx.Option {
+	opts := make([]fx.Option, len(topics))
+	for i, t := range topics {
+		if t == nil {
+			return fx.Error(fmt.Errorf("fxbus: PublishesAll: topic #%d is nil", i))
+		}
+		opts[i] = declarePublisher(t, 1)
+	}
+	return fx.Options(opts...)
+}
+
+// Runs declares that the enclosing fx module runs hook h: that it publishes
+// both of its stages, as [PublishesAll] declares topics.
+func Runs[Req, Res any](h *Hook[Req, Res]) fx.Option {
+	if h == nil {
+		return fx.Error(errors.New("fxbus: Runs: nil hook"))
+	}
+	return fx.Options(declarePublisher(h.before, 1), declarePublisher(h.after, 1))
 }

@@ -81,9 +81,31 @@ var Module = fx.Module("desk",
 		NewServer,
 	),
 	bus.Module,
-	bus.Publishes(topics.BanCreated),
+	publishes,
 	bus.Listen(topics.ModerationBanRequested, NewBanListener, bus.Rank(BanListenerRank)),
 	fx.Invoke(func(*Server) {}),
+)
+
+// publishes declares every topic and hook the desk publishes, so that the
+// bus knows who publishes what: its catalogue and graph show it, and it
+// reports topics published with nobody listening.
+var publishes = fx.Options(
+	bus.Publishes(topics.BanCreated), // the ban listener's *bus.Publisher
+	bus.PublishesAll(
+		topics.ModerationBanRequested,
+		topics.ChatStarted, topics.ChatMessageReceived, topics.ChatAgentConnected, topics.ChatEnded,
+		topics.CronRun,
+		topics.ObjectCreated, topics.ObjectUpdated, topics.ObjectDocumentDownloaded,
+		topics.OperatorAuthenticate, topics.OperatorLoggedIn,
+		topics.PageAddCSS, topics.PageAddJS,
+		topics.ResourceNotFound, topics.RoutingAlter,
+		topics.ThreadCreated, topics.ThreadUpdated, topics.ThreadClosed, topics.ThreadUserReady,
+		topics.ThreadMessagePosting, topics.ThreadMessagesAlter, topics.ThreadFunctionCall,
+		topics.VisitorCreated, topics.VisitorTracked,
+	),
+	bus.Runs(topics.UserLogin), bus.Runs(topics.UserRegister),
+	bus.Runs(topics.DataCreate), bus.Runs(topics.DataUpdate),
+	bus.Runs(topics.MessagingPublish),
 )
 
 // WithConfig gives the desk cfg, with defaults for what it leaves empty,
