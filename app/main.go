@@ -23,46 +23,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/app/desk"
-	"github.com/fxbus/fxbus/modules/assets"
-	"github.com/fxbus/fxbus/modules/audit"
-	"github.com/fxbus/fxbus/modules/functions"
-	"github.com/fxbus/fxbus/modules/moderation"
-	"github.com/fxbus/fxbus/modules/sso"
-	"github.com/fxbus/fxbus/modules/stats"
-	"github.com/fxbus/fxbus/modules/tickets"
-	"github.com/fxbus/fxbus/modules/webhooks"
-	"github.com/fxbus/fxbus/modules/widget"
-	"github.com/fxbus/fxbus/topics"
 )
-
-// modules are the desk's features, from modules/: the one place where the
-// app wires them, in both modes.
-var modules = fx.Options(
-	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
-	tickets.Module, stats.Module, webhooks.Module, widget.Module,
-	fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
-)
-
-// demoOptions are what demo mode adds: a local webhook receiver, and the
-// webhooks module's endpoint pointing at it, with rules that pass only the
-// bans and the operators' replies, so that the receiver gets exactly those.
-var demoOptions = fx.Options(
-	fx.Provide(desk.NewWebhookReceiver, demoWebhooks),
-)
-
-// demoWebhooks is the demo's webhook plugin: an include policy with two
-// rules, one passing a whole topic, one with a parameter group (seed 002's
-// "match by parameter groups").
-func demoWebhooks(r *desk.WebhookReceiver) webhooks.Config {
-	return webhooks.Config{Endpoints: []webhooks.Endpoint{{
-		Name: "demo", URL: r.URL(), Policy: webhooks.Include,
-		Rules: []webhooks.Rule{
-			{ID: "bans", Topic: topics.BanCreated.Name()},
-			{ID: "operator-replies", Topic: topics.ChatMessageReceived.Name(),
-				Where: [][]webhooks.Field{{{Name: "Message.Kind", Equals: "agent"}}}},
-		},
-	}}}
-}
 
 // serveOptions are what serve mode adds: nothing yet; without a
 // webhooks.Config, the webhooks module has no endpoint.
@@ -149,8 +110,8 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	app := fx.New(
 		desk.Module,
 		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn}),
-		modules,
-		demoOptions,
+		desk.Modules,
+		desk.Demo,
 		fx.WithLogger(desk.FxLogger),
 		fx.Populate(&srv, &tel, &rcv),
 	)
@@ -179,7 +140,7 @@ func serve(ctx context.Context, addr string, stdout, stderr io.Writer) error {
 	app := fx.New(
 		desk.Module,
 		desk.WithConfig(desk.Config{Addr: addr, LogOutput: stderr}),
-		modules,
+		desk.Modules,
 		serveOptions,
 		fx.WithLogger(desk.FxLogger),
 		fx.Populate(&srv, &tel),
