@@ -1,0 +1,28 @@
+module github.com/fxbus/fxbus/benchmarks
+
+go 1.26.0
+
+replace github.com/fxbus/fxbus => ../
+
+require (
+	github.com/ThreeDotsLabs/watermill v1.5.1
+	github.com/asaskevich/EventBus v0.0.0-20200907212545-49d423059eef
+	github.com/fxbus/fxbus v0.0.0-00010101000000-000000000000
+	github.com/gookit/event v1.2.0
+	github.com/kelindar/event v1.5.2
+	github.com/maniartech/signals v1.3.1
+	github.com/mustafaturan/bus/v3 v3.0.3
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/gookit/goutil v0.7.1 // indirect
+	github.com/lithammer/shortuuid/v3 v3.0.7 // indirect
+	github.com/oklog/ulid v1.3.1 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
+	go.opentelemetry.io/otel v1.47.0 // indirect
+	go.opentelemetry.io/otel/metric v1.47.0 // indirect
+	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)
