@@ -6,7 +6,7 @@
 // Everything lives in _test.go files; this file only documents the package.
 // Run it all, summarised into RESULTS.md, with
 //
-//	./run.sh                        # COUNT=6 BENCHTIME=500ms by default
+//	./run.sh                        # COUNT=6 BENCHTIME=1s by default
 //	COUNT=10 BENCHTIME=1s ./run.sh
 //
 // or a part of it with go test, for example
@@ -21,6 +21,9 @@
 //   - BenchmarkSync/lib=L/handlers=N: a synchronous publish of a small struct
 //     to N handlers that each add one to a counter in the payload. lib=plain
 //     is the floor: a loop over []func(context.Context, *T) error.
+//   - BenchmarkContext/ctx=C/lib=L/handlers=10: the plain loop and fxbus
+//     with a deep, cancellable context and with a new context per publish,
+//     which context.Background hides.
 //   - BenchmarkAsync/lib=L/handlers=N: asynchronous libraries measured end to
 //     end (publish b.N events, wait for b.N*N deliveries). Not comparable
 //     with the synchronous rows.
