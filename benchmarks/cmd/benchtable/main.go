@@ -1,8 +1,8 @@
 // Command benchtable turns the output of go test -bench from this module into
 // the Markdown tables of RESULTS.md: per benchmark group, one row per
 // configuration and, for each size, the median ns/op, the median allocs/op
-// and the ratio of the median ns/op to the group's baseline row measured in
-// the same run.
+// and the ratio to the group's baseline row: the median of the ratios of
+// results from the same round (see pairedRatio).
 //
 // Usage:
 //
@@ -37,7 +37,7 @@ var groups = []group{
 	{
 		bench:   "Sync",
 		title:   "Synchronous publish",
-		intro:   "A small struct published to N handlers that each add one to a counter in it, in the publisher's goroutine, with the publisher's context. `× plain` is the median ns/op over the plain loop's median in the same run.",
+		intro:   "A small struct published to N handlers that each add one to a counter in it, in the publisher's goroutine, with the publisher's context. `× plain` is the median, over rounds, of the ratio to the plain loop in the same round.",
 		sizeKey: "handlers", baseKey: "lib", baseVal: "plain",
 		noteCols: []string{"rank order", "handler errors"},
 		notes: map[string][]string{
@@ -64,13 +64,13 @@ var groups = []group{
 	{
 		bench:   "Context",
 		title:   "Contexts shaped like a server's (10 handlers)",
-		intro:   "BenchmarkSync uses context.Background, which hides two costs. `deep`: a long-lived context eight values and a cancel deep, so there is a done channel to check before each handler and a chain for fxbus's depth lookup (ctx.Value) to walk. `fresh`: a new context per publish, as a request brings; every row pays for making it, and fxbus cannot reuse its cached depth frame. `plain-checked` is the plain loop plus the check fxbus promises: stop when the context is done before a handler. `× plain` is against `plain` with the same context.",
+		intro:   "BenchmarkSync uses context.Background, which hides two costs. `deep`: a long-lived context eight values and a cancel deep, so there is a done channel to check before each handler and a chain for fxbus's depth lookup (ctx.Value) to walk. `fresh`: a new context per publish, as a request brings; every row pays for making it, and fxbus cannot reuse its cached depth frame. `plain-checked` is the plain loop plus the check fxbus promises: stop when the context is done before a handler. `× plain` is against `plain` with the same context (median of per-round ratios).",
 		sizeKey: "handlers", baseKey: "lib", baseVal: "plain",
 	},
 	{
 		bench:   "Tracing",
 		title:   "Tracing: fxbus against the same spans made by hand",
-		intro:   "OpenTelemetry SDK, no exporter. `direct` starts and ends the same spans (names, kinds, attributes, parents; checked with a span recorder before timing) around a plain loop. `unsampled` is ParentBased(NeverSample) under an unsampled remote parent: `direct` still starts a non-recording span per handler, `direct-skip` skips them when the publish span does not record, as fxbus does. `× direct` is against `direct` in the same mode.",
+		intro:   "OpenTelemetry SDK, no exporter. `direct` starts and ends the same spans (names, kinds, attributes, parents; checked with a span recorder before timing) around a plain loop. `unsampled` is ParentBased(NeverSample) under an unsampled remote parent: `direct` still starts a non-recording span per handler, `direct-skip` skips them when the publish span does not record, as fxbus does. `× direct` is against `direct` in the same mode (median of per-round ratios).",
 		sizeKey: "handlers", baseKey: "impl", baseVal: "direct",
 	},
 	{
@@ -82,7 +82,7 @@ var groups = []group{
 	{
 		bench:   "Startup",
 		title:   "fx startup",
-		intro:   "fx.New of an app with N listeners (options made once, outside the timer). `fx-group` is fx's own cost: N fx.Provide of plain values into a value group. `× fx-group` is against it.",
+		intro:   "fx.New of an app with N listeners (options made once, outside the timer). `fx-group` is fx's own cost: N fx.Provide of plain values into a value group. `× fx-group` is against it (median of per-round ratios).",
 		sizeKey: "listeners", baseKey: "kind", baseVal: "fx-group",
 	},
 }
@@ -255,6 +255,24 @@ func medians(rs []result) (ns, allocs float64, hasAllocs bool, n int) {
 	return median(nss), median(as), len(as) > 0, len(rs)
 }
 
+// pairedRatio is the median, over runs, of the ratio of a row's ns/op to
+// its baseline's in the same run: run.sh interleaves its rounds, so the k-th
+// result of each benchmark comes from the same round, minutes apart at most
+// from the baseline's, and a slow spell of a shared machine cancels out. With
+// unequal counts it falls back to the ratio of the medians.
+func pairedRatio(rs, base []result) float64 {
+	if len(rs) != len(base) {
+		ns, _, _, _ := medians(rs)
+		bns, _, _, _ := medians(base)
+		return ns / bns
+	}
+	ratios := make([]float64, len(rs))
+	for i := range rs {
+		ratios[i] = rs[i].nsOp / base[i].nsOp
+	}
+	return median(ratios)
+}
+
 // baseRow returns the label of the row that row is compared with: the one
 // with baseKey=baseVal and every other key equal.
 func baseRow(g group, t *table, row string) (string, bool) {
@@ -328,8 +346,7 @@ func render(w io.Writer, g group, t *table) {
 			if g.baseKey != "" {
 				ratio := ""
 				if b, ok := baseRow(g, t, row); ok && len(t.cells[b][s]) > 0 {
-					bns, _, _, _ := medians(t.cells[b][s])
-					ratio = strconv.FormatFloat(ns/bns, 'f', 2, 64) + "x"
+					ratio = strconv.FormatFloat(pairedRatio(rs, t.cells[b][s]), 'f', 2, 64) + "x"
 				}
 				cells = append(cells, ratio)
 			}
