@@ -6,6 +6,7 @@
 #   COUNT=10 BENCHTIME=2s ./run.sh
 #   BENCH='Sync|Tracing' COUNT=6 ./run.sh     # a subset (a -bench regexp)
 #   ./run.sh summarise                        # only rewrite RESULTS.md from bench.txt
+#   NOTE='...' ./run.sh                       # a remark for RESULTS.md's setup table
 #
 # The rounds are interleaved (every benchmark once, then again, COUNT
 # times) rather than each benchmark COUNT times in a row, so that a slow
@@ -53,6 +54,7 @@ run() {
     echo "run-benchtime: $BENCHTIME"
     echo "run-bench: $BENCH"
     echo "run-startup: $startup"
+    if [ -n "${NOTE:-}" ]; then echo "run-note: $NOTE"; fi
   } >"$raw"
   start=$(date +%s)
   for i in $(seq 1 "$COUNT"); do
@@ -96,6 +98,7 @@ summarise() {
     echo "| fxbus | github.com/fxbus/fxbus at $(meta fxbus-rev) (replace ../) |"
     echo "| fx startup benchmarks | $(meta run-startup) |"
     echo "| summaries | cmd/benchtable; golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION |"
+    if [ -n "$(meta run-note)" ]; then echo "| note | $(meta run-note) |"; fi
     echo
     echo "Libraries, from go.mod:"
     echo
