@@ -93,13 +93,6 @@ type result struct {
 	hasAllocs      bool
 }
 
-// config is one benchmark name, split.
-type config struct {
-	bench string            // "Sync"
-	keys  []string          // in name order, without the size key
-	vals  map[string]string // key -> value
-}
-
 type table struct {
 	rows    []string            // row labels, in order of first appearance
 	rowKeys map[string][]string // row label -> its key=value pairs (without size)
