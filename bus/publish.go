@@ -64,6 +64,7 @@ func (t *Topic[T]) build(b *Bus, ls []*listener) any {
 // its child.
 type frame struct {
 	context.Context
+	done   <-chan struct{} // Context.Done(), asked once
 	topic  int
 	name   string
 	depth  int
@@ -96,7 +97,7 @@ func enter(slot *atomic.Pointer[frame], ctx context.Context, topic int, name str
 	if f := slot.Load(); f != nil && f.topic == topic && sameContext(f.Context, ctx) {
 		return f
 	}
-	f := &frame{Context: ctx, topic: topic, name: name, depth: depth, parent: parent}
+	f := &frame{Context: ctx, done: ctx.Done(), topic: topic, name: name, depth: depth, parent: parent}
 	if cache {
 		slot.Store(f)
 	}
@@ -169,27 +170,33 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
 	if tb.sources != nil {
 		hs = tb.sources.handlers(src)
 	}
-	var parent *frame
-	depth, limit := 0, b.depthLimit()
-	if limit > 0 {
-		parent, _ = ctx.Value(frameKey{}).(*frame)
-		depth = 1
-		if parent != nil {
-			depth = parent.depth + 1
-		}
-		if depth > limit {
-			return depthError(parent, tb.topic.name, limit)
-		}
-	}
+	limit := b.depthLimit()
 	if !b.tracing && !b.metrics {
 		// The common path: no telemetry. Run the handlers in a tight loop
 		// until one fails, panics or finds the context done; only then
 		// set up the accounting.
-		hctx := ctx
+		hctx, done := context.Context(ctx), (<-chan struct{})(nil)
 		if limit > 0 {
-			hctx = enter(tb.slot(parent), ctx, tb.topic.id, tb.topic.name, depth, parent, true)
+			// A long-lived context publishing again finds its frame cached
+			// and is known to be top-level: contexts are immutable, and only
+			// contexts without a frame are cached at the root. Else, walk
+			// the context for the frame of an enclosing publish.
+			f := tb.root.Load()
+			if f == nil || !sameContext(f.Context, ctx) {
+				parent, _ := ctx.Value(frameKey{}).(*frame)
+				depth := 1
+				if parent != nil {
+					depth = parent.depth + 1
+				}
+				if depth > limit {
+					return depthError(parent, tb.topic.name, limit)
+				}
+				f = enter(tb.slot(parent), ctx, tb.topic.id, tb.topic.name, depth, parent, true)
+			}
+			hctx, done = f, f.done
+		} else {
+			done = ctx.Done()
 		}
-		done := ctx.Done()
 		n, p, err := run(hctx, done, hs, e, 0)
 		if n == len(hs) {
 			return nil
@@ -213,6 +220,18 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
 		return d.result()
 	}
 
+	var parent *frame
+	depth := 0
+	if limit > 0 {
+		parent, _ = ctx.Value(frameKey{}).(*frame)
+		depth = 1
+		if parent != nil {
+			depth = parent.depth + 1
+		}
+		if depth > limit {
+			return depthError(parent, tb.topic.name, limit)
+		}
+	}
 	d := dispatcher[T]{b: b, tb: tb, hs: hs, e: e, ctx: ctx, done: ctx.Done()}
 	if b.tracing {
 		d.ctx, d.pub = b.inst.StartPublish(ctx, tb.publish, tb.topic.spanAttrs(e))
