@@ -1,0 +1,160 @@
+package fxbus_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/goleak"
+
+	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/modules/audit"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestReferenceService starts the whole reference service under fxtest,
+// with the modules and the demo's webhook, drives the scenario through its
+// HTTP API, and checks what a user of the desk relies on, then what a
+// tracing tool reads.
+func TestReferenceService(t *testing.T) {
+	var (
+		srv *desk.Server
+		tel *desk.Telemetry
+		rcv *desk.WebhookReceiver
+		log *audit.Log
+	)
+	app := fxtest.New(t,
+		desk.Module,
+		desk.WithConfig(desk.Config{LogOutput: io.Discard}),
+		desk.Modules,
+		desk.Demo,
+		fx.NopLogger,
+		fx.Populate(&srv, &tel, &rcv, &log),
+	)
+	app.RequireStart()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	report, err := desk.RunScenario(ctx, srv.URL(), io.Discard)
+	require.NoError(t, err)
+
+	// The moderation module rewrote the abusive body before it was stored,
+	// and its follow-up event got the visitor banned: the desk refused the
+	// second message and lists the ban.
+	require.Len(t, report.AbusiveBodies, 2)
+	assert.Equal(t, "This **** widget is useless.", report.AbusiveBodies[0])
+	assert.Empty(t, report.AbusiveBodies[1], "the second abusive message is refused")
+	assert.True(t, report.Banned)
+	var stored []struct{ Body string }
+	getJSON(t, srv.URL()+"/threads/2/messages", &stored)
+	var bodies []string
+	for _, m := range stored {
+		bodies = append(bodies, m.Body)
+	}
+	assert.Contains(t, bodies, "This **** widget is useless.")
+	assert.NotContains(t, bodies, "This darn widget is useless.", "the original body never reached the store")
+
+	// SSO signed the operator in; the functions module answered echo over
+	// HTTP; assets and widget edited the page's CSS in rank order.
+	assert.Equal(t, "olivia", report.Operator)
+	assert.Equal(t, map[string]any{"text": "ping"}, report.Echo)
+	assert.Equal(t, []string{"/static/desk.css", "/static/widget-theme.css", "/static/desk.js"}, report.Assets)
+
+	// The audit module heard the ban.
+	var audited []string
+	for _, e := range log.Entries() {
+		audited = append(audited, e.Topic)
+	}
+	assert.Contains(t, audited, "ban.created")
+
+	app.RequireStop() // drains the webhook queue and flushes the traces
+
+	// The webhook's rules pass the bans and the operators' replies, and
+	// nothing else.
+	var delivered []string
+	for _, d := range rcv.Deliveries() {
+		delivered = append(delivered, d.Topic)
+	}
+	slices.Sort(delivered)
+	assert.Equal(t, []string{"ban.created", "chat.message_received"}, delivered)
+	for _, d := range rcv.Deliveries() {
+		if d.Topic == "chat.message_received" {
+			assert.Contains(t, string(d.Event), `"Sorry about that, I am on it."`)
+		}
+	}
+
+	checkTraceShape(t, tel)
+}
+
+// checkTraceShape finds the publish of a chat message: its parent is the
+// HTTP server span of the request that posted it, and its children are the
+// handler spans, one per listener, started in rank order.
+func checkTraceShape(t *testing.T, tel *desk.Telemetry) {
+	spans, dropped := tel.Spans.Ended()
+	require.Zero(t, dropped)
+	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+	for _, s := range spans {
+		byID[s.SpanContext().SpanID()] = s
+	}
+	var publishes []sdktrace.ReadOnlySpan
+	for _, s := range spans {
+		if s.Name() == "publish thread.message_posting" {
+			publishes = append(publishes, s)
+		}
+	}
+	require.NotEmpty(t, publishes)
+	for _, pub := range publishes {
+		parent, ok := byID[pub.Parent().SpanID()]
+		require.True(t, ok, "the publish span has a recorded parent")
+		assert.Equal(t, trace.SpanKindServer, parent.SpanKind(), "parent %q is the HTTP server span", parent.Name())
+		assert.Regexp(t, `^POST /threads`, parent.Name(), "greetings, joins and messages all post through thread.message_posting")
+
+		var handlers []sdktrace.ReadOnlySpan
+		for _, s := range spans {
+			if s.Parent().SpanID() == pub.SpanContext().SpanID() {
+				handlers = append(handlers, s)
+			}
+		}
+		require.NotEmpty(t, handlers)
+		slices.SortFunc(handlers, func(a, b sdktrace.ReadOnlySpan) int { return a.StartTime().Compare(b.StartTime()) })
+		var ranks []int64
+		for _, h := range handlers {
+			assert.Equal(t, trace.SpanKindConsumer, h.SpanKind())
+			assert.Regexp(t, `^process thread\.message_posting `, h.Name())
+			ranks = append(ranks, attr(h.Attributes(), "fxbus.listener.rank").AsInt64())
+		}
+		assert.True(t, slices.IsSorted(ranks), "handler spans start in rank order: %v", ranks)
+		assert.Equal(t, "process thread.message_posting moderation.NewModerate", handlers[0].Name(), "moderation runs first, at rank -10")
+	}
+}
+
+func attr(kvs []attribute.KeyValue, key string) attribute.Value {
+	for _, kv := range kvs {
+		if string(kv.Key) == key {
+			return kv.Value
+		}
+	}
+	return attribute.Value{}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
