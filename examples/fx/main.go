@@ -88,6 +88,9 @@ func run(w io.Writer) error {
 		MailerModule,
 		AuditModule,
 		bus.Module, // builds the *bus.Bus from every module's listeners
+		// This program publishes UserSignedUp itself: saying so puts it in
+		// the bus's catalogue and graph.
+		bus.PublishesAll(UserSignedUp),
 	)
 
 	var b *bus.Bus

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,13 +20,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// The example's output, exactly: if the program changes, this changes with it.
+// The example's output, exactly: if the program changes, this changes with
+// it. LINE is the line of main.go that declares NewSendWelcome.
 const golden = `ann@example.com signs up:
   audit: ann@example.com signed up
   outbox: "Welcome!" to ann@example.com
   audit: mailed ann@example.com
 without an Outbox, fx.New fails:
-  ... missing dependencies for function "main".NewSendWelcome (main.go:47): missing type: *main.Outbox
+  ... missing dependencies for function "main".NewSendWelcome (main.go:LINE): missing type: *main.Outbox
 `
 
 func TestRun(t *testing.T) {
@@ -31,7 +35,8 @@ func TestRun(t *testing.T) {
 	require.NoError(t, run(&out))
 	// go test compiles package main under its import path, which fx's
 	// errors show instead of "main".
-	require.Equal(t, golden, strings.ReplaceAll(out.String(), `"github.com/fxbus/fxbus/examples/fx".`, `"main".`))
+	want := strings.ReplaceAll(golden, "LINE", strconv.Itoa(lineOf(t, "main.go", "func NewSendWelcome(")))
+	require.Equal(t, want, strings.ReplaceAll(out.String(), `"github.com/fxbus/fxbus/examples/fx".`, `"main".`))
 }
 
 // The whole error of fx.New, of which the example prints the last link:
@@ -43,5 +48,19 @@ func TestMissingOutbox(t *testing.T) {
 	msg := err.Error()
 	assert.Contains(t, msg, "failed to build *bus.Bus")
 	assert.Contains(t, msg, `.NewSendWelcome (`)
-	assert.Contains(t, msg, "examples/fx/main.go:47): missing type: *main.Outbox")
+	assert.Contains(t, msg, fmt.Sprintf("examples/fx/main.go:%d): missing type: *main.Outbox", lineOf(t, "main.go", "func NewSendWelcome(")))
+}
+
+// lineOf returns the number of the first line of file that contains s.
+func lineOf(t *testing.T, file, s string) int {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	require.NoError(t, err)
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, s)
+	return 0
 }
