@@ -121,6 +121,14 @@ func depthError(parent *frame, name string, limit int) error {
 // otherwise, under the topic's [ErrorPolicy], the first [*HandlerError] or
 // all of them joined. A done ctx stops dispatch before the next handler,
 // with ctx.Err() wrapped. It fails with [ErrClosed] once b is closed.
+//
+// Handlers get ctx wrapped in a small frame that tells a nested publish its
+// depth (see [WithMaxDepth]). Without telemetry, a publish allocates
+// nothing when the context is the one the topic's last top-level publish
+// used (a long-lived context, such as a worker's); a new context, such as
+// each request's, costs one small allocation, and the topic keeps that
+// context referenced until its next publish. [WithMaxDepth](0) turns frames
+// off.
 func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
 	return t.publish(ctx, b, nil, e)
 }
