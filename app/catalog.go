@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,23 @@ func appCatalog(ctx context.Context, stderr io.Writer) (bus.Catalog, error) {
 	if err := stop(app); err != nil {
 		return bus.Catalog{}, err
 	}
-	return withTopics(c, topics.All()...).WithFieldDocs(topics.FieldDocs), nil
+	return sortPublishers(withTopics(c, topics.All()...)).WithFieldDocs(topics.FieldDocs), nil
+}
+
+// sortPublishers returns c with each topic's publishers sorted by module,
+// then source. The bus lists them in the order of its fx value group,
+// which dig shuffles on purpose: unsorted, a topic with two publishers
+// (moderation.ban_requested) would flip from run to run.
+func sortPublishers(c bus.Catalog) bus.Catalog {
+	out := bus.Catalog{Topics: slices.Clone(c.Topics)}
+	for i := range out.Topics {
+		ps := slices.Clone(out.Topics[i].Publishers)
+		slices.SortFunc(ps, func(a, b bus.PublisherInfo) int {
+			return cmp.Or(cmp.Compare(a.Module, b.Module), cmp.Compare(a.Source.File, b.Source.File), cmp.Compare(a.Source.Line, b.Source.Line))
+		})
+		out.Topics[i].Publishers = ps
+	}
+	return out
 }
 
 // withTopics returns c with each of ts that c lacks added, without
