@@ -1,13 +1,3 @@
-// Command app is fxbus's reference service: a customer-support chat desk
-// (package desk) with the modules of modules/.
-//
-//	go run ./app                              the demo: start the desk on a free loopback port,
-//	                                          run the scenario through its HTTP API, stop it,
-//	                                          and print what the traces recorded
-//	go run ./app serve [-addr 127.0.0.1:8080] serve until interrupted (SIGINT, SIGTERM)
-//
-// Traces go where OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_ENDPOINT say,
-// and always to memory, for the summary.
 package main
 
 import (
@@ -16,8 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/fx"
@@ -43,6 +34,15 @@ const usage = `usage:
   app                           run the demo: start the desk, drive the scenario through
                                 its HTTP API, stop it, and print the summary of its traces
   app serve [-addr host:port]   serve the desk until interrupted (default -addr %s)
+  app catalog [-format markdown|json]
+                                print the catalogue of topics: grouped by area, when each
+                                fires, its payload's fields, its publishers and listeners
+  app listeners [topic]         print the dispatch table: every topic's listeners (or one
+                                topic's) in dispatch order, with rank, module and source
+  app graph [-format dot|mermaid] [-wired] [-areas]
+                                print the graph modules -> publish -> topics -> listeners;
+                                -wired leaves out the topics nothing publishes or hears,
+                                -areas draws one node per area (thread.*) for an overview
   app help                      print this
 `
 
@@ -62,10 +62,25 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintf(stderr, usage, desk.DefaultAddr) }
 	addr := desk.DefaultAddr
+	var (
+		format   string
+		formats  []string // the formats the command accepts, the default first
+		wired    bool
+		areas    bool
+		maxNArgs int // positional arguments accepted
+	)
 	switch cmd {
 	case "demo":
 	case "serve":
 		fs.StringVar(&addr, "addr", addr, "the address to listen on")
+	case "catalog":
+		formats = []string{"markdown", "json"}
+	case "listeners":
+		maxNArgs = 1
+	case "graph":
+		formats = []string{"dot", "mermaid"}
+		fs.BoolVar(&wired, "wired", false, "leave out the topics that nothing publishes or hears")
+		fs.BoolVar(&areas, "areas", false, "one node per area of topics (thread.*, chat.*, ...) instead of one per topic")
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintf(stdout, usage, desk.DefaultAddr)
 		return 0
@@ -74,21 +89,36 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return 2
 	}
+	if formats != nil {
+		fs.StringVar(&format, "format", formats[0], "the output format: "+strings.Join(formats, " or "))
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "app %s: unexpected arguments %q\n", cmd, fs.Args())
+	if fs.NArg() > maxNArgs {
+		fmt.Fprintf(stderr, "app %s: unexpected arguments %q\n", cmd, fs.Args()[maxNArgs:])
+		fs.Usage()
+		return 2
+	}
+	if formats != nil && !slices.Contains(formats, format) {
+		fmt.Fprintf(stderr, "app %s: unknown format %q (want %s)\n", cmd, format, strings.Join(formats, " or "))
 		fs.Usage()
 		return 2
 	}
 	var err error
-	if cmd == "serve" {
+	switch cmd {
+	case "serve":
 		err = serve(ctx, addr, stdout, stderr)
-	} else {
+	case "catalog":
+		err = catalog(ctx, format, stdout, stderr)
+	case "listeners":
+		err = listeners(ctx, fs.Arg(0), stdout, stderr)
+	case "graph":
+		err = graph(ctx, graphOptions{format: format, wired: wired, areas: areas}, stdout, stderr)
+	default:
 		err = demo(ctx, stdout, stderr)
 	}
 	if err != nil {
@@ -107,14 +137,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 		tel *desk.Telemetry
 		rcv *desk.WebhookReceiver
 	)
-	app := fx.New(
-		desk.Module,
-		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn}),
-		desk.Modules,
-		desk.Demo,
-		fx.WithLogger(desk.FxLogger),
-		fx.Populate(&srv, &tel, &rcv),
-	)
+	app := fx.New(demoWiring(stderr), fx.Populate(&srv, &tel, &rcv))
 	if err := start(ctx, app); err != nil {
 		return err
 	}

@@ -171,6 +171,13 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			errs = append(errs, err)
 		}
 	}
+	for _, ps := range b.publishers {
+		// Declarations come in the order of an fx value group, which dig
+		// shuffles: sort them, so that catalogues are stable.
+		slices.SortFunc(ps, func(a, b PublisherInfo) int {
+			return cmp.Or(cmp.Compare(a.Module, b.Module), cmp.Compare(a.Source.File, b.Source.File), cmp.Compare(a.Source.Line, b.Source.Line))
+		})
+	}
 	if len(errs) == 0 {
 		errs = checkPublishers(&cfg, st, b.publishers)
 	}

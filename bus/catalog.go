@@ -136,7 +136,8 @@ type TopicInfo struct {
 	Listeners []ListenerInfo `json:"listeners"`
 	// Subscriptions counts the runtime subscriptions among Listeners.
 	Subscriptions int `json:"subscriptions"`
-	// Publishers are the declared publishers of the topic.
+	// Publishers are the declared publishers of the topic, by module, then
+	// source.
 	Publishers []PublisherInfo `json:"publishers,omitempty"`
 }
 

@@ -168,3 +168,19 @@ func TestPublishesAllAndRuns(t *testing.T) {
 	require.ErrorContains(t, fx.New(bus.Module, bus.PublishesAll(started, nil), fx.NopLogger).Err(), "PublishesAll: topic #1 is nil")
 	require.ErrorContains(t, fx.New(bus.Module, bus.Runs[banned, banned](nil), fx.NopLogger).Err(), "Runs: nil hook")
 }
+
+// Publishers come in the order of an fx value group, which dig shuffles;
+// the catalogue sorts them by module, then source.
+func TestCatalogPublishersAreSorted(t *testing.T) {
+	topic := bus.NewTopic[shipment]("test.catalog.sorted")
+	decls := []bus.Option{bus.WithPublisher(topic, "zeta"), bus.WithPublisher(topic, "alpha"), bus.WithPublisher(topic, "mid")}
+	for i := 0; i < 3; i++ {
+		opts := append(decls[i:], decls[:i]...)
+		b := newBus(t, nil, opts...)
+		var mods []string
+		for _, p := range b.Catalog().Topics[0].Publishers {
+			mods = append(mods, p.Module)
+		}
+		assert.Equal(t, []string{"alpha", "mid", "zeta"}, mods, "rotation %d", i)
+	}
+}
