@@ -42,9 +42,9 @@ func FuzzCensor(f *testing.F) {
 		{"", ""},
 		{"darn,heck,blast", "BLAST it, darn\theck\nheck_ blast9 9blast"},
 		{"Blast,мерзость", "darn, blast! Мерзость"},
-		{"σκατά,μαλάκας", "Σκατά! μαλάκας."},
+		{"σκατά,μαλάκας", "Σκατά! ΜΑΛΆΚΑΣ, μαλάκας."}, // a final sigma folds to Σ
 		{"scheiße,straße", "SCHEIẞE Straße strasse"},
-		{"kelvin", "KELVIN \u212aelvin"},
+		{"kelvin,blast", "KELVIN \u212aelvin blaſt"},
 		{"i", "İ I ı"},
 		{"darn", "\xffdarn\xfe\xe2\x82darn\xe2\x82\xac darn\xc3"},
 		{"darn", "darn\u0301 d\u0301arn"}, // combining marks are not letters
