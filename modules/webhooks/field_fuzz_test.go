@@ -197,7 +197,7 @@ func FuzzFieldEquals(f *testing.F) {
 	for _, s := range []string{
 		"", "0", "-0", "1", "-1", "42", "0x7f", "0X7F", "-0x80", "0o17", "0b101", "1_000", "255", "256", "-129",
 		"9223372036854775807", "-9223372036854775808", "18446744073709551615", "18446744073709551616",
-		"1.5", "-2.5e-3", "1e39", "0x1p-2", "Inf", "+inf", "-Infinity", "3.4028235e38",
+		"1.5", "-2.5e-3", "1e39", "0x1p-2", "Inf", "+inf", "-Infinity", "NaN", "nan", "-NaN", "3.4028235e38",
 		"true", "FALSE", "t", "F", "yes",
 		"queue", "chatting", "invited", "ThreadState(7)", "ThreadState(256)", "lvl3", "below128", "lvl-1",
 		"zero", "one", "wide(5)", "wide(-2147483648)",
@@ -258,6 +258,7 @@ func FuzzFieldRoundTrip(f *testing.F) {
 	f.Add(int64(math.MaxInt64), uint64(1<<63), math.SmallestNonzeroFloat64, "0x10", uint8(3))
 	f.Add(int64(-128), uint64(255), -0.0, "chatting", uint8(7))
 	f.Add(int64(1700000000123456789), uint64(0xc0000201), math.Inf(-1), " ", uint8(5))
+	f.Add(int64(1), uint64(math.MaxUint64), math.NaN(), "NaN", uint8(6)) // NaNs everywhere
 	f.Fuzz(func(t *testing.T, i int64, u uint64, x float64, s string, form uint8) {
 		check := func(name, text string, holds, other func(*fuzzPayload)) {
 			t.Helper()
