@@ -256,7 +256,7 @@ func FuzzFieldRoundTrip(f *testing.F) {
 	f.Add(int64(-42), uint64(7), 1.5, "ada", uint8(1))
 	f.Add(int64(math.MinInt64), uint64(1<<63|0x7f7fffff), math.MaxFloat64, "\xff", uint8(2))
 	f.Add(int64(math.MaxInt64), uint64(1<<63), math.SmallestNonzeroFloat64, "0x10", uint8(3))
-	f.Add(int64(-128), uint64(255), -0.0, "chatting", uint8(7))
+	f.Add(int64(-128), uint64(255), math.Copysign(0, -1), "chatting", uint8(7))
 	f.Add(int64(1700000000123456789), uint64(0xc0000201), math.Inf(-1), " ", uint8(5))
 	f.Add(int64(1), uint64(math.MaxUint64), math.NaN(), "NaN", uint8(6)) // NaNs everywhere
 	f.Fuzz(func(t *testing.T, i int64, u uint64, x float64, s string, form uint8) {
