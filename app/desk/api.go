@@ -205,7 +205,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decode reads the request's JSON body into v, rejecting unknown fields.
+// decode reads the request's JSON body into v, rejecting unknown fields
+// and anything after the JSON value.
 func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
 	dec.DisallowUnknownFields()
@@ -215,11 +216,20 @@ func decode(r *http.Request, v any) error {
 		}
 		return fmt.Errorf("%w: body: %v", ErrInvalid, err)
 	}
+	return atEnd(dec)
+}
+
+// atEnd returns an error unless dec has nothing left to read but white
+// space: a body is one JSON value.
+func atEnd(dec *json.Decoder) error {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: body: data after the JSON value", ErrInvalid)
+	}
 	return nil
 }
 
 // decodeRecord reads the request's JSON object into a record, with its
-// numbers as json.Number.
+// numbers as json.Number, rejecting anything after it.
 func decodeRecord(r *http.Request) (map[string]any, error) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
 	dec.UseNumber()
@@ -229,6 +239,9 @@ func decodeRecord(r *http.Request) (map[string]any, error) {
 			return nil, fmt.Errorf("%w: a JSON object is required", ErrInvalid)
 		}
 		return nil, fmt.Errorf("%w: body: %v", ErrInvalid, err)
+	}
+	if err := atEnd(dec); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }

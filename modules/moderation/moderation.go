@@ -62,7 +62,7 @@ var Module = fx.Module("moderation",
 // Filter finds and masks abusive words. It is immutable, so safe for use
 // by any number of goroutines.
 type Filter struct {
-	words map[string]bool // lower-case
+	words map[string]bool // by fold
 }
 
 // NewFilter returns the filter of p's Config. It fails for a word that is
@@ -77,7 +77,7 @@ func NewFilter(p Params) (*Filter, error) {
 		if w == "" || strings.IndexFunc(w, isBoundary) >= 0 {
 			return nil, fmt.Errorf("moderation: Config.Words: %q is not a word of letters, digits or underscores", w)
 		}
-		f.words[strings.ToLower(w)] = true
+		f.words[fold(w)] = true
 	}
 	return f, nil
 }
@@ -85,6 +85,22 @@ func NewFilter(p Params) (*Filter, error) {
 // isBoundary reports whether r separates words.
 func isBoundary(r rune) bool {
 	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_'
+}
+
+// fold returns the key of a word in Filter.words, the same for the words
+// that are equal regardless of case: those equal once lower-cased, and
+// those that strings.EqualFold equates, which lower-casing alone misses
+// ("ſ" and "s", "ς" and "Σ"). Each rune is lower-cased, then replaced by
+// the lower case of the least rune of its unicode.SimpleFold orbit.
+func fold(w string) string {
+	return strings.Map(func(r rune) rune {
+		r = unicode.ToLower(r)
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return unicode.ToLower(least)
+	}, w)
 }
 
 // Censor returns s with every abusive word replaced by as many asterisks
@@ -106,7 +122,7 @@ func (f *Filter) Censor(s string) (string, int) {
 			}
 			j += size
 		}
-		if f.words[strings.ToLower(s[i:j])] {
+		if f.words[fold(s[i:j])] {
 			if n == 0 {
 				b.Grow(len(s))
 			}

@@ -85,10 +85,10 @@ type Rule struct {
 // start, into the field's type: a string as is; integers, unsigned
 // integers, floats and booleans with package strconv (an integer type with a
 // String method also takes its names, "chatting" for a
-// [topics.ThreadState]); a type that implements encoding.TextUnmarshaler,
-// such as a netip.Addr or a time.Time, with UnmarshalText, then compared
-// with its Equal method or ==. Other types cannot be compared with text;
-// naming one is an error at start.
+// [topics.ThreadState]; "NaN" matches a float that is a NaN); a type that
+// implements encoding.TextUnmarshaler, such as a netip.Addr or a time.Time,
+// with UnmarshalText, then compared with its Equal method or ==. Other
+// types cannot be compared with text; naming one is an error at start.
 type Field struct {
 	// Name is the path of the field, such as "Thread.UserID".
 	Name string

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"encoding"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -125,6 +126,9 @@ func equality(t reflect.Type, s string) (func(reflect.Value) bool, error) {
 		want, err := strconv.ParseFloat(s, t.Bits())
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a %s", s, t)
+		}
+		if math.IsNaN(want) { // never == itself
+			return func(v reflect.Value) bool { return math.IsNaN(v.Float()) }, nil
 		}
 		return func(v reflect.Value) bool { return v.Float() == want }, nil
 	}
