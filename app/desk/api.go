@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 
@@ -109,7 +110,33 @@ func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
 	if !seen["/"] {
 		mux.Handle("/", a.authenticate(http.HandlerFunc(a.notFound)))
 	}
-	return mux, nil
+	return a.cleanPaths(mux), nil
+}
+
+// cleanPaths refuses, with a JSON 400, a path that is not clean (a "." or
+// ".." segment, an empty one): ServeMux would answer it with a bare
+// redirect, which a client may follow with a GET instead of its POST.
+func (a *API) cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != cleanPath(p) {
+			a.writeError(w, r, fmt.Errorf("%w: path %q is not clean (it has a \".\", \"..\" or empty segment)", ErrInvalid, p))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is p as ServeMux serves it: path.Clean, keeping a trailing
+// slash.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 // authenticate is the middleware that puts the caller of the request's
