@@ -321,7 +321,6 @@ type dispatcher[T any] struct {
 	err        error   // under StopOnError
 	errs       []error // under RunAll
 	ctxErr     error
-	stoppedBy  string
 	panicValue any
 	stack      []byte
 }
@@ -415,7 +414,6 @@ func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
 		}
 		return false
 	case stop:
-		d.stoppedBy = h.l.info.Name
 		otelbus.Stopped(span, d.pub, h.l.info.Name)
 		if span != nil {
 			span.End()
