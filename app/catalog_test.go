@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/internal/dottest"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -179,25 +179,7 @@ func TestGraphDOT(t *testing.T) {
 	assert.Contains(t, out, `"m:desk" -> "t:thread.message_posting" [label="publishes"`)
 	assert.Contains(t, out, `"t:thread.message_posting" -> "m:moderation" [label="moderation.NewModerate"];`)
 	assert.Contains(t, out, `"t:chat.started" -> "m:plugin widget"`)
-	renders(t, out)
-}
-
-// renders requires Graphviz's dot to render the DOT graph g as SVG, if dot
-// is installed.
-func renders(t *testing.T, g string) {
-	t.Helper()
-	dot, err := exec.LookPath("dot")
-	if err != nil {
-		t.Skip("Graphviz's dot is not installed: the DOT output was not rendered")
-	}
-	cmd := exec.Command(dot, "-Tsvg")
-	cmd.Stdin = strings.NewReader(g)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	svg, err := cmd.Output()
-	require.NoError(t, err, "dot -Tsvg: %s", stderr.String())
-	assert.Empty(t, stderr.String(), "dot's warnings")
-	assert.Contains(t, string(svg), "<svg")
+	dottest.Render(t, out)
 }
 
 func TestGraphMermaid(t *testing.T) {
@@ -216,7 +198,7 @@ func TestGraphWired(t *testing.T) {
 	assert.NotContains(t, out, `"t:button.generated"`, "nothing publishes or hears it")
 	assert.Contains(t, out, `"t:group.created"`, "audit hears it")
 	assert.Contains(t, out, `"t:data.create.before"`, "the desk publishes it")
-	renders(t, out)
+	dottest.Render(t, out)
 }
 
 func TestGraphAreas(t *testing.T) {
@@ -230,7 +212,7 @@ func TestGraphAreas(t *testing.T) {
 	assert.Contains(t, out, `"t:chat.*" -> "m:plugin widget" [label="12 listeners"];`,
 		"more than three listeners of one plugin are counted")
 	assert.Equal(t, 1, strings.Count(out, `"t:ban.*" -> "m:audit"`), "one edge per area and module")
-	renders(t, out)
+	dottest.Render(t, out)
 }
 
 func TestWiringUsage(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/busdoc"
+	"github.com/fxbus/fxbus/internal/dottest"
 )
 
 type order struct {
@@ -140,23 +140,7 @@ func TestGraph(t *testing.T) {
 	require.NoError(t, g.DOT(&dot))
 	assert.Contains(t, dot.String(), `"m:checkout" -> "t:order.placed" [label="publishes"`)
 	assert.Contains(t, dot.String(), `"t:order.placed" -> "m:billing" [label="billing.Charge, billing.Invoice"];`)
-	checkDOT(t, dot.Bytes())
-}
-
-// checkDOT has Graphviz parse and render the graph, when it is installed.
-func checkDOT(t *testing.T, src []byte) {
-	t.Helper()
-	path, err := exec.LookPath("dot")
-	if err != nil {
-		t.Skip("Graphviz's dot is not installed (Debian package graphviz): the DOT output was not parsed")
-	}
-	cmd := exec.Command(path, "-Tsvg")
-	cmd.Stdin = bytes.NewReader(src)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	svg, err := cmd.Output()
-	require.NoError(t, err, "dot rejected the graph: %s", stderr.String())
-	assert.Contains(t, string(svg), "<svg")
+	dottest.Render(t, dot.String())
 }
 
 func TestDOTQuotesNames(t *testing.T) {
@@ -165,7 +149,7 @@ func TestDOTQuotesNames(t *testing.T) {
 	var dot bytes.Buffer
 	require.NoError(t, g.DOT(&dot))
 	assert.Contains(t, dot.String(), `"m:we\"ird\\mod" -> "t:a.b"`)
-	checkDOT(t, dot.Bytes())
+	dottest.Render(t, dot.String())
 }
 
 func TestArea(t *testing.T) {
