@@ -27,6 +27,9 @@ type table[T any] struct {
 	// sources, when some listener has a source type (see FromSource), picks
 	// the handlers for a publish's source; nil otherwise.
 	sources *sourceIndex[T]
+	// filtered is set when a handler has a filter (When, WithRules,
+	// ForAsset); without, the loop skips the check.
+	filtered bool
 }
 
 type handler[T any] struct {
@@ -51,6 +54,7 @@ func (t *Topic[T]) build(b *Bus, ls []*listener) any {
 			}
 		}
 		tb.handlers[i] = handler[T]{fn: l.handler.(func(context.Context, *T) error), filter: allOf(preds), l: l}
+		tb.filtered = tb.filtered || len(preds) > 0
 	}
 	tb.finish()
 	if b.tracing {
@@ -205,7 +209,7 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
 		} else {
 			done = ctx.Done()
 		}
-		n, p, err := run(hctx, done, hs, e, 0)
+		n, p, err := run(hctx, done, tb.filtered, hs, e, 0)
 		if n == len(hs) {
 			return nil
 		}
@@ -221,7 +225,7 @@ func (tb *table[T]) dispatch(ctx context.Context, b *Bus, src any, e *T) error {
 			if d.finish(&hs[n], err) {
 				break
 			}
-			if n, p, err = run(hctx, done, hs, e, n+1); n == len(hs) {
+			if n, p, err = run(hctx, done, tb.filtered, hs, e, n+1); n == len(hs) {
 				break
 			}
 		}
@@ -278,13 +282,24 @@ var errDone = errors.New("fxbus: context done")
 // run calls hs[i:] in order, without telemetry, and returns at the first
 // handler that fails (with its error), panics (with the panic, recovered:
 // once for the whole publish, not once per handler) or finds done closed
-// (with errDone), or with n == len(hs) when all succeeded.
-func run[T any](ctx context.Context, done <-chan struct{}, hs []handler[T], e *T, i int) (n int, p *PanicError, err error) {
+// (with errDone), or with n == len(hs) when all succeeded. filtered says
+// whether any handler may have a filter.
+func run[T any](ctx context.Context, done <-chan struct{}, filtered bool, hs []handler[T], e *T, i int) (n int, p *PanicError, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			p = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
+	if done == nil && !filtered {
+		// Nothing to check between handlers: a context that never ends, no
+		// filters.
+		for n = i; n < len(hs); n++ {
+			if err = hs[n].fn(ctx, e); err != nil {
+				return n, nil, err
+			}
+		}
+		return n, nil, nil
+	}
 	for n = i; n < len(hs); n++ {
 		h := &hs[n]
 		if done != nil {
