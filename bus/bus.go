@@ -92,6 +92,11 @@ type Bus struct {
 // it and swap the pointer; a publish runs on the snapshot it loaded.
 type state struct {
 	closed bool
+	// notStarted marks the placeholder state of a bus from [Module] before
+	// fx.New installs its listeners (see install); closed is set with it,
+	// so that everything a closed bus refuses, it refuses too, with
+	// [ErrNotStarted].
+	notStarted bool
 	tables []any               // by topic id: *table[T], or nil
 	topics map[int]topicCore   // every topic the bus knows
 	lists  map[int][]*listener // by topic id, in dispatch order
@@ -159,6 +164,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		st.topics[id] = l.topic
 		st.lists[id] = append(st.lists[id], l)
 	}
+	errs = append(errs, checkTopicNames(st.topics)...)
 	for _, id := range slices.Sorted(maps.Keys(st.topics)) {
 		t := st.topics[id]
 		if err := t.declErr(); err != nil {
@@ -253,7 +259,7 @@ func (b *Bus) update(fn func(*state) error) error {
 		cur = &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
 	}
 	if cur.closed {
-		return ErrClosed
+		return cur.closedErr("")
 	}
 	next := &state{
 		tables: slices.Clone(cur.tables),
@@ -276,9 +282,47 @@ func (b *Bus) Close() error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if st := b.state.Load(); st == nil || !st.closed {
+	if st := b.state.Load(); st == nil || !st.closed || st.notStarted {
 		b.state.Store(&state{closed: true})
 	}
+	return nil
+}
+
+// closedErr is the error of a publish of topic (or a subscription, for "")
+// on a bus in state st, which is closed or not started.
+func (st *state) closedErr(topic string) error {
+	switch {
+	case !st.notStarted:
+		return ErrClosed
+	case topic == "":
+		return ErrNotStarted
+	}
+	return fmt.Errorf("fxbus: publish %q: %w", topic, ErrNotStarted)
+}
+
+// newNotStarted returns a bus that refuses publishes and subscriptions with
+// [ErrNotStarted] until [Bus.install] gives it its listeners.
+func newNotStarted() *Bus {
+	b := &Bus{}
+	b.state.Store(&state{closed: true, notStarted: true})
+	return b
+}
+
+// install builds, as [New] does, the bus that b, from newNotStarted,
+// becomes. It fails, leaving b not started, with New's errors, or when b
+// was started already.
+func (b *Bus) install(listeners []Listener, opts ...Option) error {
+	nb, err := New(listeners, opts...)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if st := b.state.Load(); st == nil || !st.notStarted {
+		return errors.New("fxbus: the bus was started already")
+	}
+	b.inst, b.tracing, b.metrics, b.maxDepth, b.publishers = nb.inst, nb.tracing, nb.metrics, nb.maxDepth, nb.publishers
+	b.state.Store(nb.state.Load()) // publishes what was written above
 	return nil
 }
 

@@ -155,7 +155,7 @@ func TestPublishesAllAndRuns(t *testing.T) {
 	hook := bus.NewHook[banned, banned]("test.fx.all.hook")
 	var b *bus.Bus
 	l := line() + 1
-	app := fx.New(bus.Module, bus.PublishesAll(started, ended), bus.Runs(hook), fx.Populate(&b), fx.NopLogger)
+	app := fx.New(bus.Module, bus.Publishes(started, ended), bus.Runs(hook), fx.Populate(&b), fx.NopLogger)
 	require.NoError(t, app.Err())
 	pubs := map[string][]bus.PublisherInfo{}
 	for _, ti := range b.Catalog().Topics {
@@ -165,7 +165,7 @@ func TestPublishesAllAndRuns(t *testing.T) {
 	for _, name := range []string{"test.fx.all.started", "test.fx.all.ended", "test.fx.all.hook.before", "test.fx.all.hook.after"} {
 		assert.Equal(t, want, pubs[name], name)
 	}
-	require.ErrorContains(t, fx.New(bus.Module, bus.PublishesAll(started, nil), fx.NopLogger).Err(), "PublishesAll: topic #1 is nil")
+	require.ErrorContains(t, fx.New(bus.Module, bus.Publishes(started, nil), fx.NopLogger).Err(), "Publishes: topic #1 is nil")
 	require.ErrorContains(t, fx.New(bus.Module, bus.Runs[banned, banned](nil), fx.NopLogger).Err(), "Runs: nil hook")
 }
 

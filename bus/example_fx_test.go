@@ -45,30 +45,64 @@ func ExampleListen() {
 	// Output: well, *** <nil>
 }
 
-// A listener constructor that publishes follow-up events takes a
-// *bus.Publisher, declared with bus.Publishes, rather than the *bus.Bus it
-// belongs to: no dependency cycle.
-func ExamplePublishes() {
-	type Abuse struct{ Visitor string }
-	type Ban struct{ Visitor string }
-	abuse := bus.NewTopic[Abuse]("example.abuse")
-	ban := bus.NewTopic[Ban]("example.ban")
+// Moderation is a service that publishes through the bus: the shape of a
+// real service, which listeners call.
+type Moderation struct {
+	bus     *bus.Bus
+	strikes map[int]int
+}
 
-	newBanOnAbuse := func(p *bus.Publisher[Ban]) func(context.Context, *Abuse) error {
-		return func(ctx context.Context, a *Abuse) error {
-			return p.Publish(ctx, &Ban{Visitor: a.Visitor})
-		}
+func NewModeration(b *bus.Bus) *Moderation { return &Moderation{bus: b, strikes: map[int]int{}} }
+
+// Strike counts a strike against a thread and bans it at the second.
+func (m *Moderation) Strike(ctx context.Context, thread int) error {
+	if m.strikes[thread]++; m.strikes[thread] < 2 {
+		return nil
 	}
-	app := fx.New(bus.Module, fx.NopLogger,
-		bus.Publishes(ban),
-		bus.Listen(abuse, newBanOnAbuse),
-		bus.Listen(ban, func(_ context.Context, b *Ban) error { fmt.Println("banned", b.Visitor); return nil }),
-		fx.Invoke(func(b *bus.Bus) error { return abuse.Publish(context.Background(), b, &Abuse{Visitor: "v7"}) }),
+	return ThreadBanned.Publish(ctx, m.bus, &Ban{Thread: thread})
+}
+
+type Ban struct{ Thread int }
+
+var ThreadBanned = bus.NewTopic[Ban]("thread.banned")
+
+// NewStrikeOnAbuse is a listener constructor taking a service that takes
+// the bus: the listener publishes follow-up events through the service.
+func NewStrikeOnAbuse(m *Moderation) func(context.Context, *MessagePosting) error {
+	return func(ctx context.Context, p *MessagePosting) error {
+		if !strings.Contains(p.Body, "***") {
+			return nil
+		}
+		return m.Strike(ctx, p.Thread)
+	}
+}
+
+// A listener's constructor may take the *bus.Bus, or a service that does,
+// and publish follow-up events through it; bus.Publishes declares what the
+// module publishes, for the bus's checks and catalogue.
+func ExamplePublishes() {
+	moderation := fx.Module("moderation",
+		fx.Provide(NewFilter, NewModeration),
+		bus.Publishes(ThreadBanned),
+		bus.Listen(ThreadMessagePosting, NewRewriteBody, bus.Rank(-10)),
+		bus.Listen(ThreadMessagePosting, NewStrikeOnAbuse),
 	)
+	audit := fx.Module("audit",
+		bus.Listen(ThreadBanned, func(_ context.Context, b *Ban) error { fmt.Println("banned thread", b.Thread); return nil }),
+	)
+	app := fx.New(moderation, audit, bus.Module, fx.NopLogger,
+		fx.Invoke(func(b *bus.Bus) error {
+			for _, body := range []string{"darn", "hello", "darn it"} {
+				if err := ThreadMessagePosting.Publish(context.Background(), b, &MessagePosting{Thread: 7, Body: body}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 	if err := app.Err(); err != nil {
 		fmt.Println(err)
 	}
-	// Output: banned v7
+	// Output: banned thread 7
 }
 
 // Without fx, plain dig works the same way: provide listeners into the group

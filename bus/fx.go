@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -21,38 +21,44 @@ import (
 // `group:"fxbus.listeners"` (a []Listener with `group:"fxbus.listeners,flatten"`).
 const Group = "fxbus.listeners"
 
-// Module provides the *[Bus], built during fx.New from every [Listener] in
-// the value group [Group], so that a wiring mistake fails fx.New. It takes
-// from the container, when it has them, a trace.TracerProvider, a
+// Module provides the *[Bus] of an fx app. The bus itself depends on
+// nothing but its telemetry and logger, so a listener's constructor may take
+// the *Bus, or a service that takes it, and publish through it. Its
+// listeners, every [Listener] in the value group [Group], are installed and
+// validated by an invoke during fx.New, so that a wiring mistake fails
+// fx.New; until then a publish returns [ErrNotStarted]. A dependency cycle
+// is fx's error, as for any constructor.
+//
+// It takes from the container, when it has them, a trace.TracerProvider, a
 // metric.MeterProvider and a *slog.Logger; without them it uses the
 // OpenTelemetry globals, if they have been set (otel.SetTracerProvider,
 // otel.SetMeterProvider) by the time the bus is built, and slog.Default.
 // The bus is closed when the app stops.
-//
-// It also provides what [Publishes] needs, so that listeners can publish
-// follow-up events without depending on the bus they belong to.
 var Module = fx.Module("fxbus",
-	fx.Provide(newCell, newFxBus),
-	fx.Invoke(func(*Bus) {}),
+	fx.Provide(newFxBus, func() *fxModule { return &fxModule{} }),
+	fx.Invoke(installFxBus),
 )
 
-// cell holds the bus once it is built, for the publishers made before it.
-type cell struct{ bus atomic.Pointer[Bus] }
-
-func newCell() *cell { return &cell{} }
+// fxModule is in the container of an app with [Module]; the invokes of
+// [Listen] and [Publishes] look for it.
+type fxModule struct{}
 
 type fxBusParams struct {
 	fx.In
 	Lifecycle      fx.Lifecycle
-	Cell           *cell
-	Listeners      []Listener           `group:"fxbus.listeners"`
-	Publishers     []publisherDecl      `group:"fxbus.publishers"`
 	TracerProvider trace.TracerProvider `optional:"true"`
 	MeterProvider  metric.MeterProvider `optional:"true"`
 	Logger         *slog.Logger         `optional:"true"`
 }
 
-func newFxBus(p fxBusParams) (*Bus, error) {
+// fxBus is what installFxBus needs of newFxBus's work.
+type fxBus struct {
+	bus  *Bus
+	opts []Option
+	log  *slog.Logger
+}
+
+func newFxBus(p fxBusParams) (*Bus, *fxBus) {
 	tp, mp, log := p.TracerProvider, p.MeterProvider, p.Logger
 	if tp == nil {
 		tp = otel.GetTracerProvider()
@@ -63,15 +69,41 @@ func newFxBus(p fxBusParams) (*Bus, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	b, err := New(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(log),
-		withPublishers(p.Publishers...))
-	if err != nil {
-		return nil, err
-	}
-	p.Cell.bus.Store(b)
-	log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
+	b := newNotStarted()
 	p.Lifecycle.Append(fx.StopHook(b.Close))
-	return b, nil
+	return b, &fxBus{bus: b, log: log,
+		opts: []Option{WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(log)}}
+}
+
+type fxInstallParams struct {
+	fx.In
+	Bus        *fxBus
+	Listeners  []Listener      `group:"fxbus.listeners"`
+	Publishers []publisherDecl `group:"fxbus.publishers"`
+}
+
+// installFxBus gives the bus its listeners and validates them.
+func installFxBus(p fxInstallParams) error {
+	if err := p.Bus.bus.install(p.Listeners, append(p.Bus.opts, withPublishers(p.Publishers...))...); err != nil {
+		return err
+	}
+	p.Bus.log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
+	return nil
+}
+
+// needsModule is an invoke that fails fx.New, naming what and where, in an
+// app without [Module].
+func needsModule(what string, at Source) fx.Option {
+	type params struct {
+		fx.In
+		M *fxModule `optional:"true"`
+	}
+	return fx.Invoke(func(p params) error {
+		if p.M == nil {
+			return fmt.Errorf("fxbus: %s at %s, but the app has no bus.Module: add bus.Module to fx.New", what, at)
+		}
+		return nil
+	})
 }
 
 var (
@@ -85,7 +117,8 @@ var (
 //	func(deps...) func(context.Context, *T) error
 //	func(deps...) (func(context.Context, *T) error, error)
 //
-// The constructor is handed to fx as it is, so fx's errors about it, a
+// The constructor may take the *[Bus], or a service that does, to publish
+// follow-up events. It is handed to fx as it is, so fx's errors about it, a
 // missing dependency say, name it and its file:line. The listener's rank and
 // declaration order are fixed here, at the call of Listen: dispatch order
 // never depends on the order fx builds the group in. Its name defaults to
@@ -93,7 +126,7 @@ var (
 // [InModule]).
 //
 // A ctor of another shape is an fx error naming the topic, what was given
-// and what is accepted.
+// and what is accepted; so is an app without [Module].
 func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 	decl := declare(t, 1, opts, nil)
 	module := InModule(callerPackage(1))
@@ -105,14 +138,15 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 		return fx.Error(fmt.Errorf("fxbus: Listen(%q) at %s: nil ctor; want %s, or a constructor returning it",
 			t.name, decl.info.Source, handlerType))
 	}
+	check := needsModule(fmt.Sprintf("bus.Listen(%q)", t.name), decl.info.Source)
 	ct := reflect.TypeOf(ctor)
 	if h, ok := ctor.(func(context.Context, *T) error); ok {
 		decl.info.Function, decl.info.Name = funcName(ctor)
-		return fx.Provide(fx.Annotated{Group: Group, Target: func() Listener {
+		return fx.Options(fx.Provide(fx.Annotated{Group: Group, Target: func() Listener {
 			l := decl.instance()
 			l.setHandler(h, []ListenerOption{module})
 			return l
-		}})
+		}}), check)
 	}
 	if ct.Kind() != reflect.Func || ct.NumOut() < 1 || ct.NumOut() > 2 || ct.Out(0) != handlerType ||
 		(ct.NumOut() == 2 && ct.Out(1) != errorType) {
@@ -122,17 +156,37 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 	decl.info.Function, decl.info.Name = funcName(ctor)
 
 	// The user's constructor goes to fx unwrapped, so that fx's errors name
-	// it and its file:line. It is private to a module of its own, where a
-	// plain adapter of ours turns its handler into the group's listener;
-	// listeners with the same payload type thus never clash.
-	return fx.Module(fmt.Sprintf("fxbus.Listen(%s)@%s", t.name, decl.info.Source),
-		fx.Provide(ctor, fx.Private),
-		fx.Provide(fx.Annotated{Group: Group, Target: func(h func(context.Context, *T) error) Listener {
+	// it and its file:line, under a name of its own, so that listeners with
+	// one payload type never clash. An adapter of ours takes the handler by
+	// that name and puts the listener in the group. Both live in the
+	// caller's scope: dig sees every edge, and reports a cycle as one.
+	key := "fxbus.listener#" + strconv.FormatUint(decl.seq, 10)
+	adapter := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{handlerParam(handlerType, key)}, []reflect.Type{listenerType}, false),
+		func(args []reflect.Value) []reflect.Value {
 			l := decl.instance()
-			l.setHandler(h, []ListenerOption{module})
-			return l
-		}}),
+			l.setHandler(args[0].Field(1).Interface(), []ListenerOption{module})
+			var out Listener = l
+			return []reflect.Value{reflect.ValueOf(&out).Elem()}
+		})
+	return fx.Options(
+		fx.Provide(fx.Annotated{Name: key, Target: ctor}),
+		fx.Provide(fx.Annotated{Group: Group, Target: adapter.Interface()}),
+		check,
 	)
+}
+
+var (
+	listenerType = reflect.TypeFor[Listener]()
+	fxInType     = reflect.TypeFor[fx.In]()
+)
+
+// handlerParam is a parameter struct of one field, of type h, with the name
+// key in the container.
+func handlerParam(h reflect.Type, key string) reflect.Type {
+	return reflect.StructOf([]reflect.StructField{
+		{Name: "In", Type: fxInType, Anonymous: true},
+		{Name: "Handler", Type: h, Tag: reflect.StructTag(`name:` + strconv.Quote(key))},
+	})
 }
 
 // callerPackage returns the name of the Go package of the function skip
@@ -156,48 +210,29 @@ func callerPackage(skip int) string {
 	return name
 }
 
-// ErrNotStarted is returned by [Publisher.Publish] before the bus is built:
-// from a constructor, say.
-var ErrNotStarted = errors.New("fxbus: bus not built yet")
+// ErrNotStarted is returned by a publish or a subscription on the bus of
+// [Module] before fx.New has installed its listeners: from a constructor,
+// say. Publish from a handler, an invoke or an OnStart hook instead.
+var ErrNotStarted = errors.New("fxbus: bus not started: its listeners are installed during fx.New")
 
-// Publisher publishes one topic on the bus of an fx app. Get one from the
-// container after declaring it with [Publishes]. Because it does not depend
-// on the [Bus] itself, a listener's constructor can take one without a
-// dependency cycle between the bus and its own listeners.
-type Publisher[T any] struct {
-	topic *Topic[T]
-	cell  *cell
-}
-
-// Publish publishes e on the topic, like [Topic.Publish] on the app's bus.
-// It returns [ErrNotStarted] while the bus is not built yet.
-func (p *Publisher[T]) Publish(ctx context.Context, e *T) error {
-	b := p.cell.bus.Load()
-	if b == nil {
-		return fmt.Errorf("fxbus: publish %q: %w", p.topic.name, ErrNotStarted)
+// Publishes declares that the enclosing fx module publishes topics. The bus
+// then knows them, enforces their [Requirement] even when nobody listens,
+// lists the module as a publisher in its [Catalog] and graphs, and reports
+// the topics nobody listens to. The module publishes through the *[Bus],
+// which its constructors take from the container.
+func Publishes(topics ...AnyTopic) fx.Option {
+	opts := make([]fx.Option, 0, len(topics)+1)
+	for i, t := range topics {
+		if t == nil || reflect.ValueOf(t).IsNil() {
+			return fx.Error(fmt.Errorf("fxbus: Publishes: topic #%d is nil", i))
+		}
+		opts = append(opts, declarePublisher(t, 1))
 	}
-	return p.topic.Publish(ctx, b, e)
-}
-
-// Topic returns the topic the publisher publishes.
-func (p *Publisher[T]) Topic() *Topic[T] { return p.topic }
-
-// Publishes declares that the enclosing fx module publishes topic t, and
-// provides a *[Publisher] for it to that module (privately: each module
-// that publishes t declares so itself). The bus then knows the topic, and
-// enforces its [Requirement], even when nobody listens.
-//
-// A Publisher is found by its payload type, so a module gets one per
-// payload type: to publish two topics of one payload type, declare them
-// with [PublishesAll] and publish through the bus.
-func Publishes[T any](t *Topic[T]) fx.Option {
-	if t == nil {
-		return fx.Error(errors.New("fxbus: Publishes: nil topic"))
+	at := Source{}
+	if _, file, line, ok := runtime.Caller(1); ok {
+		at = Source{File: file, Line: line}
 	}
-	return fx.Options(
-		fx.Provide(func(c *cell) *Publisher[T] { return &Publisher[T]{topic: t, cell: c} }, fx.Private),
-		declarePublisher(t, 1),
-	)
+	return fx.Options(append(opts, needsModule("bus.Publishes", at))...)
 }
 
 // declarePublisher tells the bus that the package skip frames above
@@ -210,23 +245,8 @@ func declarePublisher(t AnyTopic, skip int) fx.Option {
 	return fx.Provide(fx.Annotated{Group: "fxbus.publishers", Target: func() publisherDecl { return d }})
 }
 
-// PublishesAll declares that the enclosing fx module publishes each of
-// topics, like [Publishes], but provides no [Publisher]: for a module that
-// publishes through the *[Bus] itself, or publishes several topics of one
-// payload type (a module gets one *Publisher[T] per payload type).
-func PublishesAll(topics ...AnyTopic) fx.Option {
-	opts := make([]fx.Option, len(topics))
-	for i, t := range topics {
-		if t == nil {
-			return fx.Error(fmt.Errorf("fxbus: PublishesAll: topic #%d is nil", i))
-		}
-		opts[i] = declarePublisher(t, 1)
-	}
-	return fx.Options(opts...)
-}
-
 // Runs declares that the enclosing fx module runs hook h: that it publishes
-// both of its stages, as [PublishesAll] declares topics.
+// both of its stages, as [Publishes] declares topics.
 func Runs[Req, Res any](h *Hook[Req, Res]) fx.Option {
 	if h == nil {
 		return fx.Error(errors.New("fxbus: Runs: nil hook"))

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -239,65 +243,6 @@ func TestPrivateListenerStaysInItsModule(t *testing.T) {
 	assert.Equal(t, []string{"private"}, m.Trail)
 }
 
-type abuseCounter struct {
-	n   map[string]int
-	ban *bus.Publisher[banned]
-}
-
-// newCountAbuse publishes a follow-up event through a Publisher: it needs no
-// *bus.Bus, so there is no cycle between the bus and its own listeners.
-func newCountAbuse(ban *bus.Publisher[banned]) func(context.Context, *message) error {
-	c := &abuseCounter{n: map[string]int{}, ban: ban}
-	return func(ctx context.Context, m *message) error {
-		if m.Body != "***" {
-			return nil
-		}
-		c.n[m.Trail[0]]++
-		if c.n[m.Trail[0]] == 2 {
-			return c.ban.Publish(ctx, &banned{Visitor: m.Trail[0]})
-		}
-		return nil
-	}
-}
-
-func TestListenerPublishesFollowUpWithoutCycle(t *testing.T) {
-	var bans []string
-	b := startBus(t,
-		fx.Provide(newFilter),
-		bus.Publishes(fxBanned),
-		bus.Listen(fxPosting, newRewrite, bus.Rank(-10)),
-		bus.Listen(fxPosting, newCountAbuse),
-		bus.Listen(fxBanned, func(_ context.Context, e *banned) error { bans = append(bans, e.Visitor); return nil }),
-	)
-	for i := 0; i < 3; i++ {
-		require.NoError(t, fxPosting.Publish(context.Background(), b, &message{Body: "darn", Trail: []string{"visitor-7"}}))
-	}
-	assert.Equal(t, []string{"visitor-7"}, bans)
-}
-
-func TestPublisherBeforeBusIsBuilt(t *testing.T) {
-	var got error
-	err := fx.New(
-		bus.Publishes(fxBanned),
-		fx.Invoke(func(p *bus.Publisher[banned]) { got = p.Publish(context.Background(), &banned{}) }),
-		fx.NopLogger,
-	).Err()
-	// Without bus.Module, the cell the publisher needs is missing.
-	require.Error(t, err)
-
-	err = fx.New(bus.Module, bus.Publishes(fxBanned),
-		fx.Invoke(func(p *bus.Publisher[banned]) { got = p.Publish(context.Background(), &banned{}) }),
-		fx.NopLogger).Err()
-	require.NoError(t, err)
-	require.NoError(t, got, "bus.Module's invoke builds the bus before later invokes run")
-}
-
-func TestPublisherNeedsDeclaration(t *testing.T) {
-	err := newErr(fx.Invoke(func(*bus.Publisher[banned]) {}))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "missing type: *bus.Publisher[")
-}
-
 func TestTracerProviderFromContainer(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
@@ -331,4 +276,216 @@ func TestListenerInfoFromListen(t *testing.T) {
 	assert.Equal(t, "bus_test", got.Module)
 	assert.Equal(t, "github.com/fxbus/fxbus/bus_test.newRewrite", got.Function)
 	assert.Equal(t, bus.Source{File: callerFile(), Line: l}, got.Source)
+}
+
+// orders is a service that publishes through the bus: what listeners call
+// in a real app.
+type orders struct {
+	b      *bus.Bus
+	placed int
+}
+
+func newOrders(b *bus.Bus) *orders { return &orders{b: b} }
+
+func (o *orders) ban(ctx context.Context, visitor string) error {
+	return fxBanned.Publish(ctx, o.b, &banned{Visitor: visitor})
+}
+
+// newBanOnSecondStrike is a listener constructor taking a service that
+// takes the bus.
+func newBanOnSecondStrike(o *orders) func(context.Context, *message) error {
+	return func(ctx context.Context, m *message) error {
+		if o.placed++; o.placed < 2 {
+			return nil
+		}
+		return o.ban(ctx, m.Body)
+	}
+}
+
+// newBanDirectly is a listener constructor taking the bus itself.
+func newBanDirectly(b *bus.Bus) func(context.Context, *message) error {
+	return func(ctx context.Context, m *message) error {
+		return fxBanned.Publish(ctx, b, &banned{Visitor: "direct:" + m.Body})
+	}
+}
+
+func TestListenerDependingOnTheBus(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []fx.Option
+		want []string
+	}{
+		{"directly", []fx.Option{bus.Listen(fxPosting, newBanDirectly)},
+			[]string{"first:direct:v1", "second:direct:v1", "first:direct:v2", "second:direct:v2"}},
+		{"through a service", []fx.Option{fx.Provide(newOrders), bus.Listen(fxPosting, newBanOnSecondStrike)},
+			[]string{"first:v2", "second:v2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			record := func(name string) func(context.Context, *banned) error {
+				return func(_ context.Context, e *banned) error { got = append(got, name+":"+e.Visitor); return nil }
+			}
+			b := startBus(t, append(tt.opts,
+				bus.Publishes(fxBanned),
+				bus.Listen(fxBanned, record("second"), bus.Rank(5)),
+				bus.Listen(fxBanned, record("first"), bus.Rank(-5)),
+			)...)
+			for _, v := range []string{"v1", "v2"} {
+				require.NoError(t, fxPosting.Publish(context.Background(), b, &message{Body: v}))
+			}
+			assert.Equal(t, tt.want, got, "follow-up events reach their listeners in rank order")
+		})
+	}
+}
+
+func TestPublishBeforeFxNewInstallsListeners(t *testing.T) {
+	var got error
+	err := newErr(
+		bus.Listen(fxPosting, trail("x")),
+		fx.Provide(func(b *bus.Bus) *orders {
+			got = fxPosting.Publish(context.Background(), b, &message{}) // from a constructor: too early
+			return newOrders(b)
+		}),
+		bus.Listen(fxBanned, func(*orders) func(context.Context, *banned) error {
+			return func(context.Context, *banned) error { return nil }
+		}),
+	)
+	require.NoError(t, err)
+	require.ErrorIs(t, got, bus.ErrNotStarted)
+	assert.Equal(t, `fxbus: publish "test.fx.posting": fxbus: bus not started: its listeners are installed during fx.New`, got.Error())
+
+	// An invoke after bus.Module's finds the bus complete.
+	err = newErr(bus.Listen(fxPosting, trail("x")),
+		fx.Invoke(func(b *bus.Bus) error { return fxPosting.Publish(context.Background(), b, &message{}) }))
+	require.NoError(t, err)
+}
+
+// cycleEnv selects, in a subprocess, the cycle TestCycleIsAnFxError builds.
+const cycleEnv = "FXBUS_TEST_CYCLE"
+
+type auditLog struct{}
+
+func TestCycleIsAnFxError(t *testing.T) {
+	if os.Getenv(cycleEnv) != "" {
+		return // the subprocess runs TestCycleSubprocess only
+	}
+	tests := []struct{ name, want string }{
+		// A service takes the listeners (to list them, say), and a
+		// listener takes the service.
+		{"service takes the listener group", `cycle detected in dependency graph`},
+		// Two services take each other, one behind a listener.
+		{"services take each other", `cycle detected in dependency graph`},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCycleSubprocess$", "-test.v")
+			cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", cycleEnv, i))
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "the subprocess must not crash:\n%s", tail(out))
+			assert.Contains(t, string(out), tt.want)
+			assert.Contains(t, string(out), "newAuditLog")
+		})
+	}
+}
+
+func tail(b []byte) string {
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// TestCycleSubprocess builds a cycle when run by TestCycleIsAnFxError, with
+// a small stack: a cycle that dig would not see overflows it at once.
+func TestCycleSubprocess(t *testing.T) {
+	which := os.Getenv(cycleEnv)
+	if which == "" {
+		t.Skip("run by TestCycleIsAnFxError")
+	}
+	debug.SetMaxStack(64 << 20)
+	var opts []fx.Option
+	switch which {
+	case "0":
+		type in struct {
+			fx.In
+			Listeners []bus.Listener `group:"fxbus.listeners"`
+		}
+		opts = []fx.Option{
+			fx.Provide(func(in) *auditLog { return &auditLog{} }),
+			bus.Listen(fxPosting, newAuditLog),
+		}
+	case "1":
+		opts = []fx.Option{
+			fx.Provide(func(*orders) *auditLog { return &auditLog{} }, func(b *bus.Bus, _ *auditLog) *orders { return newOrders(b) }),
+			bus.Listen(fxPosting, newAuditLog),
+		}
+	}
+	err := newErr(opts...)
+	require.Error(t, err)
+	t.Log(err)
+}
+
+func newAuditLog(*auditLog) func(context.Context, *message) error { return trail("audit") }
+
+func TestNoModule(t *testing.T) {
+	l := line() + 2
+	err := fx.New(fx.NopLogger,
+		bus.Listen(fxPosting, trail("a")),
+		bus.Listen(fxPosting, newRewrite),
+		fx.Provide(newFilter),
+	).Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fmt.Sprintf(`fxbus: bus.Listen("test.fx.posting") at %s:%d, but the app has no bus.Module: add bus.Module to fx.New`, callerFile(), l))
+	assert.NotContains(t, err.Error(), "*bus.", "no internal type name")
+
+	l = line() + 1
+	err = fx.New(fx.NopLogger, bus.Publishes(fxBanned)).Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fmt.Sprintf(`fxbus: bus.Publishes at %s:%d, but the app has no bus.Module: add bus.Module to fx.New`, callerFile(), l))
+	assert.NotContains(t, err.Error(), "*bus.", "no internal type name")
+}
+
+func TestPublishesTopicsOfOnePayloadFromOneModule(t *testing.T) {
+	first := bus.NewTopic[banned]("test.fx.samepayload.first")
+	second := bus.NewTopic[banned]("test.fx.samepayload.second")
+	var got []string
+	b := startBus(t, fx.Module("moderation",
+		bus.Publishes(first),
+		bus.Publishes(second),
+		bus.Listen(first, func(_ context.Context, e *banned) error { got = append(got, "first:"+e.Visitor); return nil }),
+		bus.Listen(second, func(_ context.Context, e *banned) error { got = append(got, "second:"+e.Visitor); return nil }),
+	))
+	require.NoError(t, first.Publish(context.Background(), b, &banned{Visitor: "a"}))
+	require.NoError(t, second.Publish(context.Background(), b, &banned{Visitor: "b"}))
+	assert.Equal(t, []string{"first:a", "second:b"}, got)
+	c := b.Catalog()
+	require.Len(t, c.Topics, 2)
+	for _, ti := range c.Topics {
+		assert.Len(t, ti.Publishers, 1, ti.Name)
+	}
+}
+
+func TestTopicsWithOneName(t *testing.T) {
+	l := line() + 1
+	a := bus.NewTopic[message]("test.fx.samename")
+	b := bus.NewTopic[banned]("test.fx.samename")
+	c := bus.NewTopic[message]("test.fx.samename")
+	err := newErr(bus.Listen(a, trail("a")), bus.Publishes(b))
+	var we *bus.WiringError
+	require.ErrorAs(t, err, &we)
+	require.ErrorIs(t, err, bus.ErrDuplicateName)
+	assert.Contains(t, err.Error(), fmt.Sprintf(`fxbus: topic "test.fx.samename": two topics have this name: declared at %[1]s:%[2]d (payload bus_test.message) and %[1]s:%[3]d (payload bus_test.banned)`,
+		callerFile(), l, l+1))
+
+	// Without fx, and at run time, too.
+	_, err = bus.New([]bus.Listener{bus.On(a, trail("a")), bus.On(c, trail("c"))})
+	require.ErrorIs(t, err, bus.ErrDuplicateName)
+	assert.Contains(t, err.Error(), fmt.Sprintf("declared at %[1]s:%[2]d (payload bus_test.message) and %[1]s:%[3]d (payload bus_test.message)", callerFile(), l, l+2))
+	bs, err := bus.New([]bus.Listener{bus.On(a, trail("a"))})
+	require.NoError(t, err)
+	_, err = c.Subscribe(bs, trail("c"))
+	require.ErrorIs(t, err, bus.ErrDuplicateName)
 }

@@ -154,7 +154,7 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 		return nil
 	}
 	if st.closed {
-		return ErrClosed
+		return st.closedErr(t.name)
 	}
 	var tb *table[T]
 	if t.id < len(st.tables) {

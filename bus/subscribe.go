@@ -45,6 +45,9 @@ func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 	l.info.Subscribed = true
 	err := b.update(func(st *state) error {
 		id := l.topic.topicID()
+		if err := checkNewTopicName(st.topics, l.topic); err != nil {
+			return err
+		}
 		cur := st.lists[id]
 		if l.topic.Requirement() == ExactlyOne && !l.info.Observer {
 			if srv := serving(cur); len(srv) > 0 {

@@ -124,6 +124,7 @@ type Topic[T any] struct {
 	err   error // a declaration mistake, reported by New
 	tel   *otelbus.Topic
 	pub0  *otelbus.Publish // the publish span when nobody listens
+	decl  Source           // where NewTopic was called
 }
 
 // NewTopic declares a topic named name whose payload is a *T. It gives the
@@ -131,6 +132,9 @@ type Topic[T any] struct {
 func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 	t := &Topic[T]{id: int(topicSeq.Add(1) - 1), name: name, tel: otelbus.NewTopic(name)}
 	t.pub0 = t.tel.Publish(0)
+	if _, file, line, ok := runtime.Caller(1); ok {
+		t.decl = Source{File: file, Line: line}
+	}
 	for _, o := range opts {
 		if o != nil {
 			o.applyTopic(&t.cfg)
@@ -152,10 +156,8 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 		}
 		t.attrs = fn
 	}
-	if t.err != nil {
-		if _, file, line, ok := runtime.Caller(1); ok {
-			t.err = fmt.Errorf("%w (declared at %s:%d)", t.err, file, line)
-		}
+	if t.err != nil && t.decl.File != "" {
+		t.err = fmt.Errorf("%w (declared at %s)", t.err, t.decl)
 	}
 	return t
 }
@@ -181,6 +183,7 @@ func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
 func (t *Topic[T]) core() topicCore { return t }
 func (t *Topic[T]) topicID() int    { return t.id }
 func (t *Topic[T]) declErr() error  { return t.err }
+func (t *Topic[T]) declSite() Source { return t.decl }
 
 // AnyTopic is a topic of any payload type: what the bus and tooling see of a
 // [Topic] without its type parameter. Only *Topic[T] implements it.
@@ -198,6 +201,7 @@ type topicCore interface {
 	AnyTopic
 	topicID() int
 	declErr() error
+	declSite() Source // where NewTopic was called
 	// build makes the dispatch table of the topic from its listeners,
 	// already sorted; it returns nil when there are none.
 	build(b *Bus, ls []*listener) any

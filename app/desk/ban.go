@@ -22,9 +22,9 @@ const BanListenerRank = 1000
 // [topics.ModerationBanRequested]: it stores the ban, for the visitor and
 // their address (the visitor's last known one when the request has none),
 // for cfg.BanDuration; sets [topics.BanRequest.Ban]; and publishes
-// [topics.BanCreated] through pub. The failures of BanCreated's listeners
+// [topics.BanCreated] on bs. The failures of BanCreated's listeners
 // are logged: the ban is stored.
-func NewBanListener(store *Store, pub *bus.Publisher[topics.BanEvent], cfg Config, log *slog.Logger) func(context.Context, *topics.BanRequest) error {
+func NewBanListener(store *Store, bs *bus.Bus, cfg Config, log *slog.Logger) func(context.Context, *topics.BanRequest) error {
 	return func(ctx context.Context, req *topics.BanRequest) error {
 		if req.UserID == "" && req.Address == "" {
 			return errors.New("desk: the ban request names neither a visitor nor an address")
@@ -47,7 +47,7 @@ func NewBanListener(store *Store, pub *bus.Publisher[topics.BanEvent], cfg Confi
 		b := store.AddBan(topics.Ban{Address: addr, Comment: comment, Created: now, Until: now.Add(cfg.BanDuration)}, req.UserID)
 		req.Ban = &b
 		e := b
-		if err := pub.Publish(ctx, &topics.BanEvent{Ban: &e}); err != nil {
+		if err := topics.BanCreated.Publish(ctx, bs, &topics.BanEvent{Ban: &e}); err != nil {
 			log.WarnContext(ctx, "desk: listeners failed", "err", err)
 		}
 		return nil

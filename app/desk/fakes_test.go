@@ -57,14 +57,14 @@ func fakeSSO(_ context.Context, a *topics.Authentication) error {
 // fakeModeration rewrites "darn" and "heck", and asks for a ban at a
 // visitor's second abusive message.
 type fakeModeration struct {
-	ban *bus.Publisher[topics.BanRequest]
+	b *bus.Bus
 
 	mu     sync.Mutex
 	abuses map[topics.UserID]int
 }
 
-func newFakeModeration(ban *bus.Publisher[topics.BanRequest]) *fakeModeration {
-	return &fakeModeration{ban: ban, abuses: map[topics.UserID]int{}}
+func newFakeModeration(b *bus.Bus) *fakeModeration {
+	return &fakeModeration{b: b, abuses: map[topics.UserID]int{}}
 }
 
 var abusive = regexp.MustCompile(`\b(darn|heck)\b`)
@@ -86,7 +86,7 @@ func (m *fakeModeration) count() func(context.Context, *topics.MessagePosting) e
 		n := m.abuses[p.Thread.UserID]
 		m.mu.Unlock()
 		if n == 2 {
-			return m.ban.Publish(ctx, &topics.BanRequest{
+			return topics.ModerationBanRequested.Publish(ctx, m.b, &topics.BanRequest{
 				UserID: p.Thread.UserID, Address: p.Thread.Remote, Reason: "abusive language", By: "moderation",
 			})
 		}

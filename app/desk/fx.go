@@ -90,8 +90,8 @@ var Module = fx.Module("desk",
 // bus knows who publishes what: its catalogue and graph show it, and it
 // reports topics published with nobody listening.
 var publishes = fx.Options(
-	bus.Publishes(topics.BanCreated), // the ban listener's *bus.Publisher
-	bus.PublishesAll(
+	bus.Publishes(
+		topics.BanCreated,
 		topics.ModerationBanRequested,
 		topics.ChatStarted, topics.ChatMessageReceived, topics.ChatAgentConnected, topics.ChatEnded,
 		topics.CronRun,

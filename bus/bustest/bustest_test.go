@@ -304,9 +304,9 @@ func TestFailureReportListsAtMostTwentyEvents(t *testing.T) {
 // publisher is a module under test: it publishes on posted when it starts.
 var publisher = fx.Module("publisher",
 	bus.Publishes(posted),
-	fx.Invoke(func(lc fx.Lifecycle, p *bus.Publisher[posting]) {
+	fx.Invoke(func(lc fx.Lifecycle, b *bus.Bus) {
 		lc.Append(fx.StartHook(func(ctx context.Context) error {
-			return p.Publish(ctx, &posting{Body: "darn, started"})
+			return posted.Publish(ctx, b, &posting{Body: "darn, started"})
 		}))
 	}),
 )

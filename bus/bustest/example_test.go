@@ -21,9 +21,9 @@ var greeted = bus.NewTopic[Greeting]("example.greeted")
 func ExampleCapture() {
 	greeter := fx.Module("greeter",
 		bus.Publishes(greeted),
-		fx.Invoke(func(lc fx.Lifecycle, p *bus.Publisher[Greeting]) {
+		fx.Invoke(func(lc fx.Lifecycle, b *bus.Bus) {
 			lc.Append(fx.StartHook(func(ctx context.Context) error {
-				return p.Publish(ctx, &Greeting{To: "Ada"})
+				return greeted.Publish(ctx, b, &Greeting{To: "Ada"})
 			}))
 		}),
 	)

@@ -27,26 +27,39 @@ var (
 	MailEmailSent = bus.NewTopic[EmailSent]("mail.email_sent")
 )
 
-// Outbox sends mail; here it prints. The mailer's listener depends on it.
+// Outbox sends mail; here it prints. The mailer depends on it.
 type Outbox struct{ w io.Writer }
 
 func NewOutbox(w io.Writer) *Outbox { return &Outbox{w: w} }
 
 func (o *Outbox) Send(to, subject string) { fmt.Fprintf(o.w, "  outbox: %q to %s\n", subject, to) }
 
-// NewSendWelcome is a listener constructor: fx gives it the Outbox and a
-// Publisher for the follow-up event. It takes a *bus.Publisher, not the
-// *bus.Bus: the bus is built from its listeners, so a listener that needed
-// the bus would be a dependency cycle.
-func NewSendWelcome(o *Outbox, sent *bus.Publisher[EmailSent]) func(context.Context, *SignedUp) error {
+// Mailer is a service: it sends mail and says so on the bus. It takes the
+// *bus.Bus from the container, like any service that publishes.
+type Mailer struct {
+	outbox *Outbox
+	bus    *bus.Bus
+}
+
+func NewMailer(o *Outbox, b *bus.Bus) *Mailer { return &Mailer{outbox: o, bus: b} }
+
+// Send sends a mail and publishes MailEmailSent.
+func (m *Mailer) Send(ctx context.Context, to, subject string) error {
+	m.outbox.Send(to, subject)
+	return MailEmailSent.Publish(ctx, m.bus, &EmailSent{To: to, Subject: subject})
+}
+
+// NewSendWelcome is a listener constructor: fx gives it the Mailer, which
+// publishes the follow-up event through the bus this listener belongs to.
+func NewSendWelcome(m *Mailer) func(context.Context, *SignedUp) error {
 	return func(ctx context.Context, e *SignedUp) error {
-		o.Send(e.Email, "Welcome!")
-		return sent.Publish(ctx, &EmailSent{To: e.Email, Subject: "Welcome!"})
+		return m.Send(ctx, e.Email, "Welcome!")
 	}
 }
 
 // MailerModule sends a welcome mail to new users, and says so on the bus.
 var MailerModule = fx.Module("mailer",
+	fx.Provide(NewMailer),
 	bus.Publishes(MailEmailSent),
 	bus.Listen(UserSignedUp, NewSendWelcome),
 )
@@ -87,10 +100,10 @@ func run(w io.Writer) error {
 		fx.Supply(fx.Annotate(w, fx.As(new(io.Writer)))),
 		MailerModule,
 		AuditModule,
-		bus.Module, // builds the *bus.Bus from every module's listeners
+		bus.Module, // the *bus.Bus, with every module's listeners installed at fx.New
 		// This program publishes UserSignedUp itself: saying so puts it in
 		// the bus's catalogue and graph.
-		bus.PublishesAll(UserSignedUp),
+		bus.Publishes(UserSignedUp),
 	)
 
 	var b *bus.Bus
@@ -105,9 +118,8 @@ func run(w io.Writer) error {
 	}
 
 	// The same app without fx.Provide(NewOutbox): fx.New fails. Its error
-	// walks the chain from bus.Module's *bus.Bus down to the listener
-	// constructor that needs the Outbox, each link with its file:line; the
-	// last link says it all.
+	// walks the chain from bus.Module down to the constructor that needs
+	// the Outbox, each link with its file:line; the last link says it all.
 	if err = fx.New(common).Err(); err == nil {
 		return errors.New("fx.New succeeded without an Outbox")
 	}

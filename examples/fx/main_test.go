@@ -21,13 +21,13 @@ func TestMain(m *testing.M) {
 }
 
 // The example's output, exactly: if the program changes, this changes with
-// it. LINE is the line of main.go that declares NewSendWelcome.
+// it. LINE is the line of main.go that declares NewMailer.
 const golden = `ann@example.com signs up:
   audit: ann@example.com signed up
   outbox: "Welcome!" to ann@example.com
   audit: mailed ann@example.com
 without an Outbox, fx.New fails:
-  ... missing dependencies for function "main".NewSendWelcome (main.go:LINE): missing type: *main.Outbox
+  ... missing dependencies for function "main".NewMailer (main.go:LINE): missing type: *main.Outbox
 `
 
 func TestRun(t *testing.T) {
@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 	require.NoError(t, run(&out))
 	// go test compiles package main under its import path, which fx's
 	// errors show instead of "main".
-	want := strings.ReplaceAll(golden, "LINE", strconv.Itoa(lineOf(t, "main.go", "func NewSendWelcome(")))
+	want := strings.ReplaceAll(golden, "LINE", strconv.Itoa(lineOf(t, "main.go", "func NewMailer(")))
 	require.Equal(t, want, strings.ReplaceAll(out.String(), `"github.com/fxbus/fxbus/examples/fx".`, `"main".`))
 }
 
@@ -48,7 +48,7 @@ func TestMissingOutbox(t *testing.T) {
 	msg := err.Error()
 	assert.Contains(t, msg, "failed to build *bus.Bus")
 	assert.Contains(t, msg, `.NewSendWelcome (`)
-	assert.Contains(t, msg, fmt.Sprintf("examples/fx/main.go:%d): missing type: *main.Outbox", lineOf(t, "main.go", "func NewSendWelcome(")))
+	assert.Contains(t, msg, fmt.Sprintf("examples/fx/main.go:%d): missing type: *main.Outbox", lineOf(t, "main.go", "func NewMailer(")))
 }
 
 // lineOf returns the number of the first line of file that contains s.

@@ -12,8 +12,8 @@
 // Every visitor message (kind [topics.MessageKindUser]) with an abusive word
 // is a strike against the thread's visitor, [topics.Thread.UserID]. At the
 // [Config.BanAfter]-th strike, the module publishes
-// [topics.ModerationBanRequested] with By "moderation", through a
-// [bus.Publisher] it declares with [bus.Publishes], and the visitor's count
+// [topics.ModerationBanRequested] with By "moderation", on the
+// *[bus.Bus], as it declares with [bus.Publishes], and the visitor's count
 // starts again. If that publish fails, the message is refused with the
 // error, and the strikes are kept so that the next abusive message asks
 // again.

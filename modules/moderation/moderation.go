@@ -194,8 +194,8 @@ func (s *Strikes) restore(u topics.UserID, n int) {
 // NewModerate returns the module's listener on
 // [topics.ThreadMessagePosting]: it censors the body with f, counts a
 // strike in s for an abusive visitor message, and publishes the ban
-// request through ban when the visitor has had enough.
-func NewModerate(f *Filter, s *Strikes, ban *bus.Publisher[topics.BanRequest]) func(context.Context, *topics.MessagePosting) error {
+// request on b when the visitor has had enough.
+func NewModerate(f *Filter, s *Strikes, b *bus.Bus) func(context.Context, *topics.MessagePosting) error {
 	return func(ctx context.Context, m *topics.MessagePosting) error {
 		body, n := f.Censor(m.Body)
 		if n == 0 {
@@ -210,7 +210,7 @@ func NewModerate(f *Filter, s *Strikes, ban *bus.Publisher[topics.BanRequest]) f
 		if strikes == 0 {
 			return nil
 		}
-		err := ban.Publish(ctx, &topics.BanRequest{
+		err := topics.ModerationBanRequested.Publish(ctx, b, &topics.BanRequest{
 			UserID:  u,
 			Address: m.Thread.Remote,
 			Reason:  fmt.Sprintf("%d abusive messages", strikes),

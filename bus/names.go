@@ -1,0 +1,61 @@
+package bus
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrDuplicateName is the cause of a [WiringError] for two distinct topics
+// with one name on one bus: names key spans, metrics, catalogues and
+// graphs, so two topics under one name would merge there.
+var ErrDuplicateName = errors.New("two topics have this name")
+
+// checkTopicNames returns an error for each name that two distinct topics
+// of topics share, naming where each was declared.
+func checkTopicNames(topics map[int]topicCore) []error {
+	byName := make(map[string][]topicCore, len(topics))
+	for _, t := range topics {
+		byName[t.Name()] = append(byName[t.Name()], t)
+	}
+	var errs []error
+	for name, ts := range byName {
+		if len(ts) < 2 {
+			continue
+		}
+		errs = append(errs, duplicateName(name, ts))
+	}
+	slices.SortFunc(errs, func(a, b error) int { return cmp.Compare(a.Error(), b.Error()) })
+	return errs
+}
+
+// checkNewTopicName returns an error when t, about to be known to a bus that
+// knows topics, has the name of another of them.
+func checkNewTopicName(topics map[int]topicCore, t topicCore) error {
+	if _, known := topics[t.topicID()]; known {
+		return nil
+	}
+	for _, u := range topics {
+		if u.Name() == t.Name() {
+			return duplicateName(t.Name(), []topicCore{u, t})
+		}
+	}
+	return nil
+}
+
+func duplicateName(name string, ts []topicCore) error {
+	slices.SortFunc(ts, func(a, b topicCore) int { return cmp.Compare(a.topicID(), b.topicID()) })
+	sites := ""
+	for i, t := range ts {
+		switch {
+		case i == 0:
+		case i == len(ts)-1:
+			sites += " and "
+		default:
+			sites += ", "
+		}
+		sites += fmt.Sprintf("%s (payload %s)", t.declSite(), t.PayloadType())
+	}
+	return &WiringError{Topic: name, Err: fmt.Errorf("%w: declared at %s", ErrDuplicateName, sites)}
+}
