@@ -92,14 +92,15 @@ type Bus struct {
 // it and swap the pointer; a publish runs on the snapshot it loaded.
 type state struct {
 	closed bool
+	tables []any               // by topic id: *table[T], or nil
+	topics map[int]topicCore   // every topic the bus knows
+	lists  map[int][]*listener // by topic id, in dispatch order
+
 	// notStarted marks the placeholder state of a bus from [Module] before
 	// fx.New installs its listeners (see install); closed is set with it,
 	// so that everything a closed bus refuses, it refuses too, with
 	// [ErrNotStarted].
 	notStarted bool
-	tables []any               // by topic id: *table[T], or nil
-	topics map[int]topicCore   // every topic the bus knows
-	lists  map[int][]*listener // by topic id, in dispatch order
 }
 
 // New builds a bus from listeners. It validates them all and returns every

@@ -183,6 +183,7 @@ func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
 func (t *Topic[T]) core() topicCore { return t }
 func (t *Topic[T]) topicID() int    { return t.id }
 func (t *Topic[T]) declErr() error  { return t.err }
+
 func (t *Topic[T]) declSite() Source { return t.decl }
 
 // AnyTopic is a topic of any payload type: what the bus and tooling see of a
