@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -155,38 +154,72 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 	}
 	decl.info.Function, decl.info.Name = funcName(ctor)
 
-	// The user's constructor goes to fx unwrapped, so that fx's errors name
-	// it and its file:line, under a name of its own, so that listeners with
-	// one payload type never clash. An adapter of ours takes the handler by
-	// that name and puts the listener in the group. Both live in the
-	// caller's scope: dig sees every edge, and reports a cycle as one.
-	key := "fxbus.listener#" + strconv.FormatUint(decl.seq, 10)
-	adapter := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{handlerParam(handlerType, key)}, []reflect.Type{listenerType}, false),
-		func(args []reflect.Value) []reflect.Value {
-			l := decl.instance()
-			l.setHandler(args[0].Field(1).Interface(), []ListenerOption{module})
-			var out Listener = l
-			return []reflect.Value{reflect.ValueOf(&out).Elem()}
-		})
-	return fx.Options(
-		fx.Provide(fx.Annotated{Name: key, Target: ctor}),
-		fx.Provide(fx.Annotated{Group: Group, Target: adapter.Interface()}),
-		check,
-	)
+	build := func(h any) Listener {
+		l := decl.instance()
+		l.setHandler(h, []ListenerOption{module})
+		return l
+	}
+	return fx.Options(fx.Provide(listenerCtor(ctor, build)), check)
+}
+
+// Out is the result of a provider that puts a [Listener] in the value group
+// [Group] for [Module]'s bus: the result of the providers [Listen] makes,
+// which fx's errors show, and a shorthand for hand-written ones:
+//
+//	fx.Provide(func(f *Filter) bus.Out { return bus.Out{Listener: bus.On(topic, f.Handle)} })
+type Out struct {
+	fx.Out
+	Listener Listener `group:"fxbus.listeners"`
 }
 
 var (
-	listenerType = reflect.TypeFor[Listener]()
-	fxInType     = reflect.TypeFor[fx.In]()
+	listenerOutType = reflect.TypeFor[Out]()
+	errorNil        = reflect.Zero(errorType)
 )
 
-// handlerParam is a parameter struct of one field, of type h, with the name
-// key in the container.
-func handlerParam(h reflect.Type, key string) reflect.Type {
-	return reflect.StructOf([]reflect.StructField{
-		{Name: "In", Type: fxInType, Anonymous: true},
-		{Name: "Handler", Type: h, Tag: reflect.StructTag(`name:` + strconv.Quote(key))},
+// listenerCtor returns, for fx.Provide, a constructor of the listener that
+// build makes from the handler ctor returns. It takes the parameters of
+// ctor, so that dig sees every dependency, and reports a cycle as one; and
+// it is one node of dig's graph, as a provider of plain values is, so that
+// startup stays linear in practice.
+//
+// fx's errors must name ctor and its file:line, not a wrapper's (fx #983):
+// fx.Annotate hands dig the location of its FuncPtr, which this sets to
+// ctor's. If fx drops that field, errors name reflect.makeFuncStub instead,
+// and the tests that pin fx's messages fail.
+func listenerCtor(ctor any, build func(h any) Listener) any {
+	cv := reflect.ValueOf(ctor)
+	ct := cv.Type()
+	in := make([]reflect.Type, ct.NumIn())
+	for i := range in {
+		in[i] = ct.In(i)
+	}
+	out := []reflect.Type{listenerOutType}
+	if ct.NumOut() == 2 {
+		out = append(out, errorType)
+	}
+	fn := reflect.MakeFunc(reflect.FuncOf(in, out, ct.IsVariadic()), func(args []reflect.Value) []reflect.Value {
+		var res []reflect.Value
+		if ct.IsVariadic() {
+			res = cv.CallSlice(args)
+		} else {
+			res = cv.Call(args)
+		}
+		if len(res) == 2 {
+			if !res[1].IsNil() {
+				return []reflect.Value{reflect.Zero(listenerOutType), res[1]}
+			}
+			return []reflect.Value{reflect.ValueOf(Out{Listener: build(res[0].Interface())}), errorNil}
+		}
+		return []reflect.Value{reflect.ValueOf(Out{Listener: build(res[0].Interface())})}
 	})
+	ann := reflect.ValueOf(fx.Annotate(fn.Interface()))
+	c := reflect.New(ann.Type()).Elem()
+	c.Set(ann)
+	if f := c.FieldByName("FuncPtr"); f.IsValid() && f.CanSet() && f.Kind() == reflect.Uintptr {
+		f.SetUint(uint64(cv.Pointer()))
+	}
+	return c.Interface()
 }
 
 // callerPackage returns the name of the Go package of the function skip

@@ -40,14 +40,16 @@ func TestRun(t *testing.T) {
 }
 
 // The whole error of fx.New, of which the example prints the last link:
-// it starts from the bus and names every function on the way.
+// it starts from bus.Module's listeners and names every function on the
+// way, the listener's constructor first.
 func TestMissingOutbox(t *testing.T) {
 	err := fx.New(fx.NopLogger, fx.Supply(fx.Annotate(io.Discard, fx.As(new(io.Writer)))),
 		MailerModule, AuditModule, bus.Module).Err()
 	require.Error(t, err)
 	msg := err.Error()
-	assert.Contains(t, msg, "failed to build *bus.Bus")
-	assert.Contains(t, msg, `.NewSendWelcome (`)
+	assert.Contains(t, msg, `could not build value group bus.Listener[group="fxbus.listeners"]`)
+	assert.Contains(t, msg, fmt.Sprintf(`examples/fx/main.go:%d): failed to build *main.Mailer`, lineOf(t, "main.go", "func NewSendWelcome(")))
+	assert.NotContains(t, msg, "makeFuncStub")
 	assert.Contains(t, msg, fmt.Sprintf("examples/fx/main.go:%d): missing type: *main.Outbox", lineOf(t, "main.go", "func NewMailer(")))
 }
 
