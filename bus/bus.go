@@ -86,6 +86,10 @@ type Bus struct {
 	plugins map[string]*Plugin // registered plugins by name, guarded by mu
 
 	publishers map[int][]PublisherInfo // declared publishers by topic id; set in New
+
+	// telemetryLater, when set, gives the providers to decide on at the
+	// first publish (see deferTelemetry); guarded by mu.
+	telemetryLater func() (trace.TracerProvider, metric.MeterProvider)
 }
 
 // state is an immutable snapshot of the bus's dispatch tables. Writers copy
@@ -101,6 +105,10 @@ type state struct {
 	// so that everything a closed bus refuses, it refuses too, with
 	// [ErrNotStarted].
 	notStarted bool
+	// telemetryLater marks a state whose tables wait for the bus to decide
+	// on its telemetry, at the first publish (see deferTelemetry): they
+	// are nil, so that every publish finds no table and asks.
+	telemetryLater bool
 }
 
 // New builds a bus from listeners. It validates them all and returns every
@@ -270,6 +278,9 @@ func (b *Bus) update(fn func(*state) error) error {
 	if err := fn(next); err != nil {
 		return err
 	}
+	if cur.telemetryLater {
+		next.tables, next.telemetryLater = nil, true
+	}
 	b.state.Store(next)
 	return nil
 }
@@ -324,6 +335,48 @@ func (b *Bus) install(listeners []Listener, opts ...Option) error {
 	}
 	b.inst, b.tracing, b.metrics, b.maxDepth, b.publishers = nb.inst, nb.tracing, nb.metrics, nb.maxDepth, nb.publishers
 	b.state.Store(nb.state.Load()) // publishes what was written above
+	return nil
+}
+
+// deferTelemetry makes b, just installed without telemetry, decide on it
+// at its first publish, with the providers that providers returns then:
+// under fx, the OpenTelemetry globals may be set in an OnStart hook, after
+// the bus was built. Until then, b has no tables; publishes find none and
+// call wakeTelemetry.
+func (b *Bus) deferTelemetry(providers func() (trace.TracerProvider, metric.MeterProvider)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.state.Load()
+	if st == nil || st.closed {
+		return
+	}
+	b.telemetryLater = providers
+	next := *st
+	next.tables, next.telemetryLater = nil, true
+	b.state.Store(&next)
+}
+
+// wakeTelemetry decides on the telemetry of a bus whose state waits for it
+// (see deferTelemetry), and builds its tables.
+func (b *Bus) wakeTelemetry() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.state.Load()
+	if st == nil || !st.telemetryLater {
+		return nil
+	}
+	tp, mp := b.telemetryLater()
+	inst, err := otelbus.New(tp, mp)
+	if err != nil {
+		return err
+	}
+	b.inst, b.tracing, b.metrics, b.telemetryLater = inst, inst.Tracing(), inst.Metrics(), nil
+	next := *st
+	next.tables, next.telemetryLater = nil, false
+	for id, t := range next.topics {
+		next.setTable(b, t, id, next.lists[id])
+	}
+	b.state.Store(&next) // publishes what was written above
 	return nil
 }
 

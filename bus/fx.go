@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
+
+	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
 // Group is the name of the fx value group of [Listener]s that [Module]
@@ -31,8 +34,11 @@ const Group = "fxbus.listeners"
 // It takes from the container, when it has them, a trace.TracerProvider, a
 // metric.MeterProvider and a *slog.Logger; without them it uses the
 // OpenTelemetry globals, if they have been set (otel.SetTracerProvider,
-// otel.SetMeterProvider) by the time the bus is built, and slog.Default.
-// The bus is closed when the app stops.
+// otel.SetMeterProvider) by the first publish, an OnStart hook included, and
+// slog.Default. A concrete SDK provider must be given as the interface:
+// fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))). When the app
+// starts with telemetry off, the bus says so in one Debug line. The bus is
+// closed when the app stops.
 var Module = fx.Module("fxbus",
 	fx.Provide(newFxBus, func() *fxModule { return &fxModule{} }),
 	fx.Invoke(installFxBus),
@@ -52,26 +58,32 @@ type fxBusParams struct {
 
 // fxBus is what installFxBus needs of newFxBus's work.
 type fxBus struct {
-	bus  *Bus
-	opts []Option
-	log  *slog.Logger
+	bus    *Bus
+	lc     fx.Lifecycle
+	tp     trace.TracerProvider // from the container, or nil
+	mp     metric.MeterProvider // from the container, or nil
+	logger *slog.Logger
+	log    *slog.Logger // logger, or slog.Default()
 }
 
 func newFxBus(p fxBusParams) (*Bus, *fxBus) {
-	tp, mp, log := p.TracerProvider, p.MeterProvider, p.Logger
+	b := newNotStarted()
+	p.Lifecycle.Append(fx.StopHook(b.Close))
+	return b, &fxBus{bus: b, lc: p.Lifecycle, tp: p.TracerProvider, mp: p.MeterProvider,
+		logger: p.Logger, log: cmp.Or(p.Logger, slog.Default())}
+}
+
+// providers returns the providers from the container, or else the
+// OpenTelemetry globals as they are now.
+func (f *fxBus) providers() (trace.TracerProvider, metric.MeterProvider) {
+	tp, mp := f.tp, f.mp
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	if log == nil {
-		log = slog.Default()
-	}
-	b := newNotStarted()
-	p.Lifecycle.Append(fx.StopHook(b.Close))
-	return b, &fxBus{bus: b, log: log,
-		opts: []Option{WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(log)}}
+	return tp, mp
 }
 
 type fxInstallParams struct {
@@ -81,13 +93,47 @@ type fxInstallParams struct {
 	Publishers []publisherDecl `group:"fxbus.publishers"`
 }
 
-// installFxBus gives the bus its listeners and validates them.
+// installFxBus gives the bus its listeners and validates them. Telemetry
+// the container did not give waits for the first publish, so that the
+// OpenTelemetry globals may be set until then, in an OnStart hook say.
 func installFxBus(p fxInstallParams) error {
-	if err := p.Bus.bus.install(p.Listeners, append(p.Bus.opts, withPublishers(p.Publishers...))...); err != nil {
+	f := p.Bus
+	tp, mp := f.providers()
+	err := f.bus.install(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(f.log),
+		withPublishers(p.Publishers...))
+	if err != nil {
 		return err
 	}
-	p.Bus.log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
+	if (!f.bus.tracing && f.tp == nil) || (!f.bus.metrics && f.mp == nil) {
+		f.bus.deferTelemetry(f.providers)
+		f.lc.Append(fx.StartHook(func() {
+			if msg := telemetryOff(f.providers()); msg != "" {
+				f.log.Debug(msg)
+			}
+		}))
+	}
+	f.log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
 	return nil
+}
+
+// telemetryOff says what a bus with providers tp and mp leaves off, and how
+// to turn it on; "" when both are on.
+func telemetryOff(tp trace.TracerProvider, mp metric.MeterProvider) string {
+	inst, _ := otelbus.New(tp, mp)
+	var off string
+	switch {
+	case !inst.Tracing() && !inst.Metrics():
+		off = "tracing and metrics are"
+	case !inst.Tracing():
+		off = "tracing is"
+	case !inst.Metrics():
+		off = "metrics are"
+	default:
+		return ""
+	}
+	return "fxbus: " + off + " off: the container has no trace.TracerProvider or metric.MeterProvider, " +
+		"and the OpenTelemetry globals are not set; supply one, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) " +
+		"for an SDK provider, or set the global before the first publish (otel.SetTracerProvider)"
 }
 
 // needsModule is an invoke that fails fx.New, naming what and where, in an

@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -489,4 +493,65 @@ func TestTopicsWithOneName(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Subscribe(bs, trail("c"))
 	require.ErrorIs(t, err, bus.ErrDuplicateName)
+}
+
+// globalEnv makes TestGlobalProviderSetOnStart run its app: it sets the
+// OpenTelemetry globals, for good, so it runs in a process of its own.
+const globalEnv = "FXBUS_TEST_GLOBAL_PROVIDER"
+
+func TestGlobalProviderSetOnStart(t *testing.T) {
+	if os.Getenv(globalEnv) == "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestGlobalProviderSetOnStart$", "-test.v")
+		cmd.Env = append(os.Environ(), globalEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", tail(out))
+		require.Contains(t, string(out), "--- PASS: TestGlobalProviderSetOnStart")
+		return
+	}
+	var logs logRecorder
+	rec := tracetest.NewSpanRecorder()
+	var b *bus.Bus
+	app := fxtest.New(t,
+		bus.Module,
+		fx.Supply(slog.New(&logs)),
+		bus.Listen(fxPosting, trail("a"), bus.Name("audit")),
+		fx.Populate(&b),
+		// A hook of the app's that runs after the bus's own: the bus
+		// decides on its telemetry at the first publish, not at start.
+		fx.Invoke(func(lc fx.Lifecycle) {
+			lc.Append(fx.StartHook(func() { otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))) }))
+		}),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	assert.Contains(t, logs.lines(), "DEBUG fxbus: tracing and metrics are off: the container has no trace.TracerProvider or metric.MeterProvider, "+
+		"and the OpenTelemetry globals are not set; supply one, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) "+
+		"for an SDK provider, or set the global before the first publish (otel.SetTracerProvider)")
+
+	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
+	assert.Equal(t, []string{"process test.fx.posting audit", "publish test.fx.posting"}, spanNames(rec.Ended()))
+}
+
+// logRecorder is a slog.Handler that keeps "LEVEL message" lines.
+type logRecorder struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, rec.Level.String()+" "+rec.Message)
+	return nil
+}
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler      { return r }
+
+func (r *logRecorder) lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
 }

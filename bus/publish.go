@@ -161,6 +161,12 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 		tb, _ = st.tables[t.id].(*table[T])
 	}
 	if tb == nil {
+		if st.telemetryLater {
+			if err := b.wakeTelemetry(); err != nil {
+				return err
+			}
+			return t.publish(ctx, b, src, e)
+		}
 		if b.tracing {
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
