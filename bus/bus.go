@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -81,25 +81,82 @@ type Bus struct {
 	metrics  bool
 	maxDepth int // 0: DefaultMaxDepth; < 0: no limit
 
-	mu      sync.Mutex // serialises writers of state; readers never lock
-	state   atomic.Pointer[state]
+	id     uint64 // process-unique, set with the first index; see Topic.hint
+	closed atomic.Bool
+
+	mu      sync.Mutex // serialises writers; readers never lock
+	idx     atomic.Pointer[index]
 	plugins map[string]*Plugin // registered plugins by name, guarded by mu
 
-	publishers map[int][]PublisherInfo // declared publishers by topic id; set in New
+	publishers map[topicCore][]PublisherInfo // declared publishers; set in New
 }
 
-// state is an immutable snapshot of the bus's dispatch tables. Writers copy
-// it and swap the pointer; a publish runs on the snapshot it loaded.
-type state struct {
-	closed bool
-	tables []any               // by topic id: *table[T], or nil
-	topics map[int]topicCore   // every topic the bus knows
-	lists  map[int][]*listener // by topic id, in dispatch order
+// busSeq hands out bus ids, so that a topic can remember where it sits in
+// the index of the last bus that learned it without keeping that bus alive.
+var busSeq atomic.Uint64
+
+// index is the bus's immutable table of the topics it knows, numbered
+// densely in the order it learned them. It grows only when the bus learns a
+// topic, by copy on write; each topic's handlers live in its own slot, which
+// a subscription swaps without touching the index.
+type index struct {
+	slots []slotCore        // by the bus's own topic number
+	ids   map[topicCore]int // topic -> number
+}
+
+// slotCore is the untyped view of a *slot[T].
+type slotCore interface {
+	topic() topicCore
+	listeners() []*listener
+	// insert and remove return the slot's next table with l added or
+	// removed, or an error when l cannot join; the caller stores it.
+	insert(b *Bus, l *listener) error
+	remove(b *Bus, l *listener)
+	build(b *Bus, ls []*listener)
+}
+
+// lookup returns the slot of t on b, or nil when b does not know t.
+func (ix *index) lookup(b *Bus, t topicCore, hint *topicHint) slotCore {
+	if hint != nil && hint.bus == b.id && hint.n < len(ix.slots) {
+		return ix.slots[hint.n]
+	}
+	if n, ok := ix.ids[t]; ok {
+		return ix.slots[n]
+	}
+	return nil
+}
+
+// learn returns the slot of t, adding it to the index if b does not know t
+// yet. It runs with b.mu held.
+func (b *Bus) learn(t topicCore) slotCore {
+	ix := b.idx.Load()
+	if ix == nil {
+		if b.id == 0 {
+			b.id = busSeq.Add(1)
+		}
+		ix = &index{ids: map[topicCore]int{}}
+	}
+	if n, ok := ix.ids[t]; ok {
+		return ix.slots[n]
+	}
+	next := &index{slots: make([]slotCore, len(ix.slots), len(ix.slots)+1), ids: make(map[topicCore]int, len(ix.ids)+1)}
+	copy(next.slots, ix.slots)
+	for k, v := range ix.ids {
+		next.ids[k] = v
+	}
+	s := t.newSlot()
+	n := len(next.slots)
+	next.slots = append(next.slots, s)
+	next.ids[t] = n
+	b.idx.Store(next)
+	t.setHint(&topicHint{bus: b.id, n: n})
+	return s
 }
 
 // New builds a bus from listeners. It validates them all and returns every
-// mistake at once, each a [*WiringError] naming the topic, the listener and
-// its source; the order of listeners in the slice does not matter.
+// mistake at once, joined, each a [*WiringError] naming the topic, the
+// listener and its source; the order of listeners in the slice does not
+// matter.
 func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	cfg := config{maxDepth: DefaultMaxDepth}
 	for _, o := range opts {
@@ -109,7 +166,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	}
 	inst, err := otelbus.New(cfg.tp, cfg.mp)
 	if err != nil {
-		return nil, err
+		return nil, &WiringError{Err: err}
 	}
 	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth}
 	if cfg.maxDepth <= 0 {
@@ -117,23 +174,30 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	}
 
 	var errs []error
-	st := &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
+	var order []topicCore // every topic the bus knows, in the order met
+	lists := map[topicCore][]*listener{}
+	know := func(t topicCore) {
+		if _, ok := lists[t]; !ok {
+			lists[t] = nil
+			order = append(order, t)
+		}
+	}
 	for i, t := range cfg.topics {
-		if t == nil {
-			errs = append(errs, fmt.Errorf("fxbus: WithTopics: topic #%d is nil", i))
+		if t == nil || reflect.ValueOf(t).IsNil() {
+			errs = append(errs, &WiringError{Err: fmt.Errorf("WithTopics: topic #%d: %w", i, ErrNilTopic)})
 			continue
 		}
-		st.topics[t.core().topicID()] = t.core()
+		know(t.core())
 	}
-	b.publishers = map[int][]PublisherInfo{}
+	b.publishers = map[topicCore][]PublisherInfo{}
 	for i, d := range cfg.publishers {
 		if d.topic == nil || reflect.ValueOf(d.topic).IsNil() {
-			errs = append(errs, fmt.Errorf("fxbus: publisher #%d (%s, %s): nil topic", i, d.info.Module, d.info.Source))
+			errs = append(errs, &WiringError{Err: fmt.Errorf("publisher #%d (%s, %s): %w", i, d.info.Module, d.info.Source, ErrNilTopic)})
 			continue
 		}
-		id := d.topic.core().topicID()
-		st.topics[id] = d.topic.core()
-		b.publishers[id] = append(b.publishers[id], d.info)
+		t := d.topic.core()
+		know(t)
+		b.publishers[t] = append(b.publishers[t], d.info)
 	}
 	seen := make(map[*listener]int, len(listeners))
 	for i, ln := range listeners {
@@ -142,30 +206,27 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			l = ln.listener()
 		}
 		if l == nil {
-			errs = append(errs, fmt.Errorf("fxbus: listener #%d is nil", i))
+			errs = append(errs, &WiringError{Err: fmt.Errorf("listener #%d is nil", i)})
 			continue
 		}
 		if err := l.check(); err != nil {
-			errs = append(errs, &WiringError{Topic: l.topicName(), Listener: l.info.String(), Err: err})
+			errs = append(errs, l.wiringError(err))
 			continue
 		}
 		if j, dup := seen[l]; dup {
-			errs = append(errs, &WiringError{Topic: l.topicName(), Listener: l.info.String(),
-				Err: fmt.Errorf("given twice, as listeners #%d and #%d", j, i)})
+			errs = append(errs, l.wiringError(fmt.Errorf("given twice, as listeners #%d and #%d", j, i)))
 			continue
 		}
 		seen[l] = i
-		id := l.topic.topicID()
-		st.topics[id] = l.topic
-		st.lists[id] = append(st.lists[id], l)
+		know(l.topic)
+		lists[l.topic] = append(lists[l.topic], l)
 	}
-	for _, id := range slices.Sorted(maps.Keys(st.topics)) {
-		t := st.topics[id]
+	for _, t := range order {
 		if err := t.declErr(); err != nil {
-			errs = append(errs, fmt.Errorf("fxbus: %w", err))
+			errs = append(errs, &WiringError{Topic: t.Name(), Err: err})
 			continue
 		}
-		ls := st.lists[id]
+		ls := lists[t]
 		slices.SortFunc(ls, byDispatchOrder)
 		if err := checkRequirement(t, ls); err != nil {
 			errs = append(errs, err)
@@ -179,15 +240,16 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		})
 	}
 	if len(errs) == 0 {
-		errs = checkPublishers(&cfg, st, b.publishers)
+		errs = checkPublishers(&cfg, order, lists, b.publishers)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	for id, t := range st.topics {
-		st.setTable(b, t, id, st.lists[id])
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, t := range order {
+		b.learn(t).build(b, lists[t])
 	}
-	b.state.Store(st)
 	return b, nil
 }
 
@@ -205,8 +267,8 @@ func checkRequirement(t topicCore, all []*listener) error {
 		return &WiringError{Topic: t.Name(), Err: fmt.Errorf("%w: needs %v, has none", ErrRequirement, r)}
 	}
 	if r == ExactlyOne && len(ls) > 1 {
-		return &WiringError{Topic: t.Name(), Listener: listenerList(ls),
-			Err: fmt.Errorf("%w: needs %v, has %d", ErrRequirement, r, len(ls))}
+		return &WiringError{Topic: t.Name(),
+			Err: fmt.Errorf("%w: needs %v, has %d: %s", ErrRequirement, r, len(ls), listenerList(ls))}
 	}
 	return nil
 }
@@ -224,47 +286,11 @@ func serving(ls []*listener) []*listener {
 }
 
 func listenerList(ls []*listener) string {
-	s := ""
+	s := make([]string, len(ls))
 	for i, l := range ls {
-		if i > 0 {
-			s += ", "
-		}
-		s += l.info.String()
+		s[i] = l.info.String()
 	}
-	return s
-}
-
-// setTable (re)builds the dispatch table of one topic in a state that is
-// not yet published.
-func (st *state) setTable(b *Bus, t topicCore, id int, ls []*listener) {
-	if id >= len(st.tables) {
-		st.tables = append(st.tables, make([]any, id+1-len(st.tables))...)
-	}
-	st.tables[id] = t.build(b, ls)
-}
-
-// update copies the current state, lets fn change the copy, and publishes
-// it. It fails with ErrClosed on a closed bus.
-func (b *Bus) update(fn func(*state) error) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	cur := b.state.Load()
-	if cur == nil { // the zero Bus
-		cur = &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
-	}
-	if cur.closed {
-		return ErrClosed
-	}
-	next := &state{
-		tables: slices.Clone(cur.tables),
-		topics: maps.Clone(cur.topics),
-		lists:  maps.Clone(cur.lists),
-	}
-	if err := fn(next); err != nil {
-		return err
-	}
-	b.state.Store(next)
-	return nil
+	return strings.Join(s, ", ")
 }
 
 // Close closes the bus: later publishes and subscriptions return
@@ -276,8 +302,9 @@ func (b *Bus) Close() error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if st := b.state.Load(); st == nil || !st.closed {
-		b.state.Store(&state{closed: true})
+	if !b.closed.Load() {
+		b.closed.Store(true)
+		b.idx.Store(nil) // let the handlers go
 	}
 	return nil
 }

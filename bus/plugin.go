@@ -63,8 +63,8 @@ func (b *Bus) RegisterPlugin(name string) (*Plugin, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if st := b.state.Load(); st != nil && st.closed { // nil: the zero Bus, empty and open
-		return nil, ErrClosed
+	if b.closed.Load() {
+		return nil, fmt.Errorf("fxbus: register plugin %q: %w", name, ErrClosed)
 	}
 	if _, dup := b.plugins[name]; dup {
 		return nil, &PluginError{Plugin: name, Err: ErrPluginExists}
@@ -116,8 +116,8 @@ func (p *Plugin) Listeners() []ListenerInfo {
 	return infos
 }
 
-// Unregister removes every handler subscribed through the plugin, in one
-// swap of the bus's state: a publish sees all of them or none. Later
+// Unregister removes every handler subscribed through the plugin, topic by
+// topic: a publish sees all of the plugin's handlers of its topic or none. Later
 // [SubscribeAs] calls through p fail, and the name is free again. A
 // publish already running is not disturbed. Unregister is idempotent, and
 // returns nil also when the bus is closed.
@@ -126,43 +126,29 @@ func (p *Plugin) Unregister() error {
 		return nil
 	}
 	b := p.b
-	err := b.update(func(st *state) error {
-		if p.gone {
-			return errAlreadyGone
-		}
-		p.retire()
-		touched := map[int]topicCore{}
-		for _, l := range p.ls {
-			l.sub.closed.Store(true) // Subscription.Close is now a no-op
-			touched[l.topic.topicID()] = l.topic
-		}
-		for id, t := range touched {
-			next := slices.DeleteFunc(slices.Clone(st.lists[id]), func(l *listener) bool {
-				return l.x != nil && l.x.plugin == p
-			})
-			st.lists[id] = next
-			st.setTable(b, t, id, next)
-		}
-		p.ls = nil
-		return nil
-	})
-	switch err {
-	case errAlreadyGone:
-		return nil
-	case ErrClosed:
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if !p.gone {
-			p.retire()
-			p.ls = nil
-		}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p.gone {
 		return nil
 	}
-	return err
+	p.retire()
+	if !b.closed.Load() {
+		gone := map[topicCore]map[*listener]bool{}
+		for _, l := range p.ls {
+			l.sub.closed.Store(true) // Subscription.Close is now a no-op
+			if gone[l.topic] == nil {
+				gone[l.topic] = map[*listener]bool{}
+			}
+			gone[l.topic][l] = true
+		}
+		for t, ls := range gone {
+			s := b.learn(t)
+			s.build(b, slices.DeleteFunc(s.listeners(), func(l *listener) bool { return ls[l] }))
+		}
+	}
+	p.ls = nil
+	return nil
 }
-
-// errAlreadyGone makes Unregister's update a no-op, without a state swap.
-var errAlreadyGone = errors.New("plugin already unregistered")
 
 // retire marks p unregistered and frees its name; with b.mu held.
 func (p *Plugin) retire() {
@@ -194,5 +180,7 @@ func detachPlugin(l *listener) {
 		return
 	}
 	p := l.x.plugin
-	p.ls = slices.DeleteFunc(p.ls, func(o *listener) bool { return o == l })
+	if i := slices.Index(p.ls, l); i >= 0 {
+		p.ls = slices.Delete(p.ls, i, i+1)
+	}
 }
