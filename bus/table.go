@@ -36,7 +36,16 @@ type table[T any] struct {
 	sources *sourceIndex[T] // set when sourced > 0
 }
 
-const chunkSize = 256
+// maxChunk is the size past which a chunk of a table with n handlers
+// splits: about √n, so that copying a chunk and copying the list of chunks
+// cost about the same, and a subscription costs O(√n), not O(n).
+func maxChunk(n int) int {
+	c := 64
+	for c*c < n {
+		c *= 2
+	}
+	return c
+}
 
 type handler[T any] struct {
 	fn     func(context.Context, *T) error
@@ -67,8 +76,9 @@ func (s *slot[T]) build(b *Bus, ls []*listener) {
 	for _, l := range ls {
 		cnt = cnt.add(l, 1)
 	}
+	size := maxChunk(len(ls))
 	for len(ls) > 0 {
-		n := min(len(ls), chunkSize)
+		n := min(len(ls), size)
 		c := make([]handler[T], n)
 		for i, l := range ls[:n] {
 			c[i] = newHandler(s.t, l)
@@ -104,11 +114,19 @@ func (s *slot[T]) insert(b *Bus, l *listener) error {
 	ci = min(ci, len(chunks)-1)
 	c := chunks[ci]
 	i, _ := slices.BinarySearchFunc(c, l, func(h handler[T], l *listener) int { return byDispatchOrder(h.l, l) })
-	nc := make([]handler[T], 0, len(c)+1)
-	nc = append(append(append(nc, c[:i]...), h), c[i:]...)
+	var nc []handler[T]
+	if i == len(c) && len(c) < cap(c) {
+		// At the end of a chunk with room, which only this table's
+		// writers extend (a removal copies): tables sharing the array
+		// never look past their own length.
+		nc = append(c, h)
+	} else {
+		nc = make([]handler[T], 0, len(c)+1+len(c)/2)
+		nc = append(append(append(nc, c[:i]...), h), c[i:]...)
+	}
 	next := make([][]handler[T], 0, len(chunks)+1)
 	next = append(next, chunks[:ci]...)
-	if len(nc) > chunkSize {
+	if len(nc) > maxChunk(cnt.n) {
 		half := len(nc) / 2
 		next = append(next, nc[:half:half], nc[half:])
 	} else {
