@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 var (
@@ -47,6 +48,7 @@ type Plugin struct {
 	name string
 	// Guarded by b.mu: changed only by writers of the bus's state.
 	gone bool
+	off  atomic.Bool // set with gone; the handlers' filter, so an Unregister is atomic across topics
 	ls   []*listener // the live listeners subscribed through the plugin
 }
 
@@ -116,8 +118,8 @@ func (p *Plugin) Listeners() []ListenerInfo {
 	return infos
 }
 
-// Unregister removes every handler subscribed through the plugin, topic by
-// topic: a publish sees all of the plugin's handlers of its topic or none. Later
+// Unregister removes every handler subscribed through the plugin at once:
+// a publish that starts after it hears none of them. Later
 // [SubscribeAs] calls through p fail, and the name is free again. A
 // publish already running is not disturbed. Unregister is idempotent, and
 // returns nil also when the bus is closed.
@@ -153,6 +155,7 @@ func (p *Plugin) Unregister() error {
 // retire marks p unregistered and frees its name; with b.mu held.
 func (p *Plugin) retire() {
 	p.gone = true
+	p.off.Store(true)
 	if p.b.plugins[p.name] == p {
 		delete(p.b.plugins, p.name)
 	}

@@ -146,7 +146,7 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 	if tb.sources != nil {
 		chunks = tb.sources.handlers(src)
 	}
-	d := dispatcher[T]{b: b, t: s.t, e: e, ctx: ctx, metrics: b.metrics}
+	d := dispatcher[T]{t: s.t, e: e, ctx: ctx}
 	var f *frame
 	shared := false
 	if limit := b.depthLimit(); limit > 0 {
@@ -158,91 +158,108 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 	} else {
 		d.done = ctx.Done()
 	}
-	if b.tracing {
-		d.ctx, d.pub = b.inst.StartPublish(d.ctx, tb.publish, s.t.spanAttrs(e))
-		d.spans = d.pub.IsRecording()
+	var pub trace.Span
+	if b.tracing || b.metrics {
+		// Telemetry allocates anyway; its state lives on the heap, so that
+		// the dispatcher of a publish without it stays small.
+		tel := &telemetry{b: b, metrics: b.metrics}
+		if b.tracing {
+			d.ctx, pub = b.inst.StartPublish(d.ctx, tb.publish, s.t.spanAttrs(e))
+			tel.pub, tel.spans = pub, pub.IsRecording()
+		}
+		if tel.spans || tel.metrics {
+			d.tel = tel
+		}
 	}
-	d.telemetry = d.spans || d.metrics
-	for d.run(chunks) {
-		// A handler panicked: run recovered it, once for the whole
-		// publish; account for it and resume after that handler.
-		perr := &PanicError{Value: d.panicValue, Stack: d.stack}
-		d.panicValue, d.stack = nil, nil
-		if d.finish(&chunks[d.c][d.i], perr) {
+	for {
+		p := d.run(chunks)
+		if p == nil || d.finish(&chunks[d.c][d.i], p) {
 			break
 		}
+		// A handler panicked: run recovered it, once for the whole
+		// publish; resume after that handler.
 		d.i++
 	}
 	if f != nil && !shared {
 		f.ended.Store(true)
 	}
-	return d.result()
+	return d.result(pub)
 }
 
 // dispatcher is the state of one publish. It lives on the publisher's stack.
 type dispatcher[T any] struct {
-	b         *Bus
-	t         *Topic[T]
-	e         *T
-	ctx       context.Context // what handlers get, before their own span
-	done      <-chan struct{} // the publisher's ctx.Done(); nil if it never ends
-	pub       trace.Span      // the publish span, or nil
-	spans     bool            // whether to open handler spans
-	metrics   bool            // whether to measure handlers
-	telemetry bool            // spans || metrics
-	c, i      int             // the handler running: chunk, index
-	span      trace.Span      // its span, or nil
-	start     time.Time       // its start, when measuring
+	t    *Topic[T]
+	e    *T
+	ctx  context.Context // what handlers get, before their own span
+	done <-chan struct{} // the publisher's ctx.Done(); nil if it never ends
+	c, i int             // the handler running: chunk, index
+	tel  *telemetry      // nil without handler spans and metrics
 
-	err        error   // under StopOnError
-	errs       []error // under RunAll
-	ctxErr     error
-	panicValue any
-	stack      []byte
+	err    error   // under StopOnError
+	errs   []error // under RunAll
+	ctxErr error
 }
 
-// run runs the handlers from (d.c, d.i) on. It reports true when a handler
-// panicked, with (d.c, d.i) at that handler and the panic in d: the one
-// recover of the publish.
-func (d *dispatcher[T]) run(chunks [][]handler[T]) (panicked bool) {
+// telemetry is the state of a publish's spans and metrics.
+type telemetry struct {
+	b       *Bus
+	pub     trace.Span // the publish span, or nil
+	spans   bool       // whether to open handler spans
+	metrics bool       // whether to measure handlers
+	span    trace.Span // the running handler's span, or nil
+	start   time.Time  // its start, when measuring
+}
+
+// run runs the handlers from (d.c, d.i) on, and returns the panic of a
+// handler, recovered, with (d.c, d.i) at that handler: the one recover of
+// the publish.
+func (d *dispatcher[T]) run(chunks [][]handler[T]) (p *PanicError) {
 	defer func() {
 		if v := recover(); v != nil {
-			d.panicValue, d.stack, panicked = v, debug.Stack(), true
+			p = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
+	ctx, e, done, tel := d.ctx, d.e, d.done, d.tel
 	for ; d.c < len(chunks); d.c, d.i = d.c+1, 0 {
 		hs := chunks[d.c]
-		for ; d.i < len(hs); d.i++ {
-			h := &hs[d.i]
-			if d.done != nil {
+		for i := d.i; i < len(hs); i++ {
+			d.i = i
+			h := &hs[i]
+			if done != nil {
 				select {
-				case <-d.done:
+				case <-done:
 					d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w",
-						d.t.name, h.l.info.String(), d.ctx.Err())
-					return false
+						d.t.name, h.l.info.String(), ctx.Err())
+					return nil
 				default:
 				}
 			}
-			if h.filter != nil && !h.filter(d.e) {
+			if h.filter != nil && !h.filter(e) {
 				continue
 			}
-			hctx := d.ctx
-			if d.telemetry {
-				if d.spans {
-					hctx, d.span = d.b.inst.StartHandler(d.ctx, h.l.tel)
-				}
-				if d.metrics {
-					d.start = time.Now()
-				}
+			hctx := ctx
+			if tel != nil {
+				hctx = tel.begin(ctx, h.l)
 			}
-			if err := h.fn(hctx, d.e); err != nil || d.telemetry {
+			if err := h.fn(hctx, e); err != nil || tel != nil {
 				if d.finish(h, err) {
-					return false
+					return nil
 				}
 			}
 		}
 	}
-	return false
+	return nil
+}
+
+// begin starts handler l's span and clock, and returns its context.
+func (t *telemetry) begin(ctx context.Context, l *listener) context.Context {
+	if t.spans {
+		ctx, t.span = t.b.inst.StartHandler(ctx, l.tel)
+	}
+	if t.metrics {
+		t.start = time.Now()
+	}
+	return ctx
 }
 
 // isStop reports whether err is a handler's own ErrStop: ErrStop, maybe
@@ -273,35 +290,11 @@ func isStop(err error) bool {
 // dispatch ends.
 func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
 	stop := err != nil && isStop(err)
-	if d.metrics {
-		merr := err
-		if stop {
-			merr = nil
-		}
-		d.b.inst.Record(d.ctx, h.l.tel, time.Since(d.start), merr)
+	if t := d.tel; t != nil {
+		t.end(d.ctx, h.l, err, stop)
 	}
-	span := d.span
-	d.span = nil
-	switch {
-	case err == nil:
-		if span != nil {
-			span.End()
-		}
-		return false
-	case stop:
-		otelbus.Stopped(span, d.pub, h.l.info.Name)
-		if span != nil {
-			span.End()
-		}
-		return true
-	}
-	if span != nil {
-		if p, ok := err.(*PanicError); ok {
-			otelbus.Panic(span, p, p.Value, p.Stack)
-		} else {
-			otelbus.Fail(span, err, err)
-		}
-		span.End()
+	if err == nil || stop {
+		return stop
 	}
 	herr := &HandlerError{Topic: d.t.name, Listener: h.l.info.Name, Source: h.l.info.Source, Err: err}
 	if d.t.cfg.policy == RunAll {
@@ -312,7 +305,35 @@ func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
 	return true
 }
 
-func (d *dispatcher[T]) result() error {
+// end records the end of listener l's handler with err.
+func (t *telemetry) end(ctx context.Context, l *listener, err error, stop bool) {
+	if t.metrics {
+		merr := err
+		if stop {
+			merr = nil
+		}
+		t.b.inst.Record(ctx, l.tel, time.Since(t.start), merr)
+	}
+	span := t.span
+	t.span = nil
+	switch {
+	case err == nil:
+	case stop:
+		otelbus.Stopped(span, t.pub, l.info.Name)
+	case span == nil:
+	default:
+		if p, ok := err.(*PanicError); ok {
+			otelbus.Panic(span, p, p.Value, p.Stack)
+		} else {
+			otelbus.Fail(span, err, err)
+		}
+	}
+	if span != nil {
+		span.End()
+	}
+}
+
+func (d *dispatcher[T]) result(pub trace.Span) error {
 	err := d.err
 	switch {
 	case d.errs != nil:
@@ -320,11 +341,11 @@ func (d *dispatcher[T]) result() error {
 	case d.ctxErr != nil:
 		err = d.ctxErr
 	}
-	if d.pub != nil {
+	if pub != nil {
 		if err != nil {
-			otelbus.Fail(d.pub, err, firstCause(err))
+			otelbus.Fail(pub, err, firstCause(err))
 		}
-		d.pub.End()
+		pub.End()
 	}
 	return err
 }

@@ -203,6 +203,10 @@ func newTable[T any](b *Bus, t *Topic[T], chunks [][]handler[T], c counts) *tabl
 // filters, which run before the handler's span starts.
 func newHandler[T any](t *Topic[T], l *listener) handler[T] {
 	var preds []func(*T) bool
+	if l.x != nil && l.x.plugin != nil {
+		p := l.x.plugin
+		preds = append(preds, func(*T) bool { return !p.off.Load() })
+	}
 	for _, f := range l.filters {
 		preds = append(preds, f.(func(*T) bool))
 	}
