@@ -115,17 +115,6 @@ type slotCore interface {
 	build(b *Bus, ls []*listener)
 }
 
-// lookup returns the slot of t on b, or nil when b does not know t.
-func (ix *index) lookup(b *Bus, t topicCore, hint *topicHint) slotCore {
-	if hint != nil && hint.bus == b.id && hint.n < len(ix.slots) {
-		return ix.slots[hint.n]
-	}
-	if n, ok := ix.ids[t]; ok {
-		return ix.slots[n]
-	}
-	return nil
-}
-
 // learn returns the slot of t, adding it to the index if b does not know t
 // yet. It runs with b.mu held.
 func (b *Bus) learn(t topicCore) slotCore {

@@ -42,18 +42,22 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 	case ctx == nil:
 		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
 	}
-	if b.closed.Load() {
-		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrClosed)
-	}
+	var tb *table[T]
 	var s *slot[T]
 	if ix := b.idx.Load(); ix != nil {
-		s, _ = ix.lookup(b, t, t.hint.Load()).(*slot[T])
-	}
-	var tb *table[T]
-	if s != nil {
-		tb = s.tab.Load()
+		if h := t.hint.Load(); h != nil && h.bus == b.id && h.n < len(ix.slots) {
+			s, _ = ix.slots[h.n].(*slot[T])
+		} else if n, ok := ix.ids[t]; ok {
+			s, _ = ix.slots[n].(*slot[T])
+		}
+		if s != nil {
+			tb = s.tab.Load()
+		}
 	}
 	if tb == nil {
+		if b.closed.Load() { // Close drops the index
+			return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrClosed)
+		}
 		if b.tracing {
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
@@ -146,7 +150,7 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 	if tb.sources != nil {
 		chunks = tb.sources.handlers(src)
 	}
-	d := dispatcher[T]{t: s.t, e: e, ctx: ctx}
+	d := dispatcher[T]{t: s.t, e: e, ctx: ctx, filtered: tb.filtered > 0 || tb.sources != nil}
 	var f *frame
 	shared := false
 	if limit := b.depthLimit(); limit > 0 {
@@ -194,6 +198,8 @@ type dispatcher[T any] struct {
 	done <-chan struct{} // the publisher's ctx.Done(); nil if it never ends
 	c, i int             // the handler running: chunk, index
 	tel  *telemetry      // nil without handler spans and metrics
+	// filtered is set when a handler may have a filter
+	filtered bool
 
 	err    error   // under StopOnError
 	errs   []error // under RunAll
@@ -220,26 +226,29 @@ func (d *dispatcher[T]) run(chunks [][]handler[T]) (p *PanicError) {
 		}
 	}()
 	ctx, e, done, tel := d.ctx, d.e, d.done, d.tel
+	checks := done != nil || tel != nil || d.filtered
 	for ; d.c < len(chunks); d.c, d.i = d.c+1, 0 {
 		hs := chunks[d.c]
 		for i := d.i; i < len(hs); i++ {
 			d.i = i
 			h := &hs[i]
-			if done != nil {
-				select {
-				case <-done:
-					d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w",
-						d.t.name, h.l.info.String(), ctx.Err())
-					return nil
-				default:
-				}
-			}
-			if h.filter != nil && !h.filter(e) {
-				continue
-			}
 			hctx := ctx
-			if tel != nil {
-				hctx = tel.begin(ctx, h.l)
+			if checks {
+				if done != nil {
+					select {
+					case <-done:
+						d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w",
+							d.t.name, h.l.info.String(), ctx.Err())
+						return nil
+					default:
+					}
+				}
+				if h.filter != nil && !h.filter(e) {
+					continue
+				}
+				if tel != nil {
+					hctx = tel.begin(ctx, h.l)
+				}
 			}
 			if err := h.fn(hctx, e); err != nil || tel != nil {
 				if d.finish(h, err) {

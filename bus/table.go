@@ -167,9 +167,10 @@ func (s *slot[T]) remove(b *Bus, l *listener) {
 
 // counts is how many handlers a table has, and of which kinds.
 type counts struct {
-	n       int // handlers
-	serving int // listeners that count toward the topic's Requirement
-	sourced int // listeners with a source type (see FromSource)
+	n        int // handlers
+	serving  int // listeners that count toward the topic's Requirement
+	sourced  int // listeners with a source type (see FromSource)
+	filtered int // handlers with a filter
 }
 
 // add returns c with listener l added (d = 1) or removed (d = -1).
@@ -180,6 +181,9 @@ func (c counts) add(l *listener, d int) counts {
 	}
 	if l.x != nil && l.x.sources != nil {
 		c.sourced += d
+	}
+	if len(l.filters) > 0 || (l.x != nil && (l.x.plugin != nil || len(l.x.rules) > 0)) {
+		c.filtered += d
 	}
 	return c
 }
