@@ -71,7 +71,10 @@ func TestAlloc(t *testing.T) {
 					bus.On(inner, count),
 					bus.On(inner, count),
 				}, p.opts...)
-				assertNoAllocs(t, c.ctx(t), outer, b, 3)
+				// A nested publish allocates its depth frame, which is marked when
+				// the publish returns, so that a context handed to a goroutine
+				// does not count toward the limit after its handler returned.
+				assertAllocs(t, c.ctx(t), outer, b, 3, 1)
 			})
 
 			t.Run(fmt.Sprintf("%s/%s/stop and filter", p.name, c.name), func(t *testing.T) {
@@ -128,6 +131,11 @@ func TestAllocNoticesATracer(t *testing.T) {
 
 func assertNoAllocs(t *testing.T, ctx context.Context, topic *bus.Topic[tick], b *bus.Bus, perPublish int) {
 	t.Helper()
+	assertAllocs(t, ctx, topic, b, perPublish, 0)
+}
+
+func assertAllocs(t *testing.T, ctx context.Context, topic *bus.Topic[tick], b *bus.Bus, perPublish int, want float64) {
+	t.Helper()
 	e := &tick{}
 	const runs = 100
 	allocs := testing.AllocsPerRun(runs, func() {
@@ -135,8 +143,8 @@ func assertNoAllocs(t *testing.T, ctx context.Context, topic *bus.Topic[tick], b
 			t.Fatal(err)
 		}
 	})
-	if allocs != 0 {
-		t.Errorf("a publish allocated %v times, want 0", allocs)
+	if allocs != want {
+		t.Errorf("a publish allocated %v times, want %v", allocs, want)
 	}
 	// AllocsPerRun runs the function once more to warm up.
 	if want := (runs + 1) * perPublish; e.N != want {

@@ -67,3 +67,88 @@ func BenchmarkPublish(b *testing.B) {
 		})
 	}
 }
+
+type requestKey struct{}
+
+// BenchmarkPublishFreshContext is the request-shaped publish: every publish
+// comes with a context of its own, as each HTTP request's, alone and from
+// every CPU at once. The loop rows make the same context and run the same
+// handlers in a plain loop: the floor.
+func BenchmarkPublishFreshContext(b *testing.B) {
+	for _, n := range []int{1, 10} {
+		topic := bus.NewTopic[benchEvent](fmt.Sprintf("bench.fresh.%d", n))
+		hs := make([]func(context.Context, *benchEvent) error, n)
+		ls := make([]bus.Listener, n)
+		for i := range hs {
+			hs[i] = benchHandler
+			ls[i] = bus.On(topic, benchHandler)
+		}
+		bb, err := bus.New(ls)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loop := func(e *benchEvent) {
+			ctx := context.WithValue(context.Background(), requestKey{}, e)
+			for _, h := range hs {
+				if err := h(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		publish := func(e *benchEvent) {
+			ctx := context.WithValue(context.Background(), requestKey{}, e)
+			if err := topic.Publish(ctx, bb, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, v := range []struct {
+			name string
+			f    func(*benchEvent)
+		}{{"loop", loop}, {"fxbus", publish}} {
+			b.Run(fmt.Sprintf("handlers=%d/%s", n, v.name), func(b *testing.B) {
+				b.ReportAllocs()
+				e := &benchEvent{}
+				for b.Loop() {
+					v.f(e)
+				}
+			})
+			b.Run(fmt.Sprintf("handlers=%d/%s-parallel", n, v.name), func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					e := &benchEvent{}
+					for pb.Next() {
+						v.f(e)
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkPublishParallel is BenchmarkPublish from every CPU at once,
+// with one long-lived context.
+func BenchmarkPublishParallel(b *testing.B) {
+	for _, n := range []int{1, 10} {
+		topic := bus.NewTopic[benchEvent](fmt.Sprintf("bench.parallel.%d", n))
+		ls := make([]bus.Listener, n)
+		for i := range ls {
+			ls[i] = bus.On(topic, benchHandler)
+		}
+		bb, err := bus.New(ls)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("handlers=%d/fxbus", n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				e := &benchEvent{}
+				ctx := context.Background()
+				for pb.Next() {
+					if err := topic.Publish(ctx, bb, e); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}

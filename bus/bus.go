@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -81,39 +81,97 @@ type Bus struct {
 	metrics  bool
 	maxDepth int // 0: DefaultMaxDepth; < 0: no limit
 
-	mu      sync.Mutex // serialises writers of state; readers never lock
-	state   atomic.Pointer[state]
+	id     uint64 // process-unique, set with the first index; see Topic.hint
+	closed atomic.Bool
+	// notStarted is set, with closed, on a bus from [Module] until fx.New
+	// installs its listeners (see install): everything a closed bus
+	// refuses, it refuses too, with [ErrNotStarted].
+	notStarted atomic.Bool
+	// waiting is set while the bus waits to decide on its telemetry, at
+	// the first publish (see deferTelemetry): its index is parked, so that
+	// every publish finds no table and asks.
+	waiting atomic.Bool
+
+	mu      sync.Mutex // serialises writers; readers never lock
+	idx     atomic.Pointer[index]
 	plugins map[string]*Plugin // registered plugins by name, guarded by mu
 
-	publishers map[int][]PublisherInfo // declared publishers by topic id; set in New
+	publishers map[topicCore][]PublisherInfo // declared publishers; set in New
 
-	// telemetryLater, when set, gives the providers to decide on at the
-	// first publish (see deferTelemetry); guarded by mu.
-	telemetryLater func() (trace.TracerProvider, metric.MeterProvider)
+	// parked is the index while waiting is set, and later gives the
+	// providers to decide on then; both guarded by mu.
+	parked *index
+	later  func() (trace.TracerProvider, metric.MeterProvider)
 }
 
-// state is an immutable snapshot of the bus's dispatch tables. Writers copy
-// it and swap the pointer; a publish runs on the snapshot it loaded.
-type state struct {
-	closed bool
-	tables []any               // by topic id: *table[T], or nil
-	topics map[int]topicCore   // every topic the bus knows
-	lists  map[int][]*listener // by topic id, in dispatch order
+// busSeq hands out bus ids, so that a topic can remember where it sits in
+// the index of the last bus that learned it without keeping that bus alive.
+var busSeq atomic.Uint64
 
-	// notStarted marks the placeholder state of a bus from [Module] before
-	// fx.New installs its listeners (see install); closed is set with it,
-	// so that everything a closed bus refuses, it refuses too, with
-	// [ErrNotStarted].
-	notStarted bool
-	// telemetryLater marks a state whose tables wait for the bus to decide
-	// on its telemetry, at the first publish (see deferTelemetry): they
-	// are nil, so that every publish finds no table and asks.
-	telemetryLater bool
+// index is the bus's immutable table of the topics it knows, numbered
+// densely in the order it learned them. It grows only when the bus learns a
+// topic, by copy on write; each topic's handlers live in its own slot, which
+// a subscription swaps without touching the index.
+type index struct {
+	slots []slotCore        // by the bus's own topic number
+	ids   map[topicCore]int // topic -> number
+}
+
+// slotCore is the untyped view of a *slot[T].
+type slotCore interface {
+	topic() topicCore
+	listeners() []*listener
+	// insert and remove return the slot's next table with l added or
+	// removed, or an error when l cannot join; the caller stores it.
+	insert(b *Bus, l *listener) error
+	remove(b *Bus, l *listener)
+	build(b *Bus, ls []*listener)
+}
+
+// learn returns the slot of t, adding it to the index if b does not know t
+// yet. It runs with b.mu held.
+func (b *Bus) learn(t topicCore) slotCore {
+	ix := b.index()
+	if ix == nil {
+		if b.id == 0 {
+			b.id = busSeq.Add(1)
+		}
+		ix = &index{ids: map[topicCore]int{}}
+	}
+	if n, ok := ix.ids[t]; ok {
+		return ix.slots[n]
+	}
+	next := &index{slots: make([]slotCore, len(ix.slots), len(ix.slots)+1), ids: make(map[topicCore]int, len(ix.ids)+1)}
+	copy(next.slots, ix.slots)
+	for k, v := range ix.ids {
+		next.ids[k] = v
+	}
+	s := t.newSlot()
+	n := len(next.slots)
+	next.slots = append(next.slots, s)
+	next.ids[t] = n
+	if b.waiting.Load() {
+		b.parked = next
+	} else {
+		b.idx.Store(next)
+	}
+	t.setHint(&topicHint{bus: b.id, n: n})
+	return s
+}
+
+// index returns the index of the topics b knows, parked or not; nil when
+// it knows none. It runs with b.mu held.
+func (b *Bus) index() *index {
+	if b.waiting.Load() {
+		return b.parked
+	}
+	return b.idx.Load()
 }
 
 // New builds a bus from listeners. It validates them all and returns every
-// mistake at once, each a [*WiringError] naming the topic, the listener and
-// its source; the order of listeners in the slice does not matter.
+// mistake at once, joined, each a [*WiringError] naming the topic, the
+// listener and its source; the order of listeners in the slice does not
+// matter.
 func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	cfg := config{maxDepth: DefaultMaxDepth}
 	for _, o := range opts {
@@ -123,7 +181,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	}
 	inst, err := otelbus.New(cfg.tp, cfg.mp)
 	if err != nil {
-		return nil, err
+		return nil, &WiringError{Err: err}
 	}
 	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth}
 	if cfg.maxDepth <= 0 {
@@ -131,23 +189,30 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	}
 
 	var errs []error
-	st := &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
+	var order []topicCore // every topic the bus knows, in the order met
+	lists := map[topicCore][]*listener{}
+	know := func(t topicCore) {
+		if _, ok := lists[t]; !ok {
+			lists[t] = nil
+			order = append(order, t)
+		}
+	}
 	for i, t := range cfg.topics {
-		if t == nil {
-			errs = append(errs, fmt.Errorf("fxbus: WithTopics: topic #%d is nil", i))
+		if t == nil || reflect.ValueOf(t).IsNil() {
+			errs = append(errs, &WiringError{Err: fmt.Errorf("WithTopics: topic #%d: %w", i, ErrNilTopic)})
 			continue
 		}
-		st.topics[t.core().topicID()] = t.core()
+		know(t.core())
 	}
-	b.publishers = map[int][]PublisherInfo{}
+	b.publishers = map[topicCore][]PublisherInfo{}
 	for i, d := range cfg.publishers {
 		if d.topic == nil || reflect.ValueOf(d.topic).IsNil() {
-			errs = append(errs, fmt.Errorf("fxbus: publisher #%d (%s, %s): nil topic", i, d.info.Module, d.info.Source))
+			errs = append(errs, &WiringError{Err: fmt.Errorf("publisher #%d (%s, %s): %w", i, d.info.Module, d.info.Source, ErrNilTopic)})
 			continue
 		}
-		id := d.topic.core().topicID()
-		st.topics[id] = d.topic.core()
-		b.publishers[id] = append(b.publishers[id], d.info)
+		t := d.topic.core()
+		know(t)
+		b.publishers[t] = append(b.publishers[t], d.info)
 	}
 	seen := make(map[*listener]int, len(listeners))
 	for i, ln := range listeners {
@@ -156,31 +221,28 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			l = ln.listener()
 		}
 		if l == nil {
-			errs = append(errs, fmt.Errorf("fxbus: listener #%d is nil", i))
+			errs = append(errs, &WiringError{Err: fmt.Errorf("listener #%d is nil", i)})
 			continue
 		}
 		if err := l.check(); err != nil {
-			errs = append(errs, &WiringError{Topic: l.topicName(), Listener: l.info.String(), Err: err})
+			errs = append(errs, l.wiringError(err))
 			continue
 		}
 		if j, dup := seen[l]; dup {
-			errs = append(errs, &WiringError{Topic: l.topicName(), Listener: l.info.String(),
-				Err: fmt.Errorf("given twice, as listeners #%d and #%d", j, i)})
+			errs = append(errs, l.wiringError(fmt.Errorf("given twice, as listeners #%d and #%d", j, i)))
 			continue
 		}
 		seen[l] = i
-		id := l.topic.topicID()
-		st.topics[id] = l.topic
-		st.lists[id] = append(st.lists[id], l)
+		know(l.topic)
+		lists[l.topic] = append(lists[l.topic], l)
 	}
-	errs = append(errs, checkTopicNames(st.topics)...)
-	for _, id := range slices.Sorted(maps.Keys(st.topics)) {
-		t := st.topics[id]
+	errs = append(errs, checkTopicNames(order)...)
+	for _, t := range order {
 		if err := t.declErr(); err != nil {
-			errs = append(errs, fmt.Errorf("fxbus: %w", err))
+			errs = append(errs, &WiringError{Topic: t.Name(), Err: err})
 			continue
 		}
-		ls := st.lists[id]
+		ls := lists[t]
 		slices.SortFunc(ls, byDispatchOrder)
 		if err := checkRequirement(t, ls); err != nil {
 			errs = append(errs, err)
@@ -194,15 +256,16 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		})
 	}
 	if len(errs) == 0 {
-		errs = checkPublishers(&cfg, st, b.publishers)
+		errs = checkPublishers(&cfg, order, lists, b.publishers)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	for id, t := range st.topics {
-		st.setTable(b, t, id, st.lists[id])
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, t := range order {
+		b.learn(t).build(b, lists[t])
 	}
-	b.state.Store(st)
 	return b, nil
 }
 
@@ -220,8 +283,8 @@ func checkRequirement(t topicCore, all []*listener) error {
 		return &WiringError{Topic: t.Name(), Err: fmt.Errorf("%w: needs %v, has none", ErrRequirement, r)}
 	}
 	if r == ExactlyOne && len(ls) > 1 {
-		return &WiringError{Topic: t.Name(), Listener: listenerList(ls),
-			Err: fmt.Errorf("%w: needs %v, has %d", ErrRequirement, r, len(ls))}
+		return &WiringError{Topic: t.Name(),
+			Err: fmt.Errorf("%w: needs %v, has %d: %s", ErrRequirement, r, len(ls), listenerList(ls))}
 	}
 	return nil
 }
@@ -239,50 +302,11 @@ func serving(ls []*listener) []*listener {
 }
 
 func listenerList(ls []*listener) string {
-	s := ""
+	s := make([]string, len(ls))
 	for i, l := range ls {
-		if i > 0 {
-			s += ", "
-		}
-		s += l.info.String()
+		s[i] = l.info.String()
 	}
-	return s
-}
-
-// setTable (re)builds the dispatch table of one topic in a state that is
-// not yet published.
-func (st *state) setTable(b *Bus, t topicCore, id int, ls []*listener) {
-	if id >= len(st.tables) {
-		st.tables = append(st.tables, make([]any, id+1-len(st.tables))...)
-	}
-	st.tables[id] = t.build(b, ls)
-}
-
-// update copies the current state, lets fn change the copy, and publishes
-// it. It fails with ErrClosed on a closed bus.
-func (b *Bus) update(fn func(*state) error) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	cur := b.state.Load()
-	if cur == nil { // the zero Bus
-		cur = &state{topics: map[int]topicCore{}, lists: map[int][]*listener{}}
-	}
-	if cur.closed {
-		return cur.closedErr("")
-	}
-	next := &state{
-		tables: slices.Clone(cur.tables),
-		topics: maps.Clone(cur.topics),
-		lists:  maps.Clone(cur.lists),
-	}
-	if err := fn(next); err != nil {
-		return err
-	}
-	if cur.telemetryLater {
-		next.tables, next.telemetryLater = nil, true
-	}
-	b.state.Store(next)
-	return nil
+	return strings.Join(s, ", ")
 }
 
 // Close closes the bus: later publishes and subscriptions return
@@ -294,35 +318,36 @@ func (b *Bus) Close() error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if st := b.state.Load(); st == nil || !st.closed || st.notStarted {
-		b.state.Store(&state{closed: true})
+	if !b.closed.Load() || b.notStarted.Load() {
+		b.closed.Store(true)
+		b.notStarted.Store(false)
+		b.waiting.Store(false)
+		b.idx.Store(nil) // let the handlers go
+		b.parked, b.later = nil, nil
 	}
 	return nil
 }
 
-// closedErr is the error of a publish of topic (or a subscription, for "")
-// on a bus in state st, which is closed or not started.
-func (st *state) closedErr(topic string) error {
-	switch {
-	case !st.notStarted:
-		return ErrClosed
-	case topic == "":
+// closedErr is the cause of a refusal by b, closed or not started.
+func (b *Bus) closedErr() error {
+	if b.notStarted.Load() {
 		return ErrNotStarted
 	}
-	return fmt.Errorf("fxbus: publish %q: %w", topic, ErrNotStarted)
+	return ErrClosed
 }
 
 // newNotStarted returns a bus that refuses publishes and subscriptions with
 // [ErrNotStarted] until [Bus.install] gives it its listeners.
 func newNotStarted() *Bus {
 	b := &Bus{}
-	b.state.Store(&state{closed: true, notStarted: true})
+	b.notStarted.Store(true)
+	b.closed.Store(true)
 	return b
 }
 
 // install builds, as [New] does, the bus that b, from newNotStarted,
 // becomes. It fails, leaving b not started, with New's errors, or when b
-// was started already.
+// was started (or closed) already.
 func (b *Bus) install(listeners []Listener, opts ...Option) error {
 	nb, err := New(listeners, opts...)
 	if err != nil {
@@ -330,53 +355,62 @@ func (b *Bus) install(listeners []Listener, opts ...Option) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if st := b.state.Load(); st == nil || !st.notStarted {
+	if !b.notStarted.Load() {
 		return errors.New("fxbus: the bus was started already")
 	}
+	// nb's index and the hints of its topics carry nb's id; b takes both.
 	b.inst, b.tracing, b.metrics, b.maxDepth, b.publishers = nb.inst, nb.tracing, nb.metrics, nb.maxDepth, nb.publishers
-	b.state.Store(nb.state.Load()) // publishes what was written above
+	b.id = nb.id
+	if b.id == 0 {
+		b.id = busSeq.Add(1)
+	}
+	b.idx.Store(nb.idx.Load())
+	// Stored last: a publish that sees the bus open sees what was written above.
+	b.notStarted.Store(false)
+	b.closed.Store(false)
 	return nil
 }
 
 // deferTelemetry makes b, just installed without telemetry, decide on it
 // at its first publish, with the providers that providers returns then:
 // under fx, the OpenTelemetry globals may be set in an OnStart hook, after
-// the bus was built. Until then, b has no tables; publishes find none and
-// call wakeTelemetry.
+// the bus was built. Until then, b's index is parked; publishes find no
+// table and call wakeTelemetry.
 func (b *Bus) deferTelemetry(providers func() (trace.TracerProvider, metric.MeterProvider)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.state.Load()
-	if st == nil || st.closed {
+	if b.closed.Load() || b.waiting.Load() {
 		return
 	}
-	b.telemetryLater = providers
-	next := *st
-	next.tables, next.telemetryLater = nil, true
-	b.state.Store(&next)
+	b.later = providers
+	b.parked = b.idx.Load()
+	b.waiting.Store(true)
+	b.idx.Store(nil)
 }
 
-// wakeTelemetry decides on the telemetry of a bus whose state waits for it
-// (see deferTelemetry), and builds its tables.
+// wakeTelemetry decides on the telemetry of a bus that waits for it (see
+// deferTelemetry), rebuilds its tables, and puts its index back.
 func (b *Bus) wakeTelemetry() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.state.Load()
-	if st == nil || !st.telemetryLater {
+	if !b.waiting.Load() {
 		return nil
 	}
-	tp, mp := b.telemetryLater()
+	tp, mp := b.later()
 	inst, err := otelbus.New(tp, mp)
 	if err != nil {
 		return err
 	}
-	b.inst, b.tracing, b.metrics, b.telemetryLater = inst, inst.Tracing(), inst.Metrics(), nil
-	next := *st
-	next.tables, next.telemetryLater = nil, false
-	for id, t := range next.topics {
-		next.setTable(b, t, id, next.lists[id])
+	b.inst, b.tracing, b.metrics, b.later = inst, inst.Tracing(), inst.Metrics(), nil
+	ix := b.parked
+	b.parked = nil
+	if ix != nil {
+		for _, s := range ix.slots {
+			s.build(b, s.listeners())
+		}
 	}
-	b.state.Store(&next) // publishes what was written above
+	b.idx.Store(ix)
+	b.waiting.Store(false) // publishes what was written above
 	return nil
 }
 

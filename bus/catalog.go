@@ -2,23 +2,13 @@ package bus
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 )
-
-// ErrNoListener is the cause of the wiring report for a topic that is
-// declared published (see [WithPublisher], [Publishes]) but has no listener.
-var ErrNoListener = errors.New("published, but nobody listens")
-
-// ErrNoPublisher is the cause of the wiring report for a topic that has
-// listeners but no declared publisher, on a bus that was told of publishers.
-var ErrNoPublisher = errors.New("listened to, but nobody declared publishing it")
 
 // PublisherInfo says who publishes a topic: a module, and where it declared
 // so.
@@ -74,16 +64,17 @@ func WithStrictWiring() Option {
 // any publisher is declared, those listened to without a publisher. It
 // returns the reports as errors under strict wiring, and logs them
 // otherwise.
-func checkPublishers(cfg *config, st *state, pubs map[int][]PublisherInfo) []error {
+func checkPublishers(cfg *config, topics []topicCore, lists map[topicCore][]*listener, pubs map[topicCore][]PublisherInfo) []error {
 	var reports []error
-	for _, id := range slices.Sorted(maps.Keys(st.topics)) {
-		t := st.topics[id]
+	topics = slices.SortedFunc(slices.Values(topics), func(a, b topicCore) int { return cmp.Compare(a.declared(), b.declared()) })
+	for _, t := range topics {
 		switch {
-		case len(pubs[id]) > 0 && len(st.lists[id]) == 0:
+		case len(pubs[t]) > 0 && len(lists[t]) == 0:
 			reports = append(reports, &WiringError{Topic: t.Name(),
-				Err: fmt.Errorf("%w (published by %s)", ErrNoListener, publisherList(pubs[id]))})
-		case len(pubs) > 0 && len(pubs[id]) == 0 && len(st.lists[id]) > 0:
-			reports = append(reports, &WiringError{Topic: t.Name(), Listener: listenerList(st.lists[id]), Err: ErrNoPublisher})
+				Err: fmt.Errorf("%w (published by %s)", ErrNoListener, publisherList(pubs[t]))})
+		case len(pubs) > 0 && len(pubs[t]) == 0 && len(lists[t]) > 0:
+			reports = append(reports, &WiringError{Topic: t.Name(),
+				Err: fmt.Errorf("%w (listeners: %s)", ErrNoPublisher, listenerList(lists[t]))})
 		}
 	}
 	if cfg.strict {
@@ -181,12 +172,18 @@ func (r *Requirement) UnmarshalText(b []byte) error {
 
 // Catalog returns what the bus dispatches now. On a closed bus, it is empty.
 func (b *Bus) Catalog() Catalog {
-	st := b.state.Load()
-	if st == nil {
+	ix := b.idx.Load()
+	if ix == nil && b.waiting.Load() { // see deferTelemetry
+		b.mu.Lock()
+		ix = b.index()
+		b.mu.Unlock()
+	}
+	if ix == nil {
 		return Catalog{Topics: []TopicInfo{}}
 	}
-	c := Catalog{Topics: make([]TopicInfo, 0, len(st.topics))}
-	for id, t := range st.topics {
+	c := Catalog{Topics: make([]TopicInfo, 0, len(ix.slots))}
+	for _, s := range ix.slots {
+		t, ls := s.topic(), s.listeners()
 		ti := TopicInfo{
 			Name:        t.Name(),
 			Description: t.Description(),
@@ -194,10 +191,10 @@ func (b *Bus) Catalog() Catalog {
 			Fields:      fieldsOf(t.PayloadType()),
 			ErrorPolicy: t.ErrorPolicy(),
 			Requirement: t.Requirement(),
-			Listeners:   make([]ListenerInfo, 0, len(st.lists[id])),
-			Publishers:  slices.Clone(b.publishers[id]),
+			Listeners:   make([]ListenerInfo, 0, len(ls)),
+			Publishers:  slices.Clone(b.publishers[t]),
 		}
-		for _, l := range st.lists[id] {
+		for _, l := range ls {
 			ti.Listeners = append(ti.Listeners, l.info)
 			if l.info.Subscribed {
 				ti.Subscriptions++

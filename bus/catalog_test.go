@@ -90,7 +90,7 @@ func TestWiringReport(t *testing.T) {
 		out := buf.String()
 		assert.Contains(t, out, `level=INFO`)
 		assert.Contains(t, out, `test.report.published\": published, but nobody listens (published by producer (`)
-		assert.Contains(t, out, `test.report.listened\": listener x (`)
+		assert.Contains(t, out, `test.report.listened\": listened to, but nobody declared publishing it (listeners: x (`)
 		assert.NotContains(t, out, "test.report.both")
 	})
 	t.Run("strict", func(t *testing.T) {

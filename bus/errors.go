@@ -6,25 +6,32 @@ import (
 	"strings"
 )
 
+// The bus's errors. Sentinels name a cause without a prefix; the bus wraps
+// them, so that an error it returns says "fxbus:" once, then the topic,
+// then the listener and its source where one is concerned, then the cause.
 var (
 	// ErrStop, returned by a handler, ends dispatch without failure: later
 	// handlers do not run and Publish returns nil (or, under [RunAll], the
-	// errors of earlier handlers). It may be wrapped.
-	ErrStop = errors.New("fxbus: stop dispatch")
+	// errors of earlier handlers). It may be wrapped. Only a handler's own
+	// ErrStop stops its dispatch: found inside another handler's failure
+	// (the error of a nested publish, or a panic), it is a failure.
+	ErrStop = errors.New("stop dispatch")
 
-	// ErrClosed is returned by Publish and Subscribe on a closed bus.
-	ErrClosed = errors.New("fxbus: bus closed")
+	// ErrClosed is the cause of an error from Publish, Subscribe and the
+	// like on a closed bus.
+	ErrClosed = errors.New("bus closed")
 
-	// ErrNilBus is returned by Publish and Subscribe given a nil *Bus.
-	ErrNilBus = errors.New("fxbus: nil bus")
+	// ErrNilBus is the cause of an error from Publish or Subscribe given a
+	// nil *Bus.
+	ErrNilBus = errors.New("nil bus")
 
-	// ErrNilPayload is returned by Publish given a nil payload.
-	ErrNilPayload = errors.New("fxbus: nil payload")
+	// ErrNilPayload is the cause of an error from Publish given a nil payload.
+	ErrNilPayload = errors.New("nil payload")
 
-	// ErrNilContext is returned by Publish given a nil context.
-	ErrNilContext = errors.New("fxbus: nil context")
+	// ErrNilContext is the cause of an error from Publish given a nil context.
+	ErrNilContext = errors.New("nil context")
 
-	// ErrNilTopic is the cause of a [WiringError] for a listener without a topic.
+	// ErrNilTopic is the cause of an error for a nil topic.
 	ErrNilTopic = errors.New("nil topic")
 
 	// ErrNilHandler is the cause of a [WiringError] for a listener without a handler.
@@ -35,22 +42,45 @@ var (
 	ErrRequirement = errors.New("listener requirement not met")
 
 	// ErrMaxDepth is the cause of a [DepthError].
-	ErrMaxDepth = errors.New("fxbus: publish depth limit exceeded")
+	ErrMaxDepth = errors.New("publish depth limit exceeded")
+
+	// ErrNoListener is the cause of the wiring report for a topic that is
+	// declared published (see [WithPublisher], [Publishes]) but has no listener.
+	ErrNoListener = errors.New("published, but nobody listens")
+
+	// ErrNoPublisher is the cause of the wiring report for a topic that has
+	// listeners but no declared publisher, on a bus that was told of publishers.
+	ErrNoPublisher = errors.New("listened to, but nobody declared publishing it")
 )
+
+const prefix = "fxbus: "
+
+// cause is err's text without the "fxbus: " of a nested bus error, so that
+// a chain of them says it once.
+func cause(err error) string {
+	return strings.TrimPrefix(err.Error(), prefix)
+}
 
 // HandlerError is a handler's failure, naming the topic and the listener.
 // Publish returns it (joined with others under [RunAll]); errors.Is and
 // errors.As see through it to the handler's own error, or to a
 // [*PanicError].
 type HandlerError struct {
-	Topic    string
-	Listener string
-	Source   Source
-	Err      error
+	Topic    string // the topic's name
+	Listener string // the listener's name (see [ListenerInfo.Name])
+	Source   Source // where the listener was declared
+	Err      error  // the handler's error
 }
 
+// Error says "fxbus: topic %q: listener NAME (FILE:LINE): " and the cause.
+// A publish nested too deeply says only its [DepthError], whose chain names
+// every topic once, instead of one HandlerError per level.
 func (e *HandlerError) Error() string {
-	return fmt.Sprintf("fxbus: topic %q: listener %s (%s): %v", e.Topic, e.Listener, e.Source, e.Err)
+	var d *DepthError
+	if errors.As(e.Err, &d) {
+		return d.Error()
+	}
+	return fmt.Sprintf("%stopic %q: listener %s: %s", prefix, e.Topic, listenerText(e.Listener, e.Source), cause(e.Err))
 }
 
 // Unwrap returns the handler's own error.
@@ -74,18 +104,26 @@ func (e *PanicError) Unwrap() error {
 }
 
 // WiringError is a mistake found while building a bus or subscribing: it
-// names the topic, the listener and the place that declared it.
+// names the topic and, when one is concerned, the listener and the place
+// that declared it. Its fields mean what [HandlerError]'s do.
 type WiringError struct {
-	Topic    string
-	Listener string // name and source; several, comma-separated, for a requirement
-	Err      error
+	Topic    string // the topic's name; "" when the mistake concerns none
+	Listener string // the listener's name; "" when the mistake concerns the topic
+	Source   Source // where the listener was declared
+	Err      error  // the cause, such as [ErrNilHandler] or [ErrRequirement]
 }
 
 func (e *WiringError) Error() string {
-	if e.Listener == "" {
-		return fmt.Sprintf("fxbus: topic %q: %v", e.Topic, e.Err)
+	var b strings.Builder
+	b.WriteString(prefix)
+	if e.Topic != "" {
+		fmt.Fprintf(&b, "topic %q: ", e.Topic)
 	}
-	return fmt.Sprintf("fxbus: topic %q: listener %s: %v", e.Topic, e.Listener, e.Err)
+	if e.Listener != "" {
+		fmt.Fprintf(&b, "listener %s: ", listenerText(e.Listener, e.Source))
+	}
+	b.WriteString(cause(e.Err))
+	return b.String()
 }
 
 // Unwrap returns the cause, such as [ErrNilHandler] or [ErrRequirement].
@@ -100,8 +138,20 @@ type DepthError struct {
 }
 
 func (e *DepthError) Error() string {
-	return fmt.Sprintf("fxbus: publish nested deeper than %d: %s", e.Limit, strings.Join(e.Chain, " -> "))
+	return fmt.Sprintf("%spublish nested deeper than %d: %s", prefix, e.Limit, strings.Join(e.Chain, " -> "))
 }
 
 // Unwrap returns [ErrMaxDepth].
 func (e *DepthError) Unwrap() error { return ErrMaxDepth }
+
+func listenerText(name string, src Source) string {
+	if src.File == "" {
+		return name
+	}
+	return name + " (" + src.String() + ")"
+}
+
+// wiringError is err about listener l.
+func (l *listener) wiringError(err error) *WiringError {
+	return &WiringError{Topic: l.topicName(), Listener: l.info.Name, Source: l.info.Source, Err: err}
+}

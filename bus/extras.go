@@ -18,11 +18,3 @@ func (l *listener) ext() *extras {
 	}
 	return l.x
 }
-
-// finish completes a dispatch table, with the payload type known: the
-// table gets a source index when a listener has a source type. (A
-// listener's rule sets became typed filters in build, beside its [When]
-// filters, all run before the handler's span starts.)
-func (tb *table[T]) finish() {
-	tb.sources = newSourceIndex(tb.handlers)
-}

@@ -292,7 +292,7 @@ func callerPackage(skip int) string {
 // ErrNotStarted is returned by a publish or a subscription on the bus of
 // [Module] before fx.New has installed its listeners: from a constructor,
 // say. Publish from a handler, an invoke or an OnStart hook instead.
-var ErrNotStarted = errors.New("fxbus: bus not started: its listeners are installed during fx.New")
+var ErrNotStarted = errors.New("bus not started: its listeners are installed during fx.New")
 
 // Publishes declares that the enclosing fx module publishes topics. The bus
 // then knows them, enforces their [Requirement] even when nobody listens,

@@ -357,7 +357,7 @@ func TestPublishBeforeFxNewInstallsListeners(t *testing.T) {
 	)
 	require.NoError(t, err)
 	require.ErrorIs(t, got, bus.ErrNotStarted)
-	assert.Equal(t, `fxbus: publish "test.fx.posting": fxbus: bus not started: its listeners are installed during fx.New`, got.Error())
+	assert.Equal(t, `fxbus: publish "test.fx.posting": bus not started: its listeners are installed during fx.New`, got.Error())
 
 	// An invoke after bus.Module's finds the bus complete.
 	err = newErr(bus.Listen(fxPosting, trail("x")),

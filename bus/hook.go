@@ -138,6 +138,11 @@ func (h *Hook[Req, Res]) Run(ctx context.Context, b *Bus, req *Req, op func(cont
 	case op == nil:
 		return nil, fmt.Errorf("fxbus: hook %q: nil operation", h.name)
 	}
+	if b.waiting.Load() { // see deferTelemetry
+		if err := b.wakeTelemetry(); err != nil {
+			return nil, fmt.Errorf("fxbus: hook %q: %w", h.name, err)
+		}
+	}
 	if !b.tracing {
 		return h.run(ctx, b, req, op, false)
 	}

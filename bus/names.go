@@ -14,7 +14,7 @@ var ErrDuplicateName = errors.New("two topics have this name")
 
 // checkTopicNames returns an error for each name that two distinct topics
 // of topics share, naming where each was declared.
-func checkTopicNames(topics map[int]topicCore) []error {
+func checkTopicNames(topics []topicCore) []error {
 	byName := make(map[string][]topicCore, len(topics))
 	for _, t := range topics {
 		byName[t.Name()] = append(byName[t.Name()], t)
@@ -30,14 +30,17 @@ func checkTopicNames(topics map[int]topicCore) []error {
 	return errs
 }
 
-// checkNewTopicName returns an error when t, about to be known to a bus that
-// knows topics, has the name of another of them.
-func checkNewTopicName(topics map[int]topicCore, t topicCore) error {
-	if _, known := topics[t.topicID()]; known {
+// checkNewTopicName returns an error when t, about to be known to a bus
+// whose index is ix, has the name of another topic of ix.
+func checkNewTopicName(ix *index, t topicCore) error {
+	if ix == nil {
 		return nil
 	}
-	for _, u := range topics {
-		if u.Name() == t.Name() {
+	if _, known := ix.ids[t]; known {
+		return nil
+	}
+	for _, s := range ix.slots {
+		if u := s.topic(); u.Name() == t.Name() {
 			return duplicateName(t.Name(), []topicCore{u, t})
 		}
 	}
@@ -45,7 +48,7 @@ func checkNewTopicName(topics map[int]topicCore, t topicCore) error {
 }
 
 func duplicateName(name string, ts []topicCore) error {
-	slices.SortFunc(ts, func(a, b topicCore) int { return cmp.Compare(a.topicID(), b.topicID()) })
+	slices.SortFunc(ts, func(a, b topicCore) int { return cmp.Compare(a.declared(), b.declared()) })
 	sites := ""
 	for i, t := range ts {
 		switch {

@@ -96,7 +96,7 @@ func TestNewWiringErrors(t *testing.T) {
 		}, bus.ErrRequirement},
 
 		{"nil WithTopics entry", func() ([]bus.Listener, []bus.Option, []string) {
-			return nil, []bus.Option{bus.WithTopics(nil)}, []string{"WithTopics: topic #0 is nil"}
+			return nil, []bus.Option{bus.WithTopics(nil)}, []string{"WithTopics: topic #0: nil topic"}
 		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,7 +209,8 @@ func TestNewErrorsAreTyped(t *testing.T) {
 	var werr *bus.WiringError
 	require.ErrorAs(t, err, &werr)
 	assert.Equal(t, "wiring.typed", werr.Topic)
-	assert.True(t, strings.HasPrefix(werr.Listener, "n ("), werr.Listener)
+	assert.Equal(t, "n", werr.Listener, "the listener's name, as in HandlerError")
+	assert.True(t, strings.HasSuffix(werr.Source.File, "new_test.go"), werr.Source.File)
 	assert.True(t, errors.Is(werr, bus.ErrNilHandler))
 }
 

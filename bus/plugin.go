@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 var (
@@ -47,6 +48,7 @@ type Plugin struct {
 	name string
 	// Guarded by b.mu: changed only by writers of the bus's state.
 	gone bool
+	off  atomic.Bool // set with gone; the handlers' filter, so an Unregister is atomic across topics
 	ls   []*listener // the live listeners subscribed through the plugin
 }
 
@@ -63,8 +65,8 @@ func (b *Bus) RegisterPlugin(name string) (*Plugin, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if st := b.state.Load(); st != nil && st.closed { // nil: the zero Bus, empty and open
-		return nil, ErrClosed
+	if b.closed.Load() {
+		return nil, fmt.Errorf("fxbus: register plugin %q: %w", name, b.closedErr())
 	}
 	if _, dup := b.plugins[name]; dup {
 		return nil, &PluginError{Plugin: name, Err: ErrPluginExists}
@@ -116,8 +118,8 @@ func (p *Plugin) Listeners() []ListenerInfo {
 	return infos
 }
 
-// Unregister removes every handler subscribed through the plugin, in one
-// swap of the bus's state: a publish sees all of them or none. Later
+// Unregister removes every handler subscribed through the plugin at once:
+// a publish that starts after it hears none of them. Later
 // [SubscribeAs] calls through p fail, and the name is free again. A
 // publish already running is not disturbed. Unregister is idempotent, and
 // returns nil also when the bus is closed.
@@ -126,47 +128,34 @@ func (p *Plugin) Unregister() error {
 		return nil
 	}
 	b := p.b
-	err := b.update(func(st *state) error {
-		if p.gone {
-			return errAlreadyGone
-		}
-		p.retire()
-		touched := map[int]topicCore{}
-		for _, l := range p.ls {
-			l.sub.closed.Store(true) // Subscription.Close is now a no-op
-			touched[l.topic.topicID()] = l.topic
-		}
-		for id, t := range touched {
-			next := slices.DeleteFunc(slices.Clone(st.lists[id]), func(l *listener) bool {
-				return l.x != nil && l.x.plugin == p
-			})
-			st.lists[id] = next
-			st.setTable(b, t, id, next)
-		}
-		p.ls = nil
-		return nil
-	})
-	switch err {
-	case errAlreadyGone:
-		return nil
-	case ErrClosed:
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if !p.gone {
-			p.retire()
-			p.ls = nil
-		}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p.gone {
 		return nil
 	}
-	return err
+	p.retire()
+	if !b.closed.Load() {
+		gone := map[topicCore]map[*listener]bool{}
+		for _, l := range p.ls {
+			l.sub.closed.Store(true) // Subscription.Close is now a no-op
+			if gone[l.topic] == nil {
+				gone[l.topic] = map[*listener]bool{}
+			}
+			gone[l.topic][l] = true
+		}
+		for t, ls := range gone {
+			s := b.learn(t)
+			s.build(b, slices.DeleteFunc(s.listeners(), func(l *listener) bool { return ls[l] }))
+		}
+	}
+	p.ls = nil
+	return nil
 }
-
-// errAlreadyGone makes Unregister's update a no-op, without a state swap.
-var errAlreadyGone = errors.New("plugin already unregistered")
 
 // retire marks p unregistered and frees its name; with b.mu held.
 func (p *Plugin) retire() {
 	p.gone = true
+	p.off.Store(true)
 	if p.b.plugins[p.name] == p {
 		delete(p.b.plugins, p.name)
 	}
@@ -194,5 +183,7 @@ func detachPlugin(l *listener) {
 		return
 	}
 	p := l.x.plugin
-	p.ls = slices.DeleteFunc(p.ls, func(o *listener) bool { return o == l })
+	if i := slices.Index(p.ls, l); i >= 0 {
+		p.ls = slices.Delete(p.ls, i, i+1)
+	}
 }

@@ -70,7 +70,6 @@ func (p RulePolicy) String() string {
 type Rule struct {
 	id       string
 	topic    AnyTopic
-	tid      int
 	appendTo func(dst any) any // appends the typed rule to a []typedRule[T] held in dst
 	err      error
 }
@@ -111,7 +110,7 @@ func Match[T any](id string, t *Topic[T], anyOf ...func(*T) bool) Rule {
 		r.err = ErrNilTopic
 		return r
 	}
-	r.topic, r.tid = t, t.id
+	r.topic = t
 	if hasNil(anyOf) {
 		r.err = ErrNilPredicate
 		return r
@@ -166,11 +165,11 @@ type RuleSet struct {
 	name string
 	cur  atomic.Pointer[ruleSnap]
 
-	mu     sync.Mutex  // serialises writers; guards what follows
-	policy RulePolicy  // the policy
-	rules  []Rule      // in order of addition; a replaced rule keeps its place
-	slotOf map[int]int // topic id -> index into ruleSnap.views, for topics with a bound listener
-	topics []int       // slot index -> topic id
+	mu     sync.Mutex        // serialises writers; guards what follows
+	policy RulePolicy        // the policy
+	rules  []Rule            // in order of addition; a replaced rule keeps its place
+	slotOf map[topicCore]int // topic -> index into ruleSnap.views, for topics with a bound listener
+	topics []topicCore       // slot index -> topic
 }
 
 // ruleSnap is an immutable view of a rule set: per bound topic, the typed
@@ -184,7 +183,7 @@ type ruleSnap struct {
 // p and rules. It fails with a [*RuleError] for an invalid rule, or two with
 // the same id.
 func NewRuleSet(name string, p RulePolicy, rules ...Rule) (*RuleSet, error) {
-	rs := &RuleSet{name: name, slotOf: map[int]int{}}
+	rs := &RuleSet{name: name, slotOf: map[topicCore]int{}}
 	rs.cur.Store(&ruleSnap{})
 	if err := rs.Reset(p, rules...); err != nil {
 		return nil, err
@@ -308,9 +307,9 @@ func (rs *RuleSet) check(rules []Rule) error {
 // called with rs.mu held.
 func (rs *RuleSet) publish() {
 	s := &ruleSnap{exclude: rs.policy == Exclude, views: make([]any, len(rs.topics))}
-	for i, tid := range rs.topics {
+	for i, t := range rs.topics {
 		for _, r := range rs.rules {
-			if r.tid == tid {
+			if r.topic != nil && r.topic.core() == t {
 				s.views[i] = r.appendTo(s.views[i])
 			}
 		}
@@ -323,7 +322,7 @@ func (rs *RuleSet) publish() {
 func (rs *RuleSet) slot(t AnyTopic) int {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	id := t.core().topicID()
+	id := t.core()
 	if i, ok := rs.slotOf[id]; ok {
 		return i
 	}

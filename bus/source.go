@@ -44,43 +44,22 @@ func (t *Topic[T]) PublishFrom(ctx context.Context, b *Bus, src any, e *T) error
 
 // sourceIndex picks, for the dynamic type of a publish's source, the
 // handlers that hear it. It belongs to one dispatch table, so a
-// subscription or a closed one, which rebuild the table, start a new cache.
+// subscription or a closed one, which make a new table, start a new cache.
 type sourceIndex[T any] struct {
-	all  []handler[T] // every handler, in dispatch order
-	none []handler[T] // those without a source type: what a sourceless publish runs
-
+	tb    *table[T]
 	mu    sync.Mutex // serialises writers of cache
-	cache atomic.Pointer[map[reflect.Type][]handler[T]]
+	cache atomic.Pointer[map[reflect.Type][][]handler[T]]
 }
 
-// newSourceIndex returns the index for hs, or nil when no handler has a
-// source type: then a publish runs hs whatever its source.
-func newSourceIndex[T any](hs []handler[T]) *sourceIndex[T] {
-	sourced := false
-	for i := range hs {
-		if x := hs[i].l.x; x != nil && x.sources != nil {
-			sourced = true
-			break
-		}
-	}
-	if !sourced {
-		return nil
-	}
-	x := &sourceIndex[T]{all: hs}
-	for _, h := range hs {
-		if h.l.x == nil || h.l.x.sources == nil {
-			x.none = append(x.none, h)
-		}
-	}
-	x.cache.Store(&map[reflect.Type][]handler[T]{})
+func newSourceIndex[T any](tb *table[T]) *sourceIndex[T] {
+	x := &sourceIndex[T]{tb: tb}
+	x.cache.Store(&map[reflect.Type][][]handler[T]{})
 	return x
 }
 
-// handlers returns the handlers that hear a publish from src.
-func (x *sourceIndex[T]) handlers(src any) []handler[T] {
-	if src == nil {
-		return x.none
-	}
+// handlers returns the handlers that hear a publish from src (nil: no
+// source), as chunks.
+func (x *sourceIndex[T]) handlers(src any) [][]handler[T] {
 	rt := reflect.TypeOf(src)
 	if hs, ok := (*x.cache.Load())[rt]; ok {
 		return hs
@@ -88,35 +67,43 @@ func (x *sourceIndex[T]) handlers(src any) []handler[T] {
 	return x.resolve(rt)
 }
 
-// resolve matches source type rt against every handler, once, and caches
-// the result. The cache is copied on write: readers never lock. It only
-// grows, and is bounded by the number of source types in the program.
-func (x *sourceIndex[T]) resolve(rt reflect.Type) []handler[T] {
+// resolve matches source type rt (nil for no source) against every
+// handler, once, and caches the result. The cache is copied on write:
+// readers never lock. It only grows, and is bounded by the number of source
+// types in the program.
+func (x *sourceIndex[T]) resolve(rt reflect.Type) [][]handler[T] {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	cur := *x.cache.Load()
 	if hs, ok := cur[rt]; ok {
 		return hs
 	}
-	hs := []handler[T]{}
-	for _, h := range x.all {
-		if hearsSource(h.l, rt) {
-			hs = append(hs, h)
+	var hs []handler[T]
+	for _, c := range x.tb.chunks {
+		for _, h := range c {
+			if hearsSource(h.l, rt) {
+				hs = append(hs, h)
+			}
 		}
 	}
-	next := make(map[reflect.Type][]handler[T], len(cur)+1)
+	chunks := [][]handler[T]{hs}
+	next := make(map[reflect.Type][][]handler[T], len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
 	}
-	next[rt] = hs
+	next[rt] = chunks
 	x.cache.Store(&next)
-	return hs
+	return chunks
 }
 
-// hearsSource reports whether listener l hears a source of type rt.
+// hearsSource reports whether listener l hears a source of type rt (nil:
+// no source).
 func hearsSource(l *listener, rt reflect.Type) bool {
 	if l.x == nil || l.x.sources == nil {
 		return true
+	}
+	if rt == nil {
+		return false
 	}
 	for _, st := range l.x.sources {
 		if rt.AssignableTo(st) {

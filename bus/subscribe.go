@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync/atomic"
 )
 
@@ -25,7 +24,7 @@ type Subscription struct {
 // needs [ExactlyOne].
 func (t *Topic[T]) Subscribe(b *Bus, h func(context.Context, *T) error, opts ...ListenerOption) (*Subscription, error) {
 	if t == nil {
-		return nil, fmt.Errorf("fxbus: Subscribe on a nil topic")
+		return nil, fmt.Errorf("fxbus: subscribe: %w", ErrNilTopic)
 	}
 	if b == nil {
 		return nil, fmt.Errorf("fxbus: subscribe to %q: %w", t.name, ErrNilBus)
@@ -33,39 +32,32 @@ func (t *Topic[T]) Subscribe(b *Bus, h func(context.Context, *T) error, opts ...
 	return b.subscribe(newListener(t, h, 1, opts))
 }
 
+// subscribe adds l to the running bus. Its cost depends on the number of
+// the topic's listeners on this bus only, and is far below linear in it:
+// one chunk of the table and the list of chunks are copied.
 func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 	if err := l.check(); err != nil {
-		return nil, &WiringError{Topic: l.topicName(), Listener: l.info.String(), Err: err}
+		return nil, l.wiringError(err)
 	}
 	if err := l.topic.declErr(); err != nil {
-		return nil, fmt.Errorf("fxbus: %w", err)
+		return nil, &WiringError{Topic: l.topicName(), Err: err}
 	}
 	s := &Subscription{b: b, l: l}
 	l.sub = s
 	l.info.Subscribed = true
-	err := b.update(func(st *state) error {
-		id := l.topic.topicID()
-		if err := checkNewTopicName(st.topics, l.topic); err != nil {
-			return err
-		}
-		cur := st.lists[id]
-		if l.topic.Requirement() == ExactlyOne && !l.info.Observer {
-			if srv := serving(cur); len(srv) > 0 {
-				return &WiringError{Topic: l.topicName(), Listener: l.info.String(),
-					Err: fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(srv))}
-			}
-		}
-		if err := attachPlugin(l); err != nil {
-			return err
-		}
-		next := append(slices.Clone(cur), l)
-		slices.SortFunc(next, byDispatchOrder)
-		st.topics[id] = l.topic
-		st.lists[id] = next
-		st.setTable(b, l.topic, id, next)
-		return nil
-	})
-	if err != nil {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return nil, fmt.Errorf("fxbus: subscribe to %q: %w", l.topicName(), b.closedErr())
+	}
+	if err := checkNewTopicName(b.index(), l.topic); err != nil {
+		return nil, err
+	}
+	if err := attachPlugin(l); err != nil {
+		return nil, err
+	}
+	if err := b.learn(l.topic).insert(b, l); err != nil {
+		detachPlugin(l)
 		return nil, err
 	}
 	return s, nil
@@ -77,18 +69,15 @@ func (s *Subscription) Close() error {
 	if s == nil || !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	err := s.b.update(func(st *state) error {
-		detachPlugin(s.l)
-		id := s.l.topic.topicID()
-		next := slices.DeleteFunc(slices.Clone(st.lists[id]), func(l *listener) bool { return l == s.l })
-		st.lists[id] = next
-		st.setTable(s.b, s.l.topic, id, next)
-		return nil
-	})
-	if err == ErrClosed {
+	b := s.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
 		return nil
 	}
-	return err
+	detachPlugin(s.l)
+	b.learn(s.l.topic).remove(b, s.l)
+	return nil
 }
 
 // Info describes the subscribed listener.

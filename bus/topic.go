@@ -11,10 +11,6 @@ import (
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
-// topicSeq hands out dense topic ids. A bus indexes its dispatch tables by
-// them, so finding a topic's handlers is a slice load, not a map lookup.
-var topicSeq atomic.Int64
-
 // ErrorPolicy says what a publish does when a handler fails.
 type ErrorPolicy uint8
 
@@ -117,7 +113,8 @@ func WithSpanAttributes[T any](fn func(*T) []attribute.KeyValue) TopicOption {
 // package-level values, with [NewTopic]; a topic is its own identity, and its
 // name is used only for traces, errors and docs.
 type Topic[T any] struct {
-	id    int
+	hint  atomic.Pointer[topicHint] // where the last bus that learned it keeps it
+	seq   uint64                    // declaration order, for reports
 	name  string
 	cfg   topicConfig
 	attrs func(*T) []attribute.KeyValue
@@ -127,10 +124,11 @@ type Topic[T any] struct {
 	decl  Source           // where NewTopic was called
 }
 
-// NewTopic declares a topic named name whose payload is a *T. It gives the
-// topic a dense id, so buses find its handlers by index.
+// NewTopic declares a topic named name whose payload is a *T. Topics are
+// usually package-level values, but a topic declared at run time works as
+// well, on any number of buses.
 func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
-	t := &Topic[T]{id: int(topicSeq.Add(1) - 1), name: name, tel: otelbus.NewTopic(name)}
+	t := &Topic[T]{name: name, seq: declSeq.Add(1), tel: otelbus.NewTopic(name)}
 	t.pub0 = t.tel.Publish(0)
 	if _, file, line, ok := runtime.Caller(1); ok {
 		t.decl = Source{File: file, Line: line}
@@ -180,11 +178,12 @@ func (t *Topic[T]) Requirement() Requirement { return t.cfg.requirement }
 // PayloadType returns T.
 func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
 
-func (t *Topic[T]) core() topicCore { return t }
-func (t *Topic[T]) topicID() int    { return t.id }
-func (t *Topic[T]) declErr() error  { return t.err }
-
-func (t *Topic[T]) declSite() Source { return t.decl }
+func (t *Topic[T]) core() topicCore      { return t }
+func (t *Topic[T]) declErr() error       { return t.err }
+func (t *Topic[T]) declared() uint64     { return t.seq }
+func (t *Topic[T]) newSlot() slotCore    { return &slot[T]{t: t} }
+func (t *Topic[T]) setHint(h *topicHint) { t.hint.Store(h) }
+func (t *Topic[T]) declSite() Source     { return t.decl }
 
 // AnyTopic is a topic of any payload type: what the bus and tooling see of a
 // [Topic] without its type parameter. Only *Topic[T] implements it.
@@ -200,10 +199,9 @@ type AnyTopic interface {
 // topicCore is the bus's untyped handle on a topic.
 type topicCore interface {
 	AnyTopic
-	topicID() int
 	declErr() error
+	declared() uint64
+	newSlot() slotCore
+	setHint(*topicHint)
 	declSite() Source // where NewTopic was called
-	// build makes the dispatch table of the topic from its listeners,
-	// already sorted; it returns nil when there are none.
-	build(b *Bus, ls []*listener) any
 }
