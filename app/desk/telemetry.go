@@ -15,7 +15,9 @@ import (
 	"go.uber.org/fx"
 )
 
-// ServiceName is the service.name of the desk's traces.
+// ServiceName is the service.name of the desk's traces and metrics, unless
+// OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) says
+// otherwise.
 const ServiceName = "fxbus-desk"
 
 // Telemetry is the desk's tracing. Spans go to the exporter that the
@@ -38,9 +40,9 @@ var exporterEnv = []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT"
 // the app stops.
 func NewTelemetry(lc fx.Lifecycle) (*Telemetry, error) {
 	ctx := context.Background()
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(ServiceName)))
+	res, err := newResource(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("desk: telemetry resource: %w", err)
+		return nil, err
 	}
 	spans := NewSpanStore(100_000)
 	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(spans)}
@@ -58,6 +60,26 @@ func NewTelemetry(lc fx.Lifecycle) (*Telemetry, error) {
 	t.Provider = sdktrace.NewTracerProvider(opts...)
 	lc.Append(fx.StopHook(t.Provider.Shutdown))
 	return t, nil
+}
+
+// newResource is the desk's resource: the SDK's defaults, service.name
+// [ServiceName], and over both what OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES say, which win, as the OpenTelemetry
+// specification wants.
+func newResource(ctx context.Context) (*resource.Resource, error) {
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(ServiceName)))
+	if err != nil {
+		return nil, fmt.Errorf("desk: telemetry resource: %w", err)
+	}
+	env, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		return nil, fmt.Errorf("desk: telemetry resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	res, err = resource.Merge(res, env)
+	if err != nil {
+		return nil, fmt.Errorf("desk: telemetry resource: %w", err)
+	}
+	return res, nil
 }
 
 // describeExporter says which exporter the OTEL_* variables chose, with
