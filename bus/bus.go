@@ -38,6 +38,7 @@ type config struct {
 	publishers []publisherDecl
 	logger     *slog.Logger
 	strict     bool
+	redact     func(error) string
 }
 
 // WithTracerProvider makes the bus open a span per publish and per handler
@@ -107,7 +108,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			o.apply(&cfg)
 		}
 	}
-	inst, err := otelbus.New(cfg.tp, cfg.mp)
+	inst, err := otelbus.New(cfg.tp, cfg.mp, cfg.redact)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ type fxBusParams struct {
 	TracerProvider trace.TracerProvider `optional:"true"`
 	MeterProvider  metric.MeterProvider `optional:"true"`
 	Logger         *slog.Logger         `optional:"true"`
+	Options        []Option             `group:"fxbus.options"`
 }
 
 func newFxBus(p fxBusParams) (*Bus, error) {
@@ -63,8 +64,9 @@ func newFxBus(p fxBusParams) (*Bus, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	b, err := New(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(log),
-		withPublishers(p.Publishers...))
+	opts := append([]Option{WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(log),
+		withPublishers(p.Publishers...)}, p.Options...)
+	b, err := New(p.Listeners, opts...)
 	if err != nil {
 		return nil, err
 	}

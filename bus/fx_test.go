@@ -308,7 +308,7 @@ func TestTracerProviderFromContainer(t *testing.T) {
 	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
 	spans := rec.Ended()
 	require.Len(t, spans, 2)
-	assert.Equal(t, "process test.fx.posting audit", spans[0].Name())
+	assert.Equal(t, "audit test.fx.posting", spans[0].Name())
 	assert.Equal(t, "publish test.fx.posting", spans[1].Name())
 	assert.Equal(t, spans[1].SpanContext().SpanID(), spans[0].Parent().SpanID())
 	var module string

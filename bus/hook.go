@@ -145,7 +145,7 @@ func (h *Hook[Req, Res]) Run(ctx context.Context, b *Bus, req *Req, op func(cont
 	defer span.End()
 	res, err := h.run(ctx, b, req, op, span.IsRecording())
 	if err != nil {
-		otelbus.Fail(span, err, hookCause(err))
+		b.inst.Fail(span, err)
 	}
 	return res, err
 }
@@ -175,16 +175,7 @@ func (h *Hook[Req, Res]) call(ctx context.Context, b *Bus, req *Req, op func(con
 	defer span.End()
 	res, err := op(ctx, req)
 	if err != nil {
-		otelbus.Fail(span, err, err)
+		b.inst.Fail(span, err)
 	}
 	return res, err
-}
-
-// hookCause is the error behind a hook's failure, for error.type.
-func hookCause(err error) error {
-	var he *HookError
-	if errors.As(err, &he) {
-		return firstCause(he.Err)
-	}
-	return err
 }

@@ -437,9 +437,9 @@ func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
 	}
 	if span != nil {
 		if p, ok := err.(*PanicError); ok {
-			otelbus.Panic(span, p, p.Value, p.Stack)
+			d.b.inst.Panic(span, p, p.Stack)
 		} else {
-			otelbus.Fail(span, err, err)
+			d.b.inst.Fail(span, err)
 		}
 		span.End()
 	}
@@ -462,18 +462,9 @@ func (d *dispatcher[T]) result() error {
 	}
 	if d.pub != nil {
 		if err != nil {
-			otelbus.Fail(d.pub, err, firstCause(err))
+			d.b.inst.Fail(d.pub, err)
 		}
 		d.pub.End()
-	}
-	return err
-}
-
-// firstCause is the error of the first failed handler, for error.type.
-func firstCause(err error) error {
-	var h *HandlerError
-	if errors.As(err, &h) {
-		return h.Err
 	}
 	return err
 }

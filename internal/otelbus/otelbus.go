@@ -2,13 +2,11 @@ package otelbus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -51,13 +49,16 @@ const ProcessDurationName = "messaging.process.duration"
 type Instrumentation struct {
 	tracer trace.Tracer
 	hist   metric.Float64Histogram
+	redact func(error) string // nil: record err.Error()
 }
 
 // New returns the instrumentation for the given providers. A nil provider, a
 // no-op one, or the placeholder the OpenTelemetry globals return until a
 // provider is set, turns that signal off; New returns nil when both are off.
-func New(tp trace.TracerProvider, mp metric.MeterProvider) (*Instrumentation, error) {
-	in := &Instrumentation{}
+// redact, when not nil, makes what spans record of an error's text (see
+// [Instrumentation.Fail]); nil records err.Error().
+func New(tp trace.TracerProvider, mp metric.MeterProvider, redact func(error) string) (*Instrumentation, error) {
+	in := &Instrumentation{redact: redact}
 	if tracingOn(tp) {
 		in.tracer = tp.Tracer(ScopeName)
 	}
@@ -207,7 +208,7 @@ func NewListener(s ListenerSpec) *Listener {
 		ListenerNameKey.String(s.Name),
 	}
 	return &Listener{
-		spanName:   "process " + s.Topic + " " + s.Name,
+		spanName:   s.Name + " " + s.Topic,
 		startOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)},
 		metricBase: metricBase,
 		recordOK:   []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(metricBase...))},
@@ -239,41 +240,8 @@ func (in *Instrumentation) Record(ctx context.Context, l *Listener, d time.Durat
 		in.hist.Record(ctx, d.Seconds(), l.recordOK...)
 		return
 	}
-	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), errorType(err))
+	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), semconv.ErrorTypeKey.String(ErrorType(err)))
 	in.hist.Record(ctx, d.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
-}
-
-// errorType is error.type for err: semconv's, except that a done context is
-// named for what it is rather than for the type that wraps it.
-func errorType(err error) attribute.KeyValue {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return semconv.ErrorTypeKey.String("context.Canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return semconv.ErrorTypeKey.String("context.DeadlineExceeded")
-	}
-	return semconv.ErrorType(err)
-}
-
-// Fail marks span as failed with err: status Error, error.type from cause
-// (the handler's own error), and err recorded as an exception event.
-func Fail(span trace.Span, err, cause error) {
-	span.SetStatus(codes.Error, err.Error())
-	span.SetAttributes(errorType(cause))
-	span.RecordError(err)
-}
-
-// Panic marks span as failed by a panic: status Error, error.type, and an
-// exception event carrying the panic's value and the stack of the goroutine
-// where it happened.
-func Panic(span trace.Span, err error, value any, stack []byte) {
-	span.SetStatus(codes.Error, err.Error())
-	span.SetAttributes(errorType(err), PanicKey.Bool(true))
-	span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(
-		semconv.ExceptionType(fmt.Sprintf("%T", value)),
-		semconv.ExceptionMessage(fmt.Sprint(value)),
-		semconv.ExceptionStacktrace(string(stack)),
-	))
 }
 
 // Stopped records on the handler span and the publish span that the
