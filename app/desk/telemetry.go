@@ -13,6 +13,8 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
+
+	"github.com/fxbus/fxbus/bus"
 )
 
 // ServiceName is the service.name of the desk's traces and metrics, unless
@@ -32,6 +34,12 @@ type Telemetry struct {
 	// "otlp http/protobuf to http://localhost:4318"; "none" when nothing is set.
 	Exporter string
 }
+
+// redactErrors makes the desk's bus record errors on spans by class only
+// (see [bus.ErrorType]): a handler's error text may carry personal data,
+// such as the login of a refused single sign-on, which may be an e-mail
+// address. The class, "sso: invalid single sign-on", says what failed.
+var redactErrors = bus.Configure(bus.WithErrorRedaction(bus.ErrorType))
 
 // exporterEnv are the variables that make the desk export spans.
 var exporterEnv = []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"}
