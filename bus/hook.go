@@ -92,12 +92,16 @@ func NewHook[Req, Res any](name string, opts ...TopicOption) *Hook[Req, Res] {
 	if name != "" {
 		bn, an = name+".before", name+".after"
 	}
-	return &Hook[Req, Res]{
+	h := &Hook[Req, Res]{
 		name:   name,
 		before: NewTopic[Req](bn, opts...),
 		after:  NewTopic[Result[Req, Res]](an, opts...),
 		tel:    otelbus.NewHook(name),
 	}
+	// A stage without listeners opens no publish span: the hook's span says
+	// the call happened.
+	h.before.pub0, h.after.pub0 = nil, nil
+	return h
 }
 
 // Name returns the hook's name.

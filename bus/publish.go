@@ -161,7 +161,7 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 		tb, _ = st.tables[t.id].(*table[T])
 	}
 	if tb == nil {
-		if b.tracing {
+		if b.tracing && t.pub0 != nil { // a hook's stages have none: no empty span
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
 		}
@@ -330,6 +330,7 @@ type dispatcher[T any] struct {
 	pub   trace.Span      // the publish span, or nil
 	spans bool            // whether to open handler spans
 	i     int             // the handler running
+	ran   int             // how many handlers were called, when tracing
 	span  trace.Span      // its span, or nil
 	start time.Time       // its start, when measuring
 
@@ -343,15 +344,21 @@ type dispatcher[T any] struct {
 // loop runs the handlers from d.i on, with telemetry. It reports true when a handler
 // panicked, with d.i at that handler and the panic in d.
 func (d *dispatcher[T]) loop() (panicked bool) {
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			d.panicValue, d.stack, panicked = v, debug.Stack(), true
+		} else if !returned {
+			// runtime.Goexit in a handler: the goroutine unwinds without
+			// returning; end the spans on the way.
+			otelbus.Goexit(d.span, d.pub)
 		}
 	}()
 	hs := d.hs
 	for ; d.i < len(hs); d.i++ {
 		h := &hs[d.i]
 		if d.done != nil && d.cancelled(h) {
+			returned = true
 			return false
 		}
 		if h.filter != nil && !h.filter(d.e) {
@@ -364,10 +371,13 @@ func (d *dispatcher[T]) loop() (panicked bool) {
 		if d.b.metrics {
 			d.start = time.Now()
 		}
+		d.ran++
 		if d.finish(h, h.fn(hctx, d.e)) {
+			returned = true
 			return false
 		}
 	}
+	returned = true
 	return false
 }
 
@@ -461,6 +471,7 @@ func (d *dispatcher[T]) result() error {
 		err = d.ctxErr
 	}
 	if d.pub != nil {
+		otelbus.Ran(d.pub, d.ran)
 		if err != nil {
 			d.b.inst.Fail(d.pub, err)
 		}

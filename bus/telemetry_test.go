@@ -89,13 +89,14 @@ func spanNamed(t testing.TB, spans []sdktrace.ReadOnlySpan, name string) sdktrac
 	return nil
 }
 
-func publishAttrs(topic string, listeners int) map[string]any {
+func publishAttrs(topic string, listeners, ran int) map[string]any {
 	return map[string]any{
 		"messaging.system":           "fxbus",
 		"messaging.operation.name":   "publish",
 		"messaging.operation.type":   "send",
 		"messaging.destination.name": topic,
 		"fxbus.listener.count":       int64(listeners),
+		"fxbus.listener.ran":         int64(ran),
 	}
 }
 
@@ -127,7 +128,7 @@ func TestTelemetrySpans(t *testing.T) {
 
 	pub := spanNamed(t, spans, "publish tel.order.placed")
 	assert.Equal(t, trace.SpanKindProducer, pub.SpanKind())
-	assert.Equal(t, publishAttrs("tel.order.placed", 4), attrMap(pub.Attributes()))
+	assert.Equal(t, publishAttrs("tel.order.placed", 4, 4), attrMap(pub.Attributes()))
 	assert.Equal(t, parent.SpanContext().SpanID(), pub.Parent().SpanID(), "the publish span is a child of the caller's span")
 	assert.Equal(t, codes.Unset, pub.Status().Code)
 
@@ -336,7 +337,7 @@ func TestTelemetryWithSpanAttributes(t *testing.T) {
 
 	spans := rec.Ended()
 	require.Len(t, spans, 2)
-	want := publishAttrs("tel.attrs", 1)
+	want := publishAttrs("tel.attrs", 1, 1)
 	want["order.id"] = "o-42"
 	assert.Equal(t, want, attrMap(spanNamed(t, spans, "publish tel.attrs").Attributes()))
 	assert.NotContains(t, attrMap(spanNamed(t, spans, "v tel.attrs").Attributes()), "order.id")
@@ -349,7 +350,7 @@ func TestTelemetryWithSpanAttributes(t *testing.T) {
 	require.NoError(t, quiet.Publish(t.Context(), b, &order{ID: "o-43"}))
 	spans = rec.Ended()
 	require.Len(t, spans, 1)
-	want = publishAttrs("tel.attrs.quiet", 0)
+	want = publishAttrs("tel.attrs.quiet", 0, 0)
 	want["order.id"] = "o-43"
 	assert.Equal(t, want, attrMap(spans[0].Attributes()))
 }
