@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -160,4 +161,22 @@ func TestUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A failed export says, in the summary, how many spans were lost, and
+// makes the command exit non-zero.
+func TestDemoLostSpans(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusBadRequest) // not retryable
+	}))
+	defer ts.Close()
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", ts.URL)
+	var stdout, stderr bytes.Buffer
+	code := run(nil, &stdout, &stderr)
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `\n(\d+) of (\d+) spans LOST: the export to otlp http/protobuf to `+regexp.QuoteMeta(ts.URL)+` failed: .*400`, stdout.String())
+	assert.Contains(t, stderr.String(), "spans not exported")
 }

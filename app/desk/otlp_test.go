@@ -99,6 +99,7 @@ func TestTracesExportedOverOTLP(t *testing.T) {
 	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", ts.URL)
+	t.Setenv("OTEL_METRICS_EXPORTER", "none") // this collector takes traces only
 
 	app, srv, tel := startDesk(t, fakeModules())
 	assert.Equal(t, "otlp http/protobuf to "+ts.URL, tel.Exporter)
@@ -141,7 +142,9 @@ func TestTracesExportedOverOTLP(t *testing.T) {
 	assert.True(t, strings.HasSuffix(a["code.file.path"], "fakes_test.go"), a["code.file.path"])
 	assert.NotEmpty(t, a["code.line.number"])
 
-	bans := find(func(s *tracepb.Span) bool { return strings.HasSuffix(s.Name, " moderation.ban_requested") && attrs(s.Attributes)["messaging.operation.type"] == "process" })
+	bans := find(func(s *tracepb.Span) bool {
+		return strings.HasSuffix(s.Name, " moderation.ban_requested") && attrs(s.Attributes)["messaging.operation.type"] == "process"
+	})
 	require.Len(t, bans, 1, "the desk's own ban listener")
 	a = attrs(bans[0].Attributes)
 	assert.Contains(t, a["code.function.name"], "desk.NewBanListener")
