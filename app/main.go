@@ -142,7 +142,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s; metrics exporter: %s)\n\n", srv.URL(), tel.Exporter, tel.MetricsExporter)
-	_, err := desk.RunScenario(ctx, srv.URL(), stdout)
+	rep, err := desk.RunScenario(ctx, srv.URL(), stdout)
 	if err != nil {
 		return errors.Join(err, stop(app))
 	}
@@ -153,7 +153,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := desk.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
 		return err
 	}
-	return errors.Join(summary(stdout, tel), err)
+	return errors.Join(summary(stdout, tel, rep.Steps), err)
 }
 
 // serve serves the desk until SIGINT or SIGTERM, or until ctx is done;
@@ -183,7 +183,7 @@ func serve(ctx context.Context, addr string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "stopping: %v\n", context.Cause(ctx))
 	}
 	err := stop(app)
-	return errors.Join(summary(stdout, tel), err)
+	return errors.Join(summary(stdout, tel, nil), err)
 }
 
 func start(ctx context.Context, app *fx.App) error {
@@ -200,14 +200,21 @@ func stop(app *fx.App) error {
 }
 
 // summary prints, per topic and per handler, calls, errors and latency, as
-// the spans recorded them. It fails when the exporter lost spans, after
-// saying so, so that the command exits non-zero.
-func summary(w io.Writer, tel *desk.Telemetry) error {
+// the spans recorded them; then, for the demo's steps, each one's trace and
+// the topics it fired. It fails when the exporter lost spans, after saying
+// so, so that the command exits non-zero.
+func summary(w io.Writer, tel *desk.Telemetry, steps []desk.Step) error {
 	spans, dropped := tel.Spans.Ended()
-	rows := desk.Summarize(spans)
+	rows := desk.Summarize(spans, steps...)
 	fmt.Fprintf(w, "\n%d spans recorded (%d dropped); per topic, its publishes then its handlers:\n", len(spans), dropped)
 	if err := desk.PrintSummary(w, rows); err != nil {
 		return err
+	}
+	if len(steps) > 0 {
+		fmt.Fprintln(w, "\nthe scenario's steps, each with its trace id and the topics (and hooks) it fired:")
+		if err := desk.PrintSteps(w, desk.TraceSteps(spans, steps)); err != nil {
+			return err
+		}
 	}
 	if lost, err := tel.Lost(); lost > 0 {
 		fmt.Fprintf(w, "\n%d of %d spans LOST: the export to %s failed: %v\n", lost, len(spans), tel.Exporter, err)

@@ -32,7 +32,10 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, out, "chat closed")
 	assert.Contains(t, out, "webhook receiver got")
 	assert.Regexp(t, `\d+ spans recorded \(0 dropped\)`, out)
-	assert.Regexp(t, `TOPIC\s+LISTENER\s+RANK\s+CALLS\s+ERRORS\s+P50\s+P99`, out)
+	assert.Regexp(t, `TOPIC\s+LISTENER\s+RANK\s+CALLS\s+ERRORS\s+MEDIAN\s+MAX\s+P99`, out)
+	assert.Regexp(t, `operator\.authenticate\s+sso\.NewAuthenticate\s+0\s+2\s+1 refused`, out, "the forged sign-in reads as meant")
+	assert.Regexp(t, `\n 4 operator SSO, forged\s+401 refused\s+[0-9a-f]{32}\s+operator\.authenticate\n`, out, "a step links to its trace and topics")
+	assert.Contains(t, out, "(hook)       a hook's calls")
 	for _, topic := range []string{"thread.message_posting", "visitor.created", "object.created", "operator.authenticate", "cron.run"} {
 		assert.Regexp(t, regexp.QuoteMeta(topic)+`\s+\(publish\)\s+\d+`, out)
 	}

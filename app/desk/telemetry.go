@@ -235,9 +235,10 @@ func (s *SpanStore) Ended() ([]sdktrace.ReadOnlySpan, int) {
 }
 
 // withRoute sets http.route, the route template of pattern ("/threads/{id}"
-// for "POST /threads/{id}"), on the request's server span, then serves h.
-// otelhttp wraps the whole mux, so its span starts before the mux matches
-// a route; the route is known only here.
+// for "POST /threads/{id}"), on the request's server span, and answers
+// with a traceresponse header naming the trace, then serves h. otelhttp
+// wraps the whole mux, so its span starts before the mux matches a route;
+// the route is known only here.
 func withRoute(pattern string, h http.Handler) http.Handler {
 	route := pattern
 	if i := strings.IndexByte(route, ' '); i >= 0 { // "METHOD [HOST]/PATH"
@@ -248,9 +249,27 @@ func withRoute(pattern string, h http.Handler) http.Handler {
 	}
 	attr := semconv.HTTPRoute(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		trace.SpanFromContext(r.Context()).SetAttributes(attr)
+		span := trace.SpanFromContext(r.Context())
+		span.SetAttributes(attr)
+		if sc := span.SpanContext(); sc.IsValid() {
+			w.Header().Set(traceResponse, fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags()))
+		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// traceResponse is the W3C Trace Context (level 2) response header that
+// tells a client the trace of its request: "00-<trace id>-<span id>-<flags>".
+const traceResponse = "traceresponse"
+
+// TraceIDOf returns the trace id of a desk response's traceresponse
+// header, or "".
+func TraceIDOf(h http.Header) string {
+	parts := strings.Split(h.Get(traceResponse), "-")
+	if len(parts) != 4 || len(parts[1]) != 32 {
+		return ""
+	}
+	return parts[1]
 }
 
 // publicEndpoint says that every request comes from the public: a

@@ -21,7 +21,7 @@ import (
 
 // The route a request matched is on its server span as http.route; a
 // client's traceparent, sampled or not, is only a link: the desk decides
-// what it traces.
+// what it traces; and the answer's traceresponse header names the trace.
 func TestServerSpanRouteAndPublicEndpoint(t *testing.T) {
 	app, srv, tel := startDesk(t, fakeModules())
 	client := trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
@@ -32,6 +32,7 @@ func TestServerSpanRouteAndPublicEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, res.Body)
 	require.NoError(t, res.Body.Close())
+	answered := desk.TraceIDOf(res.Header)
 	app.RequireStop() // waits for the request, whose span ends with it
 
 	spans, _ := tel.Spans.Ended()
@@ -48,6 +49,7 @@ func TestServerSpanRouteAndPublicEndpoint(t *testing.T) {
 		assert.Equal(t, "/threads/{id}", a["http.route"])
 		assert.Equal(t, "GET /threads/{id}", s.Name())
 		assert.NotEqual(t, client, s.SpanContext().TraceID(), "a trace of the desk's own")
+		assert.Equal(t, s.SpanContext().TraceID().String(), answered, "the traceresponse header names the request's trace")
 		require.Len(t, s.Links(), 1, "the client's context is a link")
 		assert.Equal(t, client, s.Links()[0].SpanContext.TraceID())
 	}
