@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
@@ -97,6 +98,34 @@ func TestReferenceService(t *testing.T) {
 	}
 
 	checkTraceShape(t, tel)
+	checkNoPersonalData(t, tel, report.Operator)
+}
+
+// checkNoPersonalData asserts that no span says the operator's login, not
+// even the forged single sign-on whose error names it: the desk records
+// errors by class only.
+func checkNoPersonalData(t *testing.T, tel *desk.Telemetry, login string) {
+	spans, _ := tel.Spans.Ended()
+	var failed int
+	for _, s := range spans {
+		texts := []string{s.Name(), s.Status().Description}
+		for _, kv := range s.Attributes() {
+			texts = append(texts, kv.Value.Emit())
+		}
+		for _, ev := range s.Events() {
+			for _, kv := range ev.Attributes {
+				texts = append(texts, kv.Value.Emit())
+			}
+		}
+		for _, text := range texts {
+			assert.NotContains(t, text, login, "span %q", s.Name())
+		}
+		if s.Status().Code == codes.Error && attr(s.Attributes(), "error.type").AsString() == "sso: invalid single sign-on" {
+			failed++
+			assert.Equal(t, "sso: invalid single sign-on", s.Status().Description, "the class, not the message")
+		}
+	}
+	assert.NotZero(t, failed, "the forged sign-in failed, and its spans say so by class")
 }
 
 // checkTraceShape finds the publish of a chat message: its parent is the
@@ -133,11 +162,11 @@ func checkTraceShape(t *testing.T, tel *desk.Telemetry) {
 		var ranks []int64
 		for _, h := range handlers {
 			assert.Equal(t, trace.SpanKindConsumer, h.SpanKind())
-			assert.Regexp(t, `^process thread\.message_posting `, h.Name())
+			assert.Regexp(t, ` thread\.message_posting$`, h.Name())
 			ranks = append(ranks, attr(h.Attributes(), "fxbus.listener.rank").AsInt64())
 		}
 		assert.True(t, slices.IsSorted(ranks), "handler spans start in rank order: %v", ranks)
-		assert.Equal(t, "process thread.message_posting moderation.NewModerate", handlers[0].Name(), "moderation runs first, at rank -10")
+		assert.Equal(t, "moderation.NewModerate thread.message_posting", handlers[0].Name(), "moderation runs first, at rank -10")
 	}
 }
 

@@ -141,16 +141,19 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := start(ctx, app); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s)\n\n", srv.URL(), tel.Exporter)
-	_, err := desk.RunScenario(ctx, srv.URL(), stdout)
-	if err := errors.Join(err, stop(app)); err != nil {
-		return err
+	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s; metrics exporter: %s)\n\n", srv.URL(), tel.Exporter, tel.MetricsExporter)
+	rep, err := desk.RunScenario(ctx, srv.URL(), stdout)
+	if err != nil {
+		return errors.Join(err, stop(app))
 	}
+	// A failed stop (an export that failed at the last flush, say) still
+	// gets its summary, which says what was lost.
+	err = stop(app)
 	fmt.Fprintln(stdout)
 	if err := desk.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
 		return err
 	}
-	return summary(stdout, tel)
+	return errors.Join(summary(stdout, tel, rep.Steps), err)
 }
 
 // serve serves the desk until SIGINT or SIGTERM, or until ctx is done;
@@ -172,17 +175,15 @@ func serve(ctx context.Context, addr string, stdout, stderr io.Writer) error {
 		return err
 	}
 	signals := app.Wait() // from here on, SIGINT and SIGTERM stop the app
-	fmt.Fprintf(stdout, "fxbus desk serving on %s (traces: memory, exporter: %s); interrupt to stop\n", srv.URL(), tel.Exporter)
+	fmt.Fprintf(stdout, "fxbus desk serving on %s (traces: memory, exporter: %s; metrics exporter: %s); interrupt to stop\n", srv.URL(), tel.Exporter, tel.MetricsExporter)
 	select {
 	case sig := <-signals:
 		fmt.Fprintf(stdout, "stopping: %v\n", sig.Signal)
 	case <-ctx.Done():
 		fmt.Fprintf(stdout, "stopping: %v\n", context.Cause(ctx))
 	}
-	if err := stop(app); err != nil {
-		return err
-	}
-	return summary(stdout, tel)
+	err := stop(app)
+	return errors.Join(summary(stdout, tel, nil), err)
 }
 
 func start(ctx context.Context, app *fx.App) error {
@@ -199,10 +200,25 @@ func stop(app *fx.App) error {
 }
 
 // summary prints, per topic and per handler, calls, errors and latency, as
-// the spans recorded them.
-func summary(w io.Writer, tel *desk.Telemetry) error {
+// the spans recorded them; then, for the demo's steps, each one's trace and
+// the topics it fired. It fails when the exporter lost spans, after saying
+// so, so that the command exits non-zero.
+func summary(w io.Writer, tel *desk.Telemetry, steps []desk.Step) error {
 	spans, dropped := tel.Spans.Ended()
-	rows := desk.Summarize(spans)
+	rows := desk.Summarize(spans, steps...)
 	fmt.Fprintf(w, "\n%d spans recorded (%d dropped); per topic, its publishes then its handlers:\n", len(spans), dropped)
-	return desk.PrintSummary(w, rows)
+	if err := desk.PrintSummary(w, rows); err != nil {
+		return err
+	}
+	if len(steps) > 0 {
+		fmt.Fprintln(w, "\nthe scenario's steps, each with its trace id and the topics (and hooks) it fired:")
+		if err := desk.PrintSteps(w, desk.TraceSteps(spans, steps)); err != nil {
+			return err
+		}
+	}
+	if lost, err := tel.Lost(); lost > 0 {
+		fmt.Fprintf(w, "\n%d of %d spans LOST: the export to %s failed: %v\n", lost, len(spans), tel.Exporter, err)
+		return fmt.Errorf("%d spans not exported to %s: %w", lost, tel.Exporter, err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,7 +32,10 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, out, "chat closed")
 	assert.Contains(t, out, "webhook receiver got")
 	assert.Regexp(t, `\d+ spans recorded \(0 dropped\)`, out)
-	assert.Regexp(t, `TOPIC\s+LISTENER\s+RANK\s+CALLS\s+ERRORS\s+P50\s+P99`, out)
+	assert.Regexp(t, `TOPIC\s+LISTENER\s+RANK\s+CALLS\s+ERRORS\s+MEDIAN\s+MAX\s+P99`, out)
+	assert.Regexp(t, `operator\.authenticate\s+sso\.NewAuthenticate\s+0\s+2\s+1 refused`, out, "the forged sign-in reads as meant")
+	assert.Regexp(t, `\n 4 operator SSO, forged\s+401 refused\s+[0-9a-f]{32}\s+operator\.authenticate\n`, out, "a step links to its trace and topics")
+	assert.Contains(t, out, "(hook)       a hook's calls")
 	for _, topic := range []string{"thread.message_posting", "visitor.created", "object.created", "operator.authenticate", "cron.run"} {
 		assert.Regexp(t, regexp.QuoteMeta(topic)+`\s+\(publish\)\s+\d+`, out)
 	}
@@ -160,4 +164,22 @@ func TestUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A failed export says, in the summary, how many spans were lost, and
+// makes the command exit non-zero.
+func TestDemoLostSpans(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusBadRequest) // not retryable
+	}))
+	defer ts.Close()
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", ts.URL)
+	var stdout, stderr bytes.Buffer
+	code := run(nil, &stdout, &stderr)
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `\n(\d+) of (\d+) spans LOST: the export to otlp http/protobuf to `+regexp.QuoteMeta(ts.URL)+` failed: .*400`, stdout.String())
+	assert.Contains(t, stderr.String(), "spans not exported")
 }

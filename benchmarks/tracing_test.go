@@ -169,7 +169,7 @@ func newDirect(tp trace.TracerProvider, ls []bus.Listener, skip bool) *direct {
 		}
 		d.hs = append(d.hs, directHandler{
 			fn:   handle,
-			name: "process " + topic + " " + info.Name,
+			name: info.Name + " " + topic,
 			opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)},
 		})
 	}

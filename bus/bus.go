@@ -38,6 +38,7 @@ type config struct {
 	publishers []publisherDecl
 	logger     *slog.Logger
 	strict     bool
+	redact     func(error) string
 }
 
 // WithTracerProvider makes the bus open a span per publish and per handler
@@ -79,7 +80,8 @@ type Bus struct {
 	inst     *otelbus.Instrumentation
 	tracing  bool
 	metrics  bool
-	maxDepth int // 0: DefaultMaxDepth; < 0: no limit
+	maxDepth int                // 0: DefaultMaxDepth; < 0: no limit
+	redact   func(error) string // see WithErrorRedaction; nil: err.Error()
 
 	id     uint64 // process-unique, set with the first index; see Topic.hint
 	closed atomic.Bool
@@ -179,11 +181,11 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			o.apply(&cfg)
 		}
 	}
-	inst, err := otelbus.New(cfg.tp, cfg.mp)
+	inst, err := otelbus.New(cfg.tp, cfg.mp, cfg.redact)
 	if err != nil {
 		return nil, &WiringError{Err: err}
 	}
-	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth}
+	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth, redact: cfg.redact}
 	if cfg.maxDepth <= 0 {
 		b.maxDepth = -1
 	}
@@ -360,6 +362,7 @@ func (b *Bus) install(listeners []Listener, opts ...Option) error {
 	}
 	// nb's index and the hints of its topics carry nb's id; b takes both.
 	b.inst, b.tracing, b.metrics, b.maxDepth, b.publishers = nb.inst, nb.tracing, nb.metrics, nb.maxDepth, nb.publishers
+	b.redact = nb.redact
 	b.id = nb.id
 	if b.id == 0 {
 		b.id = busSeq.Add(1)
@@ -397,7 +400,7 @@ func (b *Bus) wakeTelemetry() error {
 		return nil
 	}
 	tp, mp := b.later()
-	inst, err := otelbus.New(tp, mp)
+	inst, err := otelbus.New(tp, mp, b.redact)
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@
 // # Telemetry
 //
 // With [WithTracerProvider], each publish opens a span "publish <topic>" and
-// each handler a child span "process <topic> <listener>", with OpenTelemetry
+// each handler a child span "<listener> <topic>", with OpenTelemetry
 // messaging attributes and the listener's rank and source. With
 // [WithMeterProvider], handler durations go to the messaging.process.duration
 // histogram. Without a provider, or with a no-op one, the bus makes no

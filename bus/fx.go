@@ -91,6 +91,7 @@ type fxInstallParams struct {
 	Bus        *fxBus
 	Listeners  []Listener      `group:"fxbus.listeners"`
 	Publishers []publisherDecl `group:"fxbus.publishers"`
+	Options    []Option        `group:"fxbus.options"` // see Configure
 }
 
 // installFxBus gives the bus its listeners and validates them. Telemetry
@@ -99,8 +100,9 @@ type fxInstallParams struct {
 func installFxBus(p fxInstallParams) error {
 	f := p.Bus
 	tp, mp := f.providers()
-	err := f.bus.install(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(f.log),
-		withPublishers(p.Publishers...))
+	opts := append([]Option{WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(f.log),
+		withPublishers(p.Publishers...)}, p.Options...)
+	err := f.bus.install(p.Listeners, opts...)
 	if err != nil {
 		return err
 	}
@@ -119,7 +121,7 @@ func installFxBus(p fxInstallParams) error {
 // telemetryOff says what a bus with providers tp and mp leaves off, and how
 // to turn it on; "" when both are on.
 func telemetryOff(tp trace.TracerProvider, mp metric.MeterProvider) string {
-	inst, _ := otelbus.New(tp, mp)
+	inst, _ := otelbus.New(tp, mp, nil)
 	var off string
 	switch {
 	case !inst.Tracing() && !inst.Metrics():

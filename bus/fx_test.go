@@ -257,7 +257,7 @@ func TestTracerProviderFromContainer(t *testing.T) {
 	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
 	spans := rec.Ended()
 	require.Len(t, spans, 2)
-	assert.Equal(t, "process test.fx.posting audit", spans[0].Name())
+	assert.Equal(t, "audit test.fx.posting", spans[0].Name())
 	assert.Equal(t, "publish test.fx.posting", spans[1].Name())
 	assert.Equal(t, spans[1].SpanContext().SpanID(), spans[0].Parent().SpanID())
 	var module string
@@ -531,7 +531,7 @@ func TestGlobalProviderSetOnStart(t *testing.T) {
 		"for an SDK provider, or set the global before the first publish (otel.SetTracerProvider)")
 
 	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
-	assert.Equal(t, []string{"process test.fx.posting audit", "publish test.fx.posting"}, spanNames(rec.Ended()))
+	assert.Equal(t, []string{"audit test.fx.posting", "publish test.fx.posting"}, spanNames(rec.Ended()))
 }
 
 // logRecorder is a slog.Handler that keeps "LEVEL message" lines.

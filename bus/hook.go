@@ -92,12 +92,16 @@ func NewHook[Req, Res any](name string, opts ...TopicOption) *Hook[Req, Res] {
 	if name != "" {
 		bn, an = name+".before", name+".after"
 	}
-	return &Hook[Req, Res]{
+	h := &Hook[Req, Res]{
 		name:   name,
 		before: NewTopic[Req](bn, opts...),
 		after:  NewTopic[Result[Req, Res]](an, opts...),
 		tel:    otelbus.NewHook(name),
 	}
+	// A stage without listeners opens no publish span: the hook's span says
+	// the call happened.
+	h.before.pub0, h.after.pub0 = nil, nil
+	return h
 }
 
 // Name returns the hook's name.
@@ -150,7 +154,7 @@ func (h *Hook[Req, Res]) Run(ctx context.Context, b *Bus, req *Req, op func(cont
 	defer span.End()
 	res, err := h.run(ctx, b, req, op, span.IsRecording())
 	if err != nil {
-		otelbus.Fail(span, err, hookCause(err))
+		b.inst.Fail(span, err)
 	}
 	return res, err
 }
@@ -180,16 +184,7 @@ func (h *Hook[Req, Res]) call(ctx context.Context, b *Bus, req *Req, op func(con
 	defer span.End()
 	res, err := op(ctx, req)
 	if err != nil {
-		otelbus.Fail(span, err, err)
+		b.inst.Fail(span, err)
 	}
 	return res, err
-}
-
-// hookCause is the error behind a hook's failure, for error.type.
-func hookCause(err error) error {
-	var he *HookError
-	if errors.As(err, &he) {
-		return firstCause(he.Err)
-	}
-	return err
 }

@@ -176,9 +176,9 @@ func TestHookSpans(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, []string{
 		"hook api.publish",
-		"publish api.publish.before", "process api.publish.before check",
+		"publish api.publish.before", "check api.publish.before",
 		"run api.publish",
-		"publish api.publish.after", "process api.publish.after audit",
+		"publish api.publish.after", "audit api.publish.after",
 	}, seedsSpanNames(rec))
 
 	hook := seedsSpan(t, rec, "hook api.publish")

@@ -90,7 +90,7 @@ func TestSubscribeAsAttributesToThePlugin(t *testing.T) {
 	require.ErrorAs(t, err, &herr)
 	assert.Equal(t, "MyPlugin/onReady", herr.Listener)
 
-	span := seedsSpan(t, rec, "process plug.attr MyPlugin/onReady")
+	span := seedsSpan(t, rec, "MyPlugin/onReady plug.attr")
 	v, ok := seedsAttr(span, otelbus.PluginKey)
 	require.True(t, ok, "the handler span has %s", otelbus.PluginKey)
 	assert.Equal(t, "MyPlugin", v.AsString())

@@ -64,7 +64,7 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 			}
 			return t.publish(ctx, b, src, e)
 		}
-		if b.tracing {
+		if b.tracing && t.pub0 != nil { // a hook's stages have none: no empty span
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
 		}
@@ -193,7 +193,7 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 	if f != nil && !shared {
 		f.ended.Store(true)
 	}
-	return d.result(pub)
+	return d.result(b, pub)
 }
 
 // dispatcher is the state of one publish. It lives on the publisher's stack.
@@ -220,15 +220,21 @@ type telemetry struct {
 	metrics bool       // whether to measure handlers
 	span    trace.Span // the running handler's span, or nil
 	start   time.Time  // its start, when measuring
+	ran     int        // how many handlers were called
 }
 
 // run runs the handlers from (d.c, d.i) on, and returns the panic of a
 // handler, recovered, with (d.c, d.i) at that handler: the one recover of
 // the publish.
 func (d *dispatcher[T]) run(chunks [][]handler[T]) (p *PanicError) {
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			p = &PanicError{Value: v, Stack: debug.Stack()}
+		} else if !returned && d.tel != nil {
+			// runtime.Goexit in a handler: the goroutine unwinds without
+			// returning; end the spans on the way.
+			otelbus.Goexit(d.tel.span, d.tel.pub)
 		}
 	}()
 	ctx, e, done, tel := d.ctx, d.e, d.done, d.tel
@@ -245,6 +251,7 @@ func (d *dispatcher[T]) run(chunks [][]handler[T]) (p *PanicError) {
 					case <-done:
 						d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w",
 							d.t.name, h.l.info.String(), ctx.Err())
+						returned = true
 						return nil
 					default:
 					}
@@ -258,16 +265,19 @@ func (d *dispatcher[T]) run(chunks [][]handler[T]) (p *PanicError) {
 			}
 			if err := h.fn(hctx, e); err != nil || tel != nil {
 				if d.finish(h, err) {
+					returned = true
 					return nil
 				}
 			}
 		}
 	}
+	returned = true
 	return nil
 }
 
 // begin starts handler l's span and clock, and returns its context.
 func (t *telemetry) begin(ctx context.Context, l *listener) context.Context {
+	t.ran++
 	if t.spans {
 		ctx, t.span = t.b.inst.StartHandler(ctx, l.tel)
 	}
@@ -338,9 +348,9 @@ func (t *telemetry) end(ctx context.Context, l *listener, err error, stop bool) 
 	case span == nil:
 	default:
 		if p, ok := err.(*PanicError); ok {
-			otelbus.Panic(span, p, p.Value, p.Stack)
+			t.b.inst.Panic(span, p, p.Stack)
 		} else {
-			otelbus.Fail(span, err, err)
+			t.b.inst.Fail(span, err)
 		}
 	}
 	if span != nil {
@@ -348,7 +358,7 @@ func (t *telemetry) end(ctx context.Context, l *listener, err error, stop bool) 
 	}
 }
 
-func (d *dispatcher[T]) result(pub trace.Span) error {
+func (d *dispatcher[T]) result(b *Bus, pub trace.Span) error {
 	err := d.err
 	switch {
 	case d.errs != nil:
@@ -357,19 +367,13 @@ func (d *dispatcher[T]) result(pub trace.Span) error {
 		err = d.ctxErr
 	}
 	if pub != nil {
+		if d.tel != nil {
+			otelbus.Ran(pub, d.tel.ran)
+		}
 		if err != nil {
-			otelbus.Fail(pub, err, firstCause(err))
+			b.inst.Fail(pub, err)
 		}
 		pub.End()
-	}
-	return err
-}
-
-// firstCause is the error of the first failed handler, for error.type.
-func firstCause(err error) error {
-	var h *HandlerError
-	if errors.As(err, &h) {
-		return h.Err
 	}
 	return err
 }

@@ -87,7 +87,7 @@ func TestGenesysPluginSubscribesReceivesAndUnregisters(t *testing.T) {
 
 	genesysRunChat(t, b, "hello")
 	assert.Equal(t, seedsLog{"ready", "agents Kim", "message from Kim: hello"}, log)
-	for _, name := range []string{"process WebChatService.ready MyPlugin/onReady", "process WebChatService.messageReceived MyPlugin/onMessage"} {
+	for _, name := range []string{"MyPlugin/onReady WebChatService.ready", "MyPlugin/onMessage WebChatService.messageReceived"} {
 		v, ok := seedsAttr(seedsSpan(t, rec, name), otelbus.PluginKey)
 		require.True(t, ok, name)
 		assert.Equal(t, "MyPlugin", v.AsString(), "traces attribute %s to the plugin", name)

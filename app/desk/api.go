@@ -105,7 +105,7 @@ func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
 			return nil, fmt.Errorf("desk: route %q: pattern %q is served twice", rt.Name, rt.Pattern)
 		}
 		seen[rt.Pattern] = true
-		mux.Handle(rt.Pattern, a.authenticate(rt.Handler))
+		mux.Handle(rt.Pattern, withRoute(rt.Pattern, a.authenticate(rt.Handler)))
 	}
 	if !seen["/"] {
 		mux.Handle("/", a.authenticate(http.HandlerFunc(a.notFound)))

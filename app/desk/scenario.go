@@ -53,6 +53,9 @@ type Step struct {
 	Result string
 	// Skipped is set for a step that an earlier result made pointless.
 	Skipped bool
+	// TraceID is the trace of the request, from the desk's traceresponse
+	// header; "" when it sent none.
+	TraceID string
 }
 
 // Report is what the scenario did and saw.
@@ -137,8 +140,9 @@ type req struct {
 
 // answer is the status of an answer and its error message, if it is one.
 type answer struct {
-	Status int
-	Err    string
+	Status  int
+	Err     string
+	TraceID string
 }
 
 func (a answer) ok() bool { return a.Status >= 200 && a.Status < 300 }
@@ -165,7 +169,7 @@ func (s *scenario) run(name string, r req, into any, result func(answer) string)
 	default:
 		res = a.Err
 	}
-	s.record(Step{Name: name, Request: r.method + " " + r.path, Status: a.Status, Result: res})
+	s.record(Step{Name: name, Request: r.method + " " + r.path, Status: a.Status, Result: res, TraceID: a.TraceID})
 	return a
 }
 
@@ -220,7 +224,7 @@ func (s *scenario) send(r req, into any) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{Status: res.StatusCode}
+	a := answer{Status: res.StatusCode, TraceID: TraceIDOf(res.Header)}
 	if !a.ok() {
 		var e ErrorJSON
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {

@@ -8,6 +8,6 @@
 // others work too. Without an endpoint, it prints the spans to stdout.
 //
 // Each publish is a span "publish invoice.paid", with a child span per
-// handler, "process invoice.paid <listener>", carrying the listener's name,
+// handler, "<listener> invoice.paid", carrying the listener's name,
 // rank and source; a failed handler's span has status Error and error.type.
 package main

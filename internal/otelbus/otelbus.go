@@ -2,9 +2,10 @@ package otelbus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -19,6 +20,32 @@ import (
 // ScopeName is the instrumentation scope of every tracer and meter fxbus creates.
 const ScopeName = "github.com/fxbus/fxbus"
 
+// Version is the version of the fxbus module this binary was built with,
+// the instrumentation scope's version: from the build information, as
+// "v1.2.3" when fxbus is a dependency, "(devel)" when it is the main
+// module, "" when the binary has no build information.
+var Version = sync.OnceValue(func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	if bi.Main.Path == modulePath {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == modulePath {
+			if d.Replace != nil && d.Replace.Version != "" {
+				return d.Replace.Version
+			}
+			return d.Version
+		}
+	}
+	return ""
+})
+
+// modulePath is the path of the fxbus module.
+const modulePath = "github.com/fxbus/fxbus"
+
 // System is the value of messaging.system on every span and measurement.
 const System = "fxbus"
 
@@ -32,8 +59,18 @@ const (
 	ListenerModuleKey = attribute.Key("fxbus.listener.module")
 	// PluginKey is the plugin through which a listener was subscribed, when any.
 	PluginKey = attribute.Key("fxbus.plugin")
-	// ListenerCountKey is the number of listeners of a topic, on publish spans.
+	// ListenerCountKey is the number of listeners of a topic on the bus, on
+	// publish spans: its dispatch table, before filters (When, rules,
+	// assets) and sources pick who hears the publish.
 	ListenerCountKey = attribute.Key("fxbus.listener.count")
+	// ListenerRanKey is the number of handlers a publish called, on publish
+	// spans: fewer than fxbus.listener.count when filters or sources left
+	// some out, or dispatch ended early (an error, a stop, a done context).
+	ListenerRanKey = attribute.Key("fxbus.listener.ran")
+	// SpanAttributesPanicKey is true on a publish span whose topic's
+	// WithSpanAttributes function panicked; the publish went on without
+	// its attributes.
+	SpanAttributesPanicKey = attribute.Key("fxbus.span_attributes.panic")
 	// StoppedKey is true on the handler span of a listener that stopped dispatch.
 	StoppedKey = attribute.Key("fxbus.stopped")
 	// StoppedByKey names the listener that stopped dispatch, on the publish span.
@@ -51,18 +88,21 @@ const ProcessDurationName = "messaging.process.duration"
 type Instrumentation struct {
 	tracer trace.Tracer
 	hist   metric.Float64Histogram
+	redact func(error) string // nil: record err.Error()
 }
 
 // New returns the instrumentation for the given providers. A nil provider, a
 // no-op one, or the placeholder the OpenTelemetry globals return until a
 // provider is set, turns that signal off; New returns nil when both are off.
-func New(tp trace.TracerProvider, mp metric.MeterProvider) (*Instrumentation, error) {
-	in := &Instrumentation{}
+// redact, when not nil, makes what spans record of an error's text (see
+// [Instrumentation.Fail]); nil records err.Error().
+func New(tp trace.TracerProvider, mp metric.MeterProvider, redact func(error) string) (*Instrumentation, error) {
+	in := &Instrumentation{redact: redact}
 	if tracingOn(tp) {
-		in.tracer = tp.Tracer(ScopeName)
+		in.tracer = tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version()), trace.WithSchemaURL(semconv.SchemaURL))
 	}
 	if metricsOn(mp) {
-		h, err := mp.Meter(ScopeName).Float64Histogram(ProcessDurationName,
+		h, err := mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version()), metric.WithSchemaURL(semconv.SchemaURL)).Float64Histogram(ProcessDurationName,
 			metric.WithUnit("s"),
 			metric.WithDescription("Duration of one fxbus handler processing one published event."),
 			metric.WithExplicitBucketBoundaries(0.000_001, 0.000_005, 0.000_025, 0.000_1, 0.000_5,
@@ -145,7 +185,10 @@ type Publish struct {
 
 // Publish precomputes the publish span for a topic with n listeners.
 func (t *Topic) Publish(n int) *Publish {
-	attrs := append(append(make([]attribute.KeyValue, 0, len(t.attrs)+1), t.attrs...), ListenerCountKey.Int(n))
+	attrs := append(append(make([]attribute.KeyValue, 0, len(t.attrs)+2), t.attrs...), ListenerCountKey.Int(n))
+	if n == 0 {
+		attrs = append(attrs, ListenerRanKey.Int(0)) // nobody to run; else the publish counts
+	}
 	return &Publish{
 		spanName: t.spanName,
 		opts:     []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...)},
@@ -207,7 +250,7 @@ func NewListener(s ListenerSpec) *Listener {
 		ListenerNameKey.String(s.Name),
 	}
 	return &Listener{
-		spanName:   "process " + s.Topic + " " + s.Name,
+		spanName:   s.Name + " " + s.Topic,
 		startOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)},
 		metricBase: metricBase,
 		recordOK:   []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(metricBase...))},
@@ -218,14 +261,54 @@ func NewListener(s ListenerSpec) *Listener {
 func (l *Listener) SpanName() string { return l.spanName }
 
 // StartPublish starts the publish span. extra, when not nil, is called only
-// if the span records, and its attributes are added to the span.
+// if the span records, and its attributes are added to the span. A panic
+// in extra is recovered: the span gets fxbus.span_attributes.panic=true
+// and an exception event instead, and the publish goes on.
 func (in *Instrumentation) StartPublish(ctx context.Context, p *Publish, extra func() []attribute.KeyValue) (context.Context, trace.Span) {
 	ctx, span := in.tracer.Start(ctx, p.spanName, p.opts...)
 	if extra != nil && span.IsRecording() {
-		span.SetAttributes(extra()...)
+		addExtra(span, extra)
 	}
 	return ctx, span
 }
+
+// addExtra adds extra's attributes to span, recovering a panic in extra.
+func addExtra(span trace.Span, extra func() []attribute.KeyValue) {
+	defer func() {
+		if v := recover(); v != nil {
+			span.SetAttributes(SpanAttributesPanicKey.Bool(true))
+			span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(
+				semconv.ExceptionType(PanicType),
+				semconv.ExceptionStacktrace(string(debug.Stack())),
+			))
+		}
+	}()
+	span.SetAttributes(extra()...)
+}
+
+// Ran records on the publish span how many handlers the publish called.
+func Ran(publish trace.Span, n int) {
+	publish.SetAttributes(ListenerRanKey.Int(n))
+}
+
+// Goexit ends the spans of a publish whose handler called runtime.Goexit
+// (t.FailNow in a test, say), which unwinds the publisher's goroutine
+// without returning: the handler span and the publish span fail with
+// error.type "runtime.Goexit" and end, rather than staying open forever.
+// Either may be nil.
+func Goexit(handler, publish trace.Span) {
+	for _, s := range []trace.Span{handler, publish} {
+		if s == nil {
+			continue
+		}
+		s.SetStatus(codes.Error, "runtime.Goexit")
+		s.SetAttributes(semconv.ErrorTypeKey.String(GoexitType))
+		s.End()
+	}
+}
+
+// GoexitType is error.type of a handler that called runtime.Goexit.
+const GoexitType = "runtime.Goexit"
 
 // StartHandler starts the handler span of a listener.
 func (in *Instrumentation) StartHandler(ctx context.Context, l *Listener) (context.Context, trace.Span) {
@@ -239,41 +322,8 @@ func (in *Instrumentation) Record(ctx context.Context, l *Listener, d time.Durat
 		in.hist.Record(ctx, d.Seconds(), l.recordOK...)
 		return
 	}
-	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), errorType(err))
+	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), semconv.ErrorTypeKey.String(ErrorType(err)))
 	in.hist.Record(ctx, d.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
-}
-
-// errorType is error.type for err: semconv's, except that a done context is
-// named for what it is rather than for the type that wraps it.
-func errorType(err error) attribute.KeyValue {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return semconv.ErrorTypeKey.String("context.Canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return semconv.ErrorTypeKey.String("context.DeadlineExceeded")
-	}
-	return semconv.ErrorType(err)
-}
-
-// Fail marks span as failed with err: status Error, error.type from cause
-// (the handler's own error), and err recorded as an exception event.
-func Fail(span trace.Span, err, cause error) {
-	span.SetStatus(codes.Error, err.Error())
-	span.SetAttributes(errorType(cause))
-	span.RecordError(err)
-}
-
-// Panic marks span as failed by a panic: status Error, error.type, and an
-// exception event carrying the panic's value and the stack of the goroutine
-// where it happened.
-func Panic(span trace.Span, err error, value any, stack []byte) {
-	span.SetStatus(codes.Error, err.Error())
-	span.SetAttributes(errorType(err), PanicKey.Bool(true))
-	span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(
-		semconv.ExceptionType(fmt.Sprintf("%T", value)),
-		semconv.ExceptionMessage(fmt.Sprint(value)),
-		semconv.ExceptionStacktrace(string(stack)),
-	))
 }
 
 // Stopped records on the handler span and the publish span that the

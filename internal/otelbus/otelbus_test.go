@@ -18,7 +18,7 @@ import (
 // globals return the provider itself, which counts as on. This test sets
 // the globals, so it is the only one here that reads them.
 func TestGlobalProviders(t *testing.T) {
-	in, err := New(otel.GetTracerProvider(), otel.GetMeterProvider())
+	in, err := New(otel.GetTracerProvider(), otel.GetMeterProvider(), nil)
 	require.NoError(t, err)
 	assert.Nil(t, in, "unset globals: no instrumentation")
 
@@ -30,7 +30,7 @@ func TestGlobalProviders(t *testing.T) {
 	})
 	otel.SetTracerProvider(tp)
 	otel.SetMeterProvider(mp)
-	in, err = New(otel.GetTracerProvider(), otel.GetMeterProvider())
+	in, err = New(otel.GetTracerProvider(), otel.GetMeterProvider(), nil)
 	require.NoError(t, err)
 	assert.True(t, in.Tracing())
 	assert.True(t, in.Metrics())
@@ -48,7 +48,7 @@ func TestOffProviders(t *testing.T) {
 		assert.False(t, tracingOn(asTP(in.tp)), name)
 		assert.False(t, metricsOn(asMP(in.mp)), name)
 	}
-	got, err := New(nil, nil)
+	got, err := New(nil, nil, nil)
 	require.NoError(t, err)
 	assert.Nil(t, got)
 	assert.False(t, got.Tracing(), "a nil *Instrumentation is off")
