@@ -3,14 +3,18 @@ package bridge_test
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -68,7 +72,12 @@ func (ts *testServer) stop() {
 func (ts *testServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", ts.port) }
 
 // quiet is a logger for apps whose logs the test does not read.
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger {
+	if os.Getenv("BRIDGE_DEBUG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
 
 // newApp starts an fx app with the bus and the bridge connected to url.
 func newApp(t *testing.T, cfg bridge.Config, opts ...fx.Option) *fxtest.App {
@@ -94,7 +103,9 @@ type seen struct {
 	closed bool
 }
 
-func newSeen(want int) *seen { return &seen{byID: map[int]int{}, want: want, done: make(chan struct{})} }
+func newSeen(want int) *seen {
+	return &seen{byID: map[int]int{}, want: want, done: make(chan struct{})}
+}
 
 func (s *seen) add(id int) {
 	s.mu.Lock()
@@ -133,4 +144,12 @@ func publishN(t *testing.T, b *bus.Bus, topic *bus.Topic[Order], from, n int) {
 	for i := from; i < from+n; i++ {
 		require.NoError(t, topic.Publish(context.Background(), b, &Order{ID: i}))
 	}
+}
+
+func jetstreamNew(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) }
+
+func fnvHex(s string) string {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return fmt.Sprintf("%08x", h.Sum32())
 }

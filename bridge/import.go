@@ -99,6 +99,7 @@ type importer[T any] struct {
 	mu       sync.Mutex
 	ccs      []jetstream.ConsumeContext
 	stopping bool
+	handBack []jetstream.Msg // held when stop began, nak'ed once consuming stopped
 	inflight sync.WaitGroup
 }
 
@@ -194,6 +195,13 @@ func (im *importer[T]) stopConsumers() {
 	for _, cc := range ccs {
 		<-cc.Closed()
 	}
+	im.mu.Lock()
+	back := im.handBack
+	im.handBack = nil
+	im.mu.Unlock()
+	for _, m := range back {
+		_ = m.Nak()
+	}
 }
 
 func (im *importer[T]) handler(consumer string) jetstream.MessageHandler {
@@ -208,8 +216,10 @@ func (im *importer[T]) handler(consumer string) jetstream.MessageHandler {
 	return func(msg jetstream.Msg) {
 		im.mu.Lock()
 		if im.stopping {
+			// Handed back to another instance once this one no longer
+			// pulls: a nak now could come straight back here.
+			im.handBack = append(im.handBack, msg)
 			im.mu.Unlock()
-			_ = msg.Nak() // for another instance, now
 			return
 		}
 		im.inflight.Add(1)
