@@ -180,6 +180,10 @@ func (c *Conn) JetStream() jetstream.JetStream {
 	return c.js
 }
 
+// Flush waits until the server has acknowledged every event exported so
+// far, or until ctx is done.
+func (c *Conn) Flush(ctx context.Context) error { return c.exp.flush(ctx) }
+
 // addStream registers the stream of a topic, made on start.
 func (c *Conn) addStream(n names) {
 	c.mu.Lock()

@@ -23,6 +23,7 @@ var (
 	orderFailing = bus.NewTopic[Order]("test.order.failing")
 	orderGarbled = bus.NewTopic[Order]("test.order.garbled")
 	orderVetoed  = bus.NewTopic[Order]("test.order.vetoed")
+	orderFact    = bus.NewTopic[Order]("test.order.fact", bus.WithErrorPolicy(bus.RunAll))
 )
 
 // syncBuffer is a log sink safe for the bridge's goroutines.
@@ -195,4 +196,24 @@ func TestOnlySuccessfulPublishesLeave(t *testing.T) {
 	assert.Equal(t, "bridge_test.Order", raw.Header.Get(bridge.HeaderPayloadType))
 	assert.Equal(t, "test.order.vetoed", raw.Header.Get(bridge.HeaderTopic))
 	assert.NotEmpty(t, raw.Header.Get(nats.MsgIdHdr))
+}
+
+func TestRunAllTopicsExportWhateverListenersReturn(t *testing.T) {
+	ts := startServer(t)
+	var b *bus.Bus
+	var conn *bridge.Conn
+	app := newApp(t, bridge.Config{URL: ts.url()},
+		bridge.Export(orderFact),
+		bus.Listen(orderFact, func(context.Context, *Order) error { return errors.New("mailer down") }),
+		fx.Populate(&b, &conn),
+	)
+	defer app.RequireStop()
+	err := orderFact.Publish(context.Background(), b, &Order{ID: 1})
+	require.ErrorContains(t, err, "mailer down", "the publisher hears of the local failure")
+	require.NoError(t, conn.Flush(context.Background()))
+	st, err := conn.JetStream().Stream(context.Background(), "FXBUS_test_order_fact_"+fnvHex("test.order.fact"))
+	require.NoError(t, err)
+	info, err := st.Info(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), info.State.Msgs, "a fact is exported although a local listener failed")
 }

@@ -35,14 +35,16 @@ const (
 //
 // # When an event leaves the process
 //
-// Export is a listener of t at the last rank (math.MaxInt): it runs when
-// every listener before it has succeeded. A listener that fails on a
-// topic that stops on error (the default policy), or that vetoes the event
-// that way, keeps the event in the process; so does one that returns
-// [bus.ErrStop]. On a topic with the [bus.RunAll] policy the bus runs every
-// listener whatever the others returned, so Export refuses such a topic
-// (fx.New fails): export it from a topic that stops on error. An event an
-// [Import] brought into this process is not exported again.
+// Export is a listener of t at the last rank (math.MaxInt), so it runs
+// after the topic's other listeners. On a topic that stops on error (the
+// default policy), it runs only when every listener before it succeeded: a
+// listener that fails, or vetoes the event with an error (an alter event),
+// keeps the event in the process; so does one that returns [bus.ErrStop].
+// On a topic with the [bus.RunAll] policy, a fact that every listener
+// hears whatever the others return, the bus runs Export too whatever the
+// others returned: the event is exported even when a local listener
+// failed, and that listener's error still reaches the publisher. An event
+// an [Import] brought into this process is not exported again.
 //
 // # What the publisher gets
 //
@@ -74,11 +76,6 @@ func Export[T any](t *bus.Topic[T], opts ...Option) fx.Option {
 				t.Name(), file, line, cfg.keyType, reflect.TypeFor[T]()))
 		}
 		key = k
-	}
-	if t.ErrorPolicy() == bus.RunAll {
-		return fx.Error(fmt.Errorf("bridge.Export(%q) at %s:%d: the topic runs every listener whatever "+
-			"the others returned (bus.RunAll), so a failed publish would leave the process too; export a topic "+
-			"that stops on error", t.Name(), file, line))
 	}
 	n := namesOf(t.Name())
 	dest := n.subject()
@@ -157,6 +154,8 @@ type exporter struct {
 	queue chan *outMsg  // as large as slots, so a send to it never blocks
 
 	mu       sync.Mutex
+	pending  int             // events queued or awaiting their ack
+	idle     []chan struct{} // closed when pending drops to zero
 	stopping bool
 	started  bool
 	stopCh   chan struct{} // closed when stop begins: finish what is queued
@@ -202,9 +201,43 @@ func (e *exporter) enqueue(ctx context.Context, m *outMsg) error {
 		<-e.slots
 		return ErrStopped
 	}
+	e.pending++
 	e.queue <- m
 	e.mu.Unlock()
 	return nil
+}
+
+// acked releases the slot of an acknowledged event.
+func (e *exporter) acked() {
+	<-e.slots
+	e.mu.Lock()
+	e.pending--
+	if e.pending == 0 {
+		for _, ch := range e.idle {
+			close(ch)
+		}
+		e.idle = nil
+	}
+	e.mu.Unlock()
+}
+
+// flush waits until no event is queued or awaiting its ack.
+func (e *exporter) flush(ctx context.Context) error {
+	e.mu.Lock()
+	if e.pending == 0 {
+		e.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	e.idle = append(e.idle, ch)
+	n := e.pending
+	e.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bridge: flush: %d exported events awaiting acknowledgement: %w", n, ctx.Err())
+	}
 }
 
 func (e *exporter) start(js jetstream.JetStream) {
@@ -272,7 +305,7 @@ func (e *exporter) run(js jetstream.JetStream) {
 			select {
 			case <-f.Ok():
 				m.span.End()
-				<-e.slots
+				e.acked()
 			case err := <-f.Err():
 				lastErr = err
 				failed = append(failed, m)

@@ -186,13 +186,11 @@ func TestPerKeyOrderAcrossInstances(t *testing.T) {
 }
 
 func TestOptionMistakesFailNew(t *testing.T) {
-	runAll := bus.NewTopic[Order]("test.order.runall", bus.WithErrorPolicy(bus.RunAll))
 	for name, tc := range map[string]struct {
 		opt  fx.Option
 		want string
 	}{
 		"group on export":   {bridge.Export(orderShared, bridge.Group("x")), `bridge.Export("test.order.shared"): option Group does not apply to bridge.Export`},
-		"run-all export":    {bridge.Export(runAll), `bridge.Export("test.order.runall")`},
 		"key of wrong type": {bridge.Import(orderShared, bridge.Key(func(*bridge.Delivery) string { return "" }, 2)), "Key takes *bridge.Delivery, the payload is *bridge_test.Order"},
 		"no partitions":     {bridge.Import(orderShared, bridge.Key(func(*Order) string { return "" }, 0)), "0 partitions"},
 		"max deliver 0":     {bridge.Import(orderShared, bridge.MaxDeliver(0)), "MaxDeliver(0)"},
