@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,7 +106,10 @@ type Conn struct {
 	tmpDir  string
 	started bool
 
-	exp *exporter
+	exp     *exporter
+	imports []interface {
+		caughtUp(ctx context.Context) (bool, error)
+	}
 }
 
 type connParams struct {
@@ -183,6 +187,36 @@ func (c *Conn) JetStream() jetstream.JetStream {
 // Flush waits until the server has acknowledged every event exported so
 // far, or until ctx is done.
 func (c *Conn) Flush(ctx context.Context) error { return c.exp.flush(ctx) }
+
+// AwaitImports waits until every [Import] of this app has handled (or
+// dead-lettered) every event in its stream, or until ctx is done: for a
+// demo or a test that needs what was published to have arrived. It asks
+// the server every 10ms.
+func (c *Conn) AwaitImports(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c.mu.Lock()
+		ims := slices.Clone(c.imports)
+		c.mu.Unlock()
+		done := true
+		for _, im := range ims {
+			ok, err := im.caughtUp(ctx)
+			if err != nil {
+				return fmt.Errorf("bridge: await imports: %w", err)
+			}
+			done = done && ok
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("bridge: await imports: %w", ctx.Err())
+		}
+	}
+}
 
 // addStream registers the stream of a topic, made on start.
 func (c *Conn) addStream(n names) {

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"fmt"
-	"math"
 	"reflect"
 	"runtime"
 	"sync"
@@ -35,7 +34,11 @@ const (
 //
 // # When an event leaves the process
 //
-// Export is a listener of t at the last rank (math.MaxInt), so it runs
+// ExportRank is the rank of the listener that [Export] adds: after the
+// listeners of any sensible rank.
+const ExportRank = 1<<31 - 1
+
+// Export is a listener of t at [ExportRank], the last rank, so it runs
 // after the topic's other listeners. On a topic that stops on error (the
 // default policy), it runs only when every listener before it succeeded: a
 // listener that fails, or vetoes the event with an error (an alter event),
@@ -87,7 +90,7 @@ func Export[T any](t *bus.Topic[T], opts ...Option) fx.Option {
 		bus.Listen(t, func(c *Conn) func(context.Context, *T) error {
 			return newExport(c, t, n, cfg.codec, key, cfg.partitions)
 		},
-			bus.Rank(math.MaxInt), bus.Name("bridge.Export"), bus.Observer(),
+			bus.Rank(ExportRank), bus.Name("bridge.Export"), bus.Observer(),
 			bus.Remote("nats:"+dest), bus.DeclaredAt(file, line), bus.InModule("bridge")),
 	)
 }

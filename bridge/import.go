@@ -83,6 +83,9 @@ func Import[T any](t *bus.Topic[T], opts ...Option) fx.Option {
 		fx.Invoke(func(lc fx.Lifecycle, c *Conn, b *bus.Bus) {
 			c.addStream(n)
 			im := &importer[T]{c: c, b: b, t: t, n: n, cfg: cfg}
+			c.mu.Lock()
+			c.imports = append(c.imports, im)
+			c.mu.Unlock()
 			lc.Append(fx.Hook{OnStart: im.start, OnStop: im.stop})
 		}),
 	)
@@ -309,4 +312,27 @@ func (im *importer[T]) deadLetter(ctx context.Context, msg jetstream.Msg, d Deli
 		attribute.String("messaging.nats.dead_letter.subject", subj)))
 	_ = DeadLetters.Publish(ctx, im.b, &DeadLetter{Topic: im.n.topic, Group: im.cfg.group, Subject: subj,
 		MsgID: d.MsgID, Deliveries: d.Attempt, Err: cause})
+}
+
+// caughtUp reports whether the import's consumers have nothing left to
+// deliver and nothing awaiting an ack.
+func (im *importer[T]) caughtUp(ctx context.Context) (bool, error) {
+	js := im.c.JetStream()
+	if js == nil {
+		return false, fmt.Errorf("import %q: not connected", im.n.topic)
+	}
+	for _, s := range im.specs() {
+		cons, err := js.Consumer(ctx, im.n.stream, s.name)
+		if err != nil {
+			return false, fmt.Errorf("import %q: consumer %s: %w", im.n.topic, s.name, err)
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return false, fmt.Errorf("import %q: consumer %s: %w", im.n.topic, s.name, err)
+		}
+		if info.NumPending > 0 || info.NumAckPending > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
 }
