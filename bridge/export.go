@@ -253,85 +253,127 @@ func (e *exporter) start(js jetstream.JetStream) {
 	go e.run(js)
 }
 
-// maxBatch bounds how many events the sender sends before awaiting acks.
-const maxBatch = 1024
+// flight is an event sent and awaiting its acknowledgement.
+type flight struct {
+	m *outMsg
+	f jetstream.PubAckFuture
+}
 
-// run sends the queued events in batches: it sends a batch, awaits each
-// acknowledgement in order, and sends again, in order, those that failed,
-// until they succeed or stop gives up.
+// run sends the queued events in order, keeping up to MaxPending of them
+// in flight, and takes their acknowledgements in order. When one fails
+// (the server is unreachable, say), it waits for the others in flight,
+// then sends the failed ones again, in order, until they succeed or stop
+// gives up; only then does it send the next ones.
 func (e *exporter) run(js jetstream.JetStream) {
 	defer close(e.done)
-	batch := make([]*outMsg, 0, maxBatch)
-	futs := make([]jetstream.PubAckFuture, 0, maxBatch)
-	retry := time.NewTimer(0)
-	<-retry.C
-	defer retry.Stop()
+	inflight := make([]flight, 0, 64)
+	stopCh := e.stopCh
+	stopping := false
 	for {
-		if len(batch) == 0 {
-			select {
-			case m := <-e.queue:
-				batch = append(batch, m)
-			case <-e.stopCh:
-				select {
-				case m := <-e.queue:
-					batch = append(batch, m)
-				default:
-					return // stopping, nothing left
-				}
-			}
+		if stopping && len(inflight) == 0 && len(e.queue) == 0 {
+			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case m := <-e.queue:
-				batch = append(batch, m)
-			default:
-				break fill
-			}
+		var okCh <-chan *jetstream.PubAck
+		var errCh <-chan error
+		if len(inflight) > 0 {
+			okCh, errCh = inflight[0].f.Ok(), inflight[0].f.Err()
 		}
-		futs = futs[:0]
-		for _, m := range batch {
+		queue := e.queue
+		if len(inflight) >= cap(e.slots) {
+			queue = nil
+		}
+		select {
+		case m := <-queue:
 			f, err := js.PublishMsgAsync(m.msg)
-			if err != nil {
-				f = nil
-			}
-			futs = append(futs, f)
-		}
-		failed := batch[:0]
-		var lastErr error
-		for i, f := range futs {
-			m := batch[i]
-			if f == nil {
-				failed = append(failed, m)
+			if err == nil {
+				inflight = append(inflight, flight{m, f})
 				continue
 			}
-			select {
-			case <-f.Ok():
-				m.span.End()
-				e.acked()
-			case err := <-f.Err():
-				lastErr = err
-				failed = append(failed, m)
-			case <-e.abortCh:
-				e.giveUp(append(failed, batch[i:]...))
+			failed := e.settle(inflight)
+			inflight = inflight[:0]
+			if !e.resend(js, append(failed, m)) {
 				return
 			}
-		}
-		clear(batch[len(failed):])
-		batch = failed
-		if len(batch) > 0 {
-			if lastErr != nil {
-				e.c.log.Debug("bridge: resending exported events", "count", len(batch), "error", lastErr)
-			}
-			retry.Reset(e.c.cfg.RetryWait)
-			select {
-			case <-retry.C:
-			case <-e.abortCh:
-				e.giveUp(batch)
+		case <-okCh:
+			inflight[0].m.span.End()
+			e.acked()
+			inflight[0] = flight{}
+			inflight = inflight[1:]
+		case <-errCh:
+			failed := e.settle(inflight[1:])
+			failed = append([]*outMsg{inflight[0].m}, failed...)
+			inflight = inflight[:0]
+			if !e.resend(js, failed) {
 				return
 			}
+		case <-stopCh:
+			stopCh, stopping = nil, true
+		case <-e.abortCh:
+			ms := make([]*outMsg, len(inflight))
+			for i, fl := range inflight {
+				ms[i] = fl.m
+			}
+			e.giveUp(ms)
+			return
 		}
 	}
+}
+
+// settle waits for the outcome of every flight, and returns the events
+// that failed, in order; on abort, every event not yet acknowledged.
+func (e *exporter) settle(fs []flight) []*outMsg {
+	var failed []*outMsg
+	for i, fl := range fs {
+		select {
+		case <-fl.f.Ok():
+			fl.m.span.End()
+			e.acked()
+		case <-fl.f.Err():
+			failed = append(failed, fl.m)
+		case <-e.abortCh:
+			for _, rest := range fs[i:] {
+				failed = append(failed, rest.m)
+			}
+			return failed
+		}
+	}
+	return failed
+}
+
+// resend sends batch again, in order, after RetryWait, until every event
+// is acknowledged; it returns false when stop gave up, having handed the
+// rest to giveUp.
+func (e *exporter) resend(js jetstream.JetStream, batch []*outMsg) bool {
+	retry := time.NewTimer(e.c.cfg.RetryWait)
+	defer retry.Stop()
+	for len(batch) > 0 {
+		select {
+		case <-retry.C:
+		case <-e.abortCh:
+			e.giveUp(batch)
+			return false
+		}
+		e.c.log.Debug("bridge: resending exported events", "count", len(batch))
+		fs := make([]flight, 0, len(batch))
+		var unsent []*outMsg
+		for i, m := range batch {
+			f, err := js.PublishMsgAsync(m.msg)
+			if err != nil {
+				unsent = batch[i:]
+				break
+			}
+			fs = append(fs, flight{m, f})
+		}
+		batch = append(e.settle(fs), unsent...)
+		select {
+		case <-e.abortCh:
+			e.giveUp(batch)
+			return false
+		default:
+		}
+		retry.Reset(e.c.cfg.RetryWait)
+	}
+	return true
 }
 
 func (e *exporter) giveUp(ms []*outMsg) {
