@@ -239,7 +239,7 @@ func benchRemoteRaw(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := pjs.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.remote"}, Storage: jetstream.FileStorage})
+	st, err := sjs.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.remote"}, Storage: jetstream.FileStorage})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -247,7 +247,6 @@ func benchRemoteRaw(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_ = sjs
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		var e remoteEvent
 		if err := json.Unmarshal(m.Data(), &e); err != nil {
