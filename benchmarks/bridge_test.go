@@ -266,7 +266,7 @@ func benchRemoteRaw(b *testing.B) {
 		data, _ := json.Marshal(remoteEvent{Seq: i, Sent: time.Now().UnixNano()})
 		msg := &nats.Msg{Subject: "raw.remote", Data: data, Header: nats.Header{}}
 		msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprint(i))
-		if _, err := pjs.PublishMsgAsync(msg); err != nil {
+		if _, err := pjs.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -105,6 +105,7 @@ func newExport[T any](c *Conn, t *bus.Topic[T], n names, codec Codec, key func(*
 		semconv.MessagingOperationNameKey.String("publish"),
 		semconv.MessagingDestinationNameKey.String(subject),
 	}
+	sendOpts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...)}
 	return func(ctx context.Context, e *T) error {
 		if d, ok := DeliveryFrom(ctx); ok && d.Topic == n.topic {
 			return nil // imported here: never echo it back
@@ -123,11 +124,16 @@ func newExport[T any](c *Conn, t *bus.Topic[T], n names, codec Codec, key func(*
 		msg.Header[HeaderTopic] = []string{n.topic}
 		msg.Header[HeaderPayloadType] = []string{payloadType}
 		msg.Header[HeaderContentType] = []string{contentType}
-		sctx, span := c.tracer.Start(ctx, sendName, trace.WithSpanKind(trace.SpanKindProducer),
-			trace.WithAttributes(attrs...),
-			trace.WithAttributes(semconv.MessagingMessageIDKey.String(id), semconv.MessagingMessageBodySizeKey.Int(len(data))))
-		if subj != subject {
-			span.SetAttributes(semconv.MessagingDestinationNameKey.String(subj))
+		// The send span only under a recording span (the export listener's,
+		// when the bus traces): no tracer call at all otherwise. The trace
+		// context goes out either way.
+		sctx, span := ctx, noSpan
+		if trace.SpanFromContext(ctx).IsRecording() {
+			sctx, span = c.tracer.Start(ctx, sendName, sendOpts...)
+			span.SetAttributes(semconv.MessagingMessageIDKey.String(id), semconv.MessagingMessageBodySizeKey.Int(len(data)))
+			if subj != subject {
+				span.SetAttributes(semconv.MessagingDestinationNameKey.String(subj))
+			}
 		}
 		c.prop.Inject(sctx, headerCarrier(msg.Header))
 		if err := c.exp.enqueue(ctx, &outMsg{msg: msg, topic: n.topic, span: span}); err != nil {
@@ -160,3 +166,6 @@ func (h headerCarrier) Keys() []string {
 	}
 	return keys
 }
+
+// noSpan stands for the send span of an untraced event.
+var noSpan = trace.SpanFromContext(context.Background())

@@ -216,6 +216,7 @@ func (im *importer[T]) handler(consumer string) jetstream.MessageHandler {
 		semconv.MessagingConsumerGroupNameKey.String(group),
 		semconv.MessagingDestinationSubscriptionNameKey.String(consumer),
 	}
+	recvOpts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(recvAttrs...)}
 	return func(msg jetstream.Msg) {
 		im.mu.Lock()
 		if im.stopping {
@@ -228,25 +229,29 @@ func (im *importer[T]) handler(consumer string) jetstream.MessageHandler {
 		im.inflight.Add(1)
 		im.mu.Unlock()
 		defer im.inflight.Done()
-		im.handle(msg, consumer, recvAttrs)
+		im.handle(msg, recvOpts)
 	}
 }
 
-func (im *importer[T]) handle(msg jetstream.Msg, consumer string, recvAttrs []attribute.KeyValue) {
+func (im *importer[T]) handle(msg jetstream.Msg, recvOpts []trace.SpanStartOption) {
 	h := msg.Headers()
 	d := Delivery{Topic: im.n.topic, Subject: msg.Subject(), MsgID: h.Get(jetstream.MsgIDHeader), Group: im.cfg.group, Attempt: 1}
 	if md, err := msg.Metadata(); err == nil {
 		d.Attempt, d.Sequence = int(md.NumDelivered), md.Sequence.Stream
 	}
 	ctx := im.c.prop.Extract(context.Background(), headerCarrier(h))
-	ctx, span := im.c.tracer.Start(ctx, "receive "+d.Subject, trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(recvAttrs...),
-		trace.WithAttributes(
+	// The receive span only in a sampled trace: no tracer call at all for
+	// an event published without tracing.
+	span := noSpan
+	if trace.SpanContextFromContext(ctx).IsSampled() {
+		ctx, span = im.c.tracer.Start(ctx, "receive "+d.Subject, recvOpts...)
+		span.SetAttributes(
 			semconv.MessagingDestinationNameKey.String(d.Subject),
 			semconv.MessagingMessageIDKey.String(d.MsgID),
 			semconv.MessagingMessageBodySizeKey.Int(len(msg.Data())),
 			attribute.Int("messaging.nats.delivery.attempt", d.Attempt),
-		))
+		)
+	}
 	defer span.End()
 
 	var e T
