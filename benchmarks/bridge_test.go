@@ -111,9 +111,9 @@ func embeddedServer(b *testing.B) string {
 }
 
 func BenchmarkRemote(b *testing.B) {
-	b.Run("fxbus", benchRemoteFxbus)
-	b.Run("watermill", benchRemoteWatermill)
-	b.Run("raw", benchRemoteRaw)
+	b.Run("lib=fxbus", benchRemoteFxbus)
+	b.Run("lib=watermill", benchRemoteWatermill)
+	b.Run("lib=raw", benchRemoteRaw)
 }
 
 func benchRemoteFxbus(b *testing.B) {
