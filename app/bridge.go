@@ -179,7 +179,7 @@ func (a *analyticsService) printBridge(w io.Writer, tel *desk.Telemetry) error {
 func attr(s sdktrace.ReadOnlySpan, key string) string {
 	for _, kv := range s.Attributes() {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""

@@ -64,5 +64,7 @@
 // below it. Attributes follow the OpenTelemetry messaging conventions:
 // messaging.system=nats, messaging.destination.name,
 // messaging.message.id, messaging.consumer.group.name,
-// messaging.operation.type.
+// messaging.operation.type. The send span is made only under a recording
+// span, and the receive span only in a sampled trace: without tracing, the
+// bridge makes no tracer call, and the W3C trace context still travels.
 package bridge
