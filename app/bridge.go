@@ -57,9 +57,9 @@ var analyticsImports = fx.Options(
 // analytics module in an fx app of its own, with its own bus, importing
 // what the desk exports.
 type analyticsService struct {
-	app    *fx.App
-	counts *analytics.Counts
-	conn   *bridge.Conn
+	app      *fx.App
+	counts   *analytics.Counts
+	conn     *bridge.Conn
 	spans    *desk.SpanStore
 	tp       *sdktrace.TracerProvider
 	embedded bool // the desk's NATS server is embedded
