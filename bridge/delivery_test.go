@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -216,4 +217,119 @@ func TestRunAllTopicsExportWhateverListenersReturn(t *testing.T) {
 	info, err := st.Info(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), info.State.Msgs, "a fact is exported although a local listener failed")
+}
+
+// A dead-lettered event is terminated on the server: it is not delivered
+// again, to this instance or any other, and the consumer moves past it.
+func TestDeadLetteredIsNotRedelivered(t *testing.T) {
+	ts := startServer(t)
+	const topicName = "test.order.dead"
+	orderDead := bus.NewTopic[Order](topicName)
+
+	// The server's advisory for a terminated message is the signal that
+	// the bridge's Term reached it.
+	nc, err := nats.Connect(ts.url())
+	require.NoError(t, err)
+	defer nc.Close()
+	terminated, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>")
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+
+	dead := make(chan bridge.DeadLetter, 4)
+	marker := make(chan struct{})
+	var mu sync.Mutex
+	calls := map[int]int{}
+	var conn *bridge.Conn
+	recv := newApp(t, bridge.Config{URL: ts.url()},
+		// A short ack wait and backoff: an event that was only nak'd, or
+		// left unacknowledged, would come back well within the test.
+		bridge.Import(orderDead, bridge.Group("billing"), bridge.MaxDeliver(2),
+			bridge.AckWait(200*time.Millisecond),
+			bridge.Backoff(func(int) time.Duration { return time.Millisecond })),
+		bus.Listen(orderDead, func(_ context.Context, o *Order) error {
+			mu.Lock()
+			calls[o.ID]++
+			mu.Unlock()
+			if o.ID == 1 {
+				return errors.New("card declined")
+			}
+			close(marker)
+			return nil
+		}),
+		deadLetters(dead),
+		fx.Populate(&conn),
+	)
+	defer recv.RequireStop()
+	var b *bus.Bus
+	send := newApp(t, bridge.Config{URL: ts.url()}, bridge.Export(orderDead), fx.Populate(&b))
+	defer send.RequireStop()
+	publishN(t, b, orderDead, 1, 1)
+
+	select {
+	case <-dead:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no dead letter")
+	}
+	adv, err := terminated.NextMsg(10 * time.Second)
+	require.NoError(t, err, "no termination advisory")
+	var term struct {
+		Stream     string `json:"stream"`
+		Consumer   string `json:"consumer"`
+		StreamSeq  uint64 `json:"stream_seq"`
+		Deliveries uint64 `json:"deliveries"`
+	}
+	require.NoError(t, json.Unmarshal(adv.Data, &term))
+	ctx := context.Background()
+	js := conn.JetStream()
+	stream, err := js.StreamNameBySubject(ctx, "fxbus.topic."+topicName)
+	require.NoError(t, err)
+	assert.Equal(t, stream, term.Stream)
+	assert.Equal(t, "billing", term.Consumer)
+	assert.Equal(t, uint64(1), term.StreamSeq)
+	assert.Equal(t, uint64(2), term.Deliveries)
+
+	// A later event is handled, and then the consumer has nothing pending,
+	// nothing awaiting an ack and nothing to redeliver: its ack floor is
+	// past both events.
+	publishN(t, b, orderDead, 2, 1)
+	select {
+	case <-marker:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the event after the dead letter was not handled")
+	}
+	cons, err := js.Consumer(ctx, stream, "billing")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { // the marker's ack reaches the server
+		info, err := cons.Info(ctx)
+		return err == nil && info.AckFloor.Stream == 2
+	}, 10*time.Second, 5*time.Millisecond)
+	info, err := cons.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(0), info.NumPending)
+	assert.Equal(t, 0, info.NumAckPending)
+	assert.Equal(t, 0, info.NumRedelivered)
+	assert.Equal(t, uint64(2), info.Delivered.Stream)
+
+	// A new instance of the group starts from the same consumer and gets
+	// nothing more than the next event.
+	recv.RequireStop()
+	again := make(chan int, 4)
+	recv2 := newApp(t, bridge.Config{URL: ts.url()},
+		bridge.Import(orderDead, bridge.Group("billing"), bridge.MaxDeliver(2),
+			bridge.AckWait(200*time.Millisecond)),
+		bus.Listen(orderDead, func(_ context.Context, o *Order) error { again <- o.ID; return nil }),
+	)
+	defer recv2.RequireStop()
+	publishN(t, b, orderDead, 3, 1)
+	select {
+	case id := <-again:
+		assert.Equal(t, 3, id, "the first event the new instance sees is the next one")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the new instance saw nothing")
+	}
+	mu.Lock()
+	assert.Equal(t, map[int]int{1: 2, 2: 1}, calls)
+	mu.Unlock()
+	_, err = terminated.NextMsg(0)
+	assert.ErrorIs(t, err, nats.ErrTimeout, "one termination only")
 }
