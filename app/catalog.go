@@ -31,6 +31,7 @@ func demoWiring(stderr io.Writer) fx.Option {
 		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn}),
 		desk.Modules,
 		desk.Demo,
+		deskBridge,
 		fx.WithLogger(desk.FxLogger),
 	)
 }

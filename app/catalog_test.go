@@ -120,8 +120,9 @@ func TestCatalogJSON(t *testing.T) {
 	mp := names["thread.message_posting"]
 	assert.Equal(t, "topics.MessagePosting", mp.Payload)
 	assert.Equal(t, bus.StopOnError, mp.ErrorPolicy)
-	require.Len(t, mp.Listeners, 2)
+	require.Len(t, mp.Listeners, 3)
 	assert.Equal(t, "moderation.NewModerate", mp.Listeners[0].Name)
+	assert.Equal(t, "nats:fxbus.topic.thread.message_posting", mp.Listeners[2].Remote, "exported last, to NATS")
 	assert.Equal(t, "modules/moderation/moderation.go", mp.Listeners[0].Source.File, "relative to the module root")
 	require.NotEmpty(t, mp.Publishers)
 	assert.Equal(t, "app/desk/fx.go", mp.Publishers[0].Source.File)
@@ -135,7 +136,7 @@ func TestCatalogJSON(t *testing.T) {
 	assert.Equal(t, 1, started.Subscriptions)
 	require.Len(t, started.Listeners, 1)
 	assert.Equal(t, "widget", started.Listeners[0].Plugin)
-	require.Len(t, names["ban.created"].Listeners, 2)
+	require.Len(t, names["ban.created"].Listeners, 3)
 	assert.Equal(t, "webhooks/demo", names["ban.created"].Listeners[1].Plugin)
 }
 
@@ -144,9 +145,10 @@ func TestListenersOfATopic(t *testing.T) {
 
 	want := regexp.MustCompile(`^"thread\.message_posting" topic \(stop-on-error, optional\)
 -+
-  ORDER  LISTENER                RANK  MODULE      SOURCE
-  #1     moderation\.NewModerate  -10   moderation  modules/moderation/moderation\.go:\d+
-  #2     stats\.NewOnMessage      100   stats       modules/stats/stats\.go:\d+
+  ORDER  LISTENER                RANK        MODULE +SOURCE
+  #1     moderation\.NewModerate  -10         moderation +modules/moderation/moderation\.go:\d+
+  #2     stats\.NewOnMessage      100         stats +modules/stats/stats\.go:\d+
+  #3     bridge\.Export           2147483647  bridge → nats:fxbus\.topic\.thread\.message_posting +app/bridge\.go:\d+
 $`)
 	assert.Regexp(t, want, out)
 }

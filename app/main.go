@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -14,11 +15,13 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/bridge"
 )
 
-// serveOptions are what serve mode adds: nothing yet; without a
-// webhooks.Config, the webhooks module has no endpoint.
-var serveOptions = fx.Options()
+// serveOptions are what serve mode adds: the bridge (NATS_URL, or an
+// embedded server); without a webhooks.Config, the webhooks module has no
+// endpoint.
+var serveOptions = fx.Options(deskBridge)
 
 // Timeouts of starting and stopping the app.
 const (
@@ -137,31 +140,40 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 		tel *desk.Telemetry
 		rcv *desk.WebhookReceiver
 	)
-	app := fx.New(demoWiring(stderr), fx.Populate(&srv, &tel, &rcv))
+	var conn *bridge.Conn
+	var log *slog.Logger
+	app := fx.New(demoWiring(stderr), fx.Populate(&srv, &tel, &rcv, &conn, &log))
 	if err := start(ctx, app); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s; metrics exporter: %s)\n\n", srv.URL(), tel.Exporter, tel.MetricsExporter)
-	rep, err := desk.RunScenario(ctx, srv.URL(), stdout)
+	an, err := startAnalytics(ctx, conn, log)
 	if err != nil {
 		return errors.Join(err, stop(app))
 	}
+	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s; metrics exporter: %s; NATS: %s)\n\n",
+		srv.URL(), tel.Exporter, tel.MetricsExporter, conn.URL())
+	rep, err := desk.RunScenario(ctx, srv.URL(), stdout)
+	if err != nil {
+		return errors.Join(err, an.stop(), stop(app))
+	}
 	// A failed stop (an export that failed at the last flush, say) still
 	// gets its summary, which says what was lost.
-	err = stop(app)
+	err = errors.Join(an.finish(ctx, conn), stop(app))
 	fmt.Fprintln(stdout)
 	if err := desk.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
 		return err
 	}
-	return errors.Join(summary(stdout, tel, rep.Steps), err)
+	return errors.Join(summary(stdout, tel, rep.Steps), an.printBridge(stdout, tel), err)
 }
 
 // serve serves the desk until SIGINT or SIGTERM, or until ctx is done;
 // then it stops the desk and prints the summary of its traces.
 func serve(ctx context.Context, addr string, stdout, stderr io.Writer) error {
 	var (
-		srv *desk.Server
-		tel *desk.Telemetry
+		srv  *desk.Server
+		tel  *desk.Telemetry
+		conn *bridge.Conn
+		log  *slog.Logger
 	)
 	app := fx.New(
 		desk.Module,
@@ -169,21 +181,26 @@ func serve(ctx context.Context, addr string, stdout, stderr io.Writer) error {
 		desk.Modules,
 		serveOptions,
 		fx.WithLogger(desk.FxLogger),
-		fx.Populate(&srv, &tel),
+		fx.Populate(&srv, &tel, &conn, &log),
 	)
 	if err := start(ctx, app); err != nil {
 		return err
 	}
+	an, err := startAnalytics(ctx, conn, log)
+	if err != nil {
+		return errors.Join(err, stop(app))
+	}
 	signals := app.Wait() // from here on, SIGINT and SIGTERM stop the app
-	fmt.Fprintf(stdout, "fxbus desk serving on %s (traces: memory, exporter: %s; metrics exporter: %s); interrupt to stop\n", srv.URL(), tel.Exporter, tel.MetricsExporter)
+	fmt.Fprintf(stdout, "fxbus desk serving on %s (traces: memory, exporter: %s; metrics exporter: %s; NATS: %s); interrupt to stop\n",
+		srv.URL(), tel.Exporter, tel.MetricsExporter, conn.URL())
 	select {
 	case sig := <-signals:
 		fmt.Fprintf(stdout, "stopping: %v\n", sig.Signal)
 	case <-ctx.Done():
 		fmt.Fprintf(stdout, "stopping: %v\n", context.Cause(ctx))
 	}
-	err := stop(app)
-	return errors.Join(summary(stdout, tel, nil), err)
+	err = errors.Join(an.stop(), stop(app))
+	return errors.Join(summary(stdout, tel, nil), an.printBridge(stdout, tel), err)
 }
 
 func start(ctx context.Context, app *fx.App) error {

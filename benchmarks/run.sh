@@ -106,6 +106,8 @@ summarise() {
     echo "rounds, of the row's ns/op divided by its baseline's in the same round."
     echo
     go run ./cmd/benchtable bench.txt
+    cat remote.md # the distributed round trip, written by hand from its own run
+    echo
     echo "## benchstat"
     echo
     echo "Medians with 95% confidence intervals; columns compare with the first (the baseline)."
@@ -118,6 +120,7 @@ summarise() {
     stat "Tracing, unsampled" -filter '.name:Tracing /mode:unsampled' -col /impl -row /handlers
     stat "bus.New" -filter '.name:BusNew'
     stat "fx startup" -filter '.name:Startup' -col /kind -row /listeners
+    stat "Remote round trip (NATS JetStream)" -filter '.name:Remote' -col /lib
   } >RESULTS.md
   echo "== wrote RESULTS.md"
 }

@@ -17,6 +17,9 @@ type PublisherInfo struct {
 	Module string `json:"module"`
 	// Source is where the declaration was made.
 	Source Source `json:"source"`
+	// Remote is set for a publisher outside the process, whose events
+	// arrive through the source it names (see [PublishesRemote]).
+	Remote string `json:"remote,omitempty"`
 }
 
 type publisherDecl struct {

@@ -51,6 +51,9 @@ type ListenerInfo struct {
 	// Observer is set for a listener that does not count toward its
 	// topic's [Requirement] (see [Observer]).
 	Observer bool `json:"observer,omitempty"`
+	// Remote is set for a listener that forwards the topic's events out of
+	// the process, to the destination it names (see [Remote]).
+	Remote string `json:"remote,omitempty"`
 }
 
 // String returns the name and the source, as errors show them.

@@ -82,6 +82,10 @@ func Markdown(w io.Writer, c bus.Catalog, o Options) error {
 					if i == 0 {
 						sep = ""
 					}
+					if p.Remote != "" {
+						ew.printf("%s remote %s, imported by %s (`%s`)", sep, p.Remote, p.Module, o.source(p.Source))
+						continue
+					}
 					ew.printf("%s %s (`%s`)", sep, p.Module, o.source(p.Source))
 				}
 				ew.printf(".\n")
@@ -135,9 +139,12 @@ func Listeners(w io.Writer, c bus.Catalog, topic string, o Options) error {
 	return nil
 }
 
-// owner is who contributed a listener: its plugin, or its module.
+// owner is who contributed a listener: its plugin, or its module; for a
+// listener that forwards events out of the process, also where to.
 func owner(l bus.ListenerInfo) string {
 	switch {
+	case l.Remote != "":
+		return cmpOr(l.Module, "-") + " → " + l.Remote
 	case l.Plugin != "":
 		return "plugin " + l.Plugin
 	case l.Module != "":

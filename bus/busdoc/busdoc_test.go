@@ -156,3 +156,41 @@ func TestArea(t *testing.T) {
 	assert.Equal(t, "thread", busdoc.Area("thread.message_posting"))
 	assert.Equal(t, "nodot", busdoc.Area("nodot"))
 }
+
+// bridged is a catalogue of a process that imports order.placed from NATS
+// and exports order.shipped to it.
+func bridged() bus.Catalog {
+	return bus.Catalog{Topics: []bus.TopicInfo{
+		{Name: "order.placed", Payload: "busdoc_test.order",
+			Publishers: []bus.PublisherInfo{{Module: "bridge", Remote: "nats:fxbus.topic.order.placed (group mail)", Source: bus.Source{File: "main.go", Line: 7}}},
+			Listeners:  []bus.ListenerInfo{{Name: "mail.Confirm", Module: "mail"}}},
+		{Name: "order.shipped", Payload: "busdoc_test.order",
+			Publishers: []bus.PublisherInfo{{Module: "mail"}},
+			Listeners:  []bus.ListenerInfo{{Name: "bridge.Export", Module: "bridge", Remote: "nats:fxbus.topic.order.shipped", Rank: 1 << 62}}},
+	}}
+}
+
+func TestGraphShowsWhatCrossesTheProcess(t *testing.T) {
+	g := busdoc.NewGraph(bridged())
+	assert.Equal(t, []string{"nats:fxbus.topic.order.placed (group mail)", "nats:fxbus.topic.order.shipped"}, g.Remotes)
+	assert.Equal(t, []busdoc.Edge{{From: "nats:fxbus.topic.order.placed (group mail)", To: "order.placed"}}, g.Imports)
+	assert.Equal(t, []busdoc.Edge{{From: "order.shipped", To: "nats:fxbus.topic.order.shipped", Label: "bridge.Export"}}, g.Exports)
+	assert.Equal(t, []string{"mail"}, g.Modules, "the forwarding listener and the remote publisher are no modules of the process")
+	assert.Equal(t, []busdoc.Edge{{From: "mail", To: "order.shipped"}}, g.Publishes)
+
+	var dot, mm bytes.Buffer
+	require.NoError(t, g.DOT(&dot))
+	assert.Contains(t, dot.String(), `"r:nats:fxbus.topic.order.placed (group mail)" -> "t:order.placed" [label="imports", style=dashed`)
+	assert.Contains(t, dot.String(), `"t:order.shipped" -> "r:nats:fxbus.topic.order.shipped" [label="exports (bridge.Export)", style=dashed`)
+	dottest.Render(t, dot.String())
+	require.NoError(t, g.Mermaid(&mm))
+	assert.Contains(t, mm.String(), `-.->|imports|`)
+	assert.Contains(t, mm.String(), `>"nats:fxbus.topic.order.shipped"]`)
+
+	var md, ls bytes.Buffer
+	require.NoError(t, busdoc.Markdown(&md, bridged(), busdoc.Options{}))
+	assert.Contains(t, md.String(), "Published by: remote nats:fxbus.topic.order.placed (group mail), imported by bridge (`main.go:7`).")
+	assert.Contains(t, md.String(), "| bridge → nats:fxbus.topic.order.shipped |")
+	require.NoError(t, busdoc.Listeners(&ls, bridged(), "order.shipped", busdoc.Options{}))
+	assert.Contains(t, ls.String(), "bridge → nats:fxbus.topic.order.shipped")
+}

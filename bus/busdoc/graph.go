@@ -23,6 +23,17 @@ type Graph struct {
 	// Delivers are the edges topic -> module, labelled with the listeners,
 	// in dispatch order.
 	Delivers []Edge
+	// Remotes are the places outside the process that topics come from or
+	// go to, such as "nats:fxbus.topic.ban.added", sorted: the sources of
+	// remote publishers (see [bus.PublisherInfo].Remote) and the
+	// destinations of forwarding listeners (see [bus.ListenerInfo].Remote).
+	Remotes []string
+	// Imports are the edges remote -> topic: events that arrive from
+	// outside the process.
+	Imports []Edge
+	// Exports are the edges topic -> remote, labelled with the forwarding
+	// listener: events that leave the process.
+	Exports []Edge
 }
 
 // Edge is an edge of a [Graph].
@@ -40,11 +51,16 @@ const Unknown = "(undeclared)"
 // listeners still appear, so that orphans show.
 func NewGraph(c bus.Catalog) Graph {
 	var g Graph
-	mods := map[string]bool{}
+	mods, remotes := map[string]bool{}, map[string]bool{}
 	for _, t := range c.Topics {
 		g.Topics = append(g.Topics, t.Name)
 		seen := map[string]bool{}
 		for _, p := range t.Publishers {
+			if p.Remote != "" {
+				remotes[p.Remote] = true
+				g.Imports = append(g.Imports, Edge{From: p.Remote, To: t.Name})
+				continue
+			}
 			m := cmpOr(p.Module, Unknown)
 			mods[m] = true
 			if !seen[m] {
@@ -55,6 +71,11 @@ func NewGraph(c bus.Catalog) Graph {
 		var order []string
 		byOwner := map[string][]string{}
 		for _, l := range t.Listeners {
+			if l.Remote != "" {
+				remotes[l.Remote] = true
+				g.Exports = append(g.Exports, Edge{From: t.Name, To: l.Remote, Label: l.Name})
+				continue
+			}
 			m := owner(l)
 			if m == "-" {
 				m = Unknown
@@ -72,8 +93,12 @@ func NewGraph(c bus.Catalog) Graph {
 	for m := range mods {
 		g.Modules = append(g.Modules, m)
 	}
+	for r := range remotes {
+		g.Remotes = append(g.Remotes, r)
+	}
 	slices.Sort(g.Modules)
 	slices.Sort(g.Topics)
+	slices.Sort(g.Remotes)
 	return g
 }
 
@@ -85,7 +110,8 @@ func cmpOr(s, def string) string {
 }
 
 // DOT writes the graph in Graphviz's DOT language: modules as boxes on the
-// left and right, topics as ellipses between them.
+// left and right, topics as ellipses between them, and places outside the
+// process as arrow shapes, joined by dashed edges.
 func (g Graph) DOT(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("digraph fxbus {\n")
@@ -101,6 +127,15 @@ func (g Graph) DOT(w io.Writer) error {
 	}
 	for _, e := range g.Delivers {
 		ew.printf("  %s -> %s [label=%s];\n", dotString("t:"+e.From), dotString("m:"+e.To), dotString(e.Label))
+	}
+	for _, r := range g.Remotes {
+		ew.printf("  %s [label=%s, shape=cds, style=filled, fillcolor=\"#fde9c9\"];\n", dotString("r:"+r), dotString(r))
+	}
+	for _, e := range g.Imports {
+		ew.printf("  %s -> %s [label=\"imports\", style=dashed, color=\"#b7791f\"];\n", dotString("r:"+e.From), dotString("t:"+e.To))
+	}
+	for _, e := range g.Exports {
+		ew.printf("  %s -> %s [label=%s, style=dashed, color=\"#b7791f\"];\n", dotString("t:"+e.From), dotString("r:"+e.To), dotString("exports ("+e.Label+")"))
 	}
 	ew.printf("}\n")
 	return ew.err
@@ -135,6 +170,15 @@ func (g Graph) Mermaid(w io.Writer) error {
 	}
 	for _, e := range g.Delivers {
 		ew.printf("  %s -->|%s| %s\n", id("t:"+e.From), mermaidText(e.Label), id("m:"+e.To))
+	}
+	for _, r := range g.Remotes {
+		ew.printf("  %s>%s]\n", id("r:"+r), mermaidText(r))
+	}
+	for _, e := range g.Imports {
+		ew.printf("  %s -.->|imports| %s\n", id("r:"+e.From), id("t:"+e.To))
+	}
+	for _, e := range g.Exports {
+		ew.printf("  %s -.->|%s| %s\n", id("t:"+e.From), mermaidText("exports ("+e.Label+")"), id("r:"+e.To))
 	}
 	return ew.err
 }

@@ -1,0 +1,55 @@
+package bridge_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+
+	"github.com/fxbus/fxbus/bridge"
+	"github.com/fxbus/fxbus/bus"
+)
+
+var orderPlaced = bus.NewTopic[Order]("test.order.placed")
+
+func TestRoundTrip(t *testing.T) {
+	ts := startServer(t)
+	const n = 2000
+	got := newSeen(n)
+	var deliveries []bridge.Delivery
+	recv := newApp(t, bridge.Config{URL: ts.url()},
+		bridge.Import(orderPlaced, bridge.Group("recv")),
+		bus.Listen(orderPlaced, func(ctx context.Context, o *Order) error {
+			d, ok := bridge.DeliveryFrom(ctx)
+			if !ok {
+				return errors.New("no delivery in ctx")
+			}
+			if o.ID == 0 {
+				deliveries = append(deliveries, d)
+			}
+			got.add(o.ID)
+			return nil
+		}),
+	)
+	defer recv.RequireStop()
+	var b *bus.Bus
+	send := newApp(t, bridge.Config{URL: ts.url()},
+		bridge.Export(orderPlaced),
+		fx.Populate(&b),
+	)
+	publishN(t, b, orderPlaced, 0, n)
+	got.wait(t, 20*time.Second)
+	send.RequireStop()
+	assert.Equal(t, n, got.distinct())
+	require.NotEmpty(t, deliveries)
+	d := deliveries[0]
+	assert.Equal(t, "test.order.placed", d.Topic)
+	assert.Equal(t, "fxbus.topic.test.order.placed", d.Subject)
+	assert.Equal(t, "recv", d.Group)
+	assert.Equal(t, 1, d.Attempt)
+	assert.NotEmpty(t, d.MsgID)
+}
