@@ -37,19 +37,27 @@ func TestReferenceService(t *testing.T) {
 		rcv *desk.WebhookReceiver
 		log *audit.Log
 	)
+	secret := desk.NewSSOSecret()
 	app := fxtest.New(t,
 		desk.Module,
-		desk.WithConfig(desk.Config{LogOutput: io.Discard}),
+		desk.WithConfig(desk.Config{LogOutput: io.Discard, SSOSecret: secret}),
 		desk.Modules,
 		desk.Demo,
 		fx.NopLogger,
 		fx.Populate(&srv, &tel, &rcv, &log),
+		desk.Serve,
 	)
 	app.RequireStart()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	report, err := desk.RunScenario(ctx, srv.URL(), io.Discard)
+	report, err := desk.RunScenario(ctx, srv.URL(), secret, io.Discard)
 	require.NoError(t, err)
+	step, _ := report.Step("operator SSO, replayed")
+	assert.Equal(t, http.StatusUnauthorized, step.Status, "the sso module refuses a replayed sign-in")
+
+	// An operator signs in as the front end would, with the shared secret,
+	// to read what the desk stored; without a token, nothing is readable.
+	token := signIn(t, srv.URL(), secret, "auditor")
 
 	// The moderation module rewrote the abusive body before it was stored,
 	// and its follow-up event got the visitor banned: the desk refused the
@@ -58,10 +66,10 @@ func TestReferenceService(t *testing.T) {
 	assert.Equal(t, "This **** widget is useless.", report.AbusiveBodies[0])
 	assert.Empty(t, report.AbusiveBodies[1], "the second abusive message is refused")
 	assert.True(t, report.Banned)
-	var stored []struct{ Body string }
-	getJSON(t, srv.URL()+"/threads/2/messages", &stored)
+	var stored struct{ Items []struct{ Body string } }
+	getJSON(t, srv.URL()+"/threads/2/messages", token, &stored)
 	var bodies []string
-	for _, m := range stored {
+	for _, m := range stored.Items {
 		bodies = append(bodies, m.Body)
 	}
 	assert.Contains(t, bodies, "This **** widget is useless.")
@@ -150,9 +158,33 @@ func attr(kvs []attribute.KeyValue, key string) attribute.Value {
 	return attribute.Value{}
 }
 
-func getJSON(t *testing.T, url string, v any) {
+// signIn signs the operator login in through single sign-on, as the
+// front end would, and returns their bearer token.
+func signIn(t *testing.T, base string, secret []byte, login string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodPost, base+"/operators/login", nil)
+	require.NoError(t, err)
+	req.Header = desk.SSOHeaders(secret, login, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var l desk.LoginJSON
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&l))
+	return l.Token
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s without a token", url)
+
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, url)

@@ -25,13 +25,14 @@ import (
 // the demo's webhook endpoint, logging from Warn up to stderr. The demo and
 // the wiring commands (catalog, listeners, graph) share it, so that what
 // the commands show is what the demo runs.
-func demoWiring(stderr io.Writer) fx.Option {
+func demoWiring(stderr io.Writer, ssoSecret []byte) fx.Option {
 	return fx.Options(
 		desk.Module,
-		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn}),
+		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn, SSOSecret: ssoSecret}),
 		desk.Modules,
 		desk.Demo,
 		fx.WithLogger(desk.FxLogger),
+		desk.Serve,
 	)
 }
 
@@ -47,7 +48,7 @@ func demoWiring(stderr io.Writer) fx.Option {
 // is published.
 func appCatalog(ctx context.Context, stderr io.Writer) (bus.Catalog, error) {
 	var b *bus.Bus
-	app := fx.New(demoWiring(stderr), fx.Populate(&b))
+	app := fx.New(demoWiring(stderr, desk.NewSSOSecret()), fx.Populate(&b))
 	if err := start(ctx, app); err != nil {
 		return bus.Catalog{}, err
 	}

@@ -27,6 +27,9 @@ func TestDemo(t *testing.T) {
 	t.Log("\n" + out)
 	require.Equal(t, 0, code, "stderr: %s", stderr.String())
 	assert.Regexp(t, `^fxbus desk on http://127\.0\.0\.1:\d+ `, out)
+	assert.Contains(t, out, "single sign-on secret: generated for this run only")
+	assert.Regexp(t, `operator signs in \(SSO\)\s+POST /operators/login\s+→ 200`, out)
+	assert.Regexp(t, `operator SSO, replayed\s+POST /operators/login\s+→ 401 .*a replay`, out)
 	assert.Contains(t, out, "visitor alice arrives")
 	assert.Contains(t, out, "chat closed")
 	assert.Contains(t, out, "webhook receiver got")
@@ -86,6 +89,7 @@ var serving = regexp.MustCompile(`serving on (http://\S+) `)
 // its URL and the channel of its exit status.
 func startServe(ctx context.Context, t *testing.T, stdout, stderr *lines) (string, <-chan int) {
 	t.Helper()
+	t.Setenv(EnvSSOSecret, strings.Repeat("s", 32))
 	code := make(chan int, 1)
 	go func() { code <- runContext(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, stdout, stderr) }()
 	url := stdout.await(t, serving, 10*time.Second)[1]
@@ -133,6 +137,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 func TestUsage(t *testing.T) {
 	tests := []struct {
 		args   []string
+		env    string // $FXBUS_SSO_SECRET
 		code   int
 		stdout string
 		stderr string
@@ -143,13 +148,17 @@ func TestUsage(t *testing.T) {
 		{args: []string{"serve", "-addr"}, code: 2, stderr: "flag needs an argument: -addr"},
 		{args: []string{"serve", "extra"}, code: 2, stderr: `unexpected arguments ["extra"]`},
 		{args: []string{"demo", "extra"}, code: 2, stderr: `unexpected arguments ["extra"]`},
-		{args: []string{"serve", "-addr", "256.0.0.1:1"}, code: 1, stderr: "desk: listen"},
+		{args: []string{"serve", "-addr", "256.0.0.1:1"}, env: strings.Repeat("s", 32), code: 1, stderr: "desk: listen"},
+		{args: []string{"serve"}, code: 1, stderr: "no single sign-on secret: set $FXBUS_SSO_SECRET, or -sso-secret-file"},
+		{args: []string{"serve"}, env: "short", code: 1, stderr: "the single sign-on secret in $FXBUS_SSO_SECRET has 5 bytes; it needs 32 or more"},
+		{args: []string{"serve", "-sso-secret-file", "/nonexistent"}, env: strings.Repeat("s", 32), code: 1, stderr: "-sso-secret-file: open /nonexistent"},
 		{args: []string{"help"}, code: 0, stdout: "usage:"},
 		{args: []string{"-h"}, code: 0, stdout: "usage:"},
 		{args: []string{"serve", "-h"}, code: 0, stderr: "usage:"},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+		t.Run(strings.Join(tt.args, " ")+" "+tt.env, func(t *testing.T) {
+			t.Setenv(EnvSSOSecret, tt.env)
 			var stdout, stderr bytes.Buffer
 			assert.Equal(t, tt.code, run(tt.args, &stdout, &stderr))
 			assert.Contains(t, stdout.String(), tt.stdout)

@@ -92,7 +92,7 @@ func TestAllModulesTogether(t *testing.T) {
 		posts *bustest.Recorder[topics.MessagePosting]
 	)
 	app := fxtest.New(t, append(all, fx.NopLogger, bus.Module,
-		fx.Supply(sso.Config{Secret: []byte("s3cret")}),
+		fx.Supply(sso.Config{Secret: []byte("s3cret-s3cret-s3cret-s3cret-s3cret")}),
 		fx.Supply(webhooks.Config{Endpoints: []webhooks.Endpoint{{
 			Name: "messages", URL: srv.URL, Rules: []webhooks.Rule{{Topic: "thread.message_posting"}},
 		}}}),

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,73 +9,195 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/netip"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/topics"
 )
 
-// maxBody is the largest request body the API reads.
-const maxBody = 1 << 20
+// Access says who may call a route. The HTTP API checks it before the
+// route's handler runs: an anonymous caller gets a 401, a caller without
+// the role a 403. Ownership (a visitor's own threads) the [Service]
+// checks.
+type Access int
+
+// The accesses of the routes.
+const (
+	// Public routes need no token.
+	Public Access = iota
+	// SignedIn routes need a token, of any role.
+	SignedIn
+	// VisitorOnly routes need a visitor's token.
+	VisitorOnly
+	// OwnerOrOperator routes need an operator's token, or the token of
+	// the visitor whose thread it is.
+	OwnerOrOperator
+	// OperatorOnly routes need an operator's token.
+	OperatorOnly
+)
+
+// String says who may call, as the API's documentation does.
+func (a Access) String() string {
+	switch a {
+	case Public:
+		return "anyone"
+	case SignedIn:
+		return "any caller signed in"
+	case VisitorOnly:
+		return "a visitor"
+	case OwnerOrOperator:
+		return "an operator, or the thread's visitor"
+	case OperatorOnly:
+		return "an operator"
+	}
+	return "nobody"
+}
+
+// allows returns nil if a caller with roles may call a route of access
+// a; else an [ErrUnauthenticated] or [ErrForbidden] error.
+func (a Access) allows(c bus.Caller, signedIn bool) error {
+	if a == Public {
+		return nil
+	}
+	if !signedIn {
+		return fmt.Errorf("%w: %s only: send a bearer token", ErrUnauthenticated, a)
+	}
+	ok := true
+	switch a {
+	case VisitorOnly:
+		ok = c.HasRole(RoleVisitor)
+	case OwnerOrOperator:
+		ok = c.HasRole(RoleVisitor) || c.HasRole(RoleOperator)
+	case OperatorOnly:
+		ok = c.HasRole(RoleOperator)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s only", ErrForbidden, a)
+	}
+	return nil
+}
 
 // API is the desk's JSON HTTP API over a [Service]. Its routes are in
 // [API.Routes]; [API.Handler] serves them as the listeners of
 // [topics.RoutingAlter] leave them.
 type API struct {
-	svc *Service
-	bus *bus.Bus
-	log *slog.Logger
+	svc    *Service
+	bus    *bus.Bus
+	log    *slog.Logger
+	cfg    Config
+	limits Limits
 }
 
 // NewAPI returns the API of svc; b is the bus on which it publishes
 // [topics.RoutingAlter] and [topics.ResourceNotFound].
-func NewAPI(svc *Service, b *bus.Bus, log *slog.Logger) *API {
-	return &API{svc: svc, bus: b, log: log}
+func NewAPI(svc *Service, b *bus.Bus, log *slog.Logger, cfg Config) *API {
+	return &API{svc: svc, bus: b, log: log, cfg: cfg, limits: svc.limits}
 }
 
 // handlerFunc is a handler that returns its error, for [API.serve] to
 // write.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// Routes returns the desk's own routes, a new slice at each call.
-func (a *API) Routes() []topics.Route {
-	route := func(name, pattern string, h handlerFunc) topics.Route {
-		return topics.Route{Name: name, Pattern: pattern, Handler: a.serve(h)}
+// RouteDoc documents a route of the desk: who may call it, what it does,
+// and the Go types of its request and response bodies, from which the
+// OpenAPI document is made.
+type RouteDoc struct {
+	// Name is the route's name, as in [topics.Route].
+	Name string
+	// Pattern is the route's ServeMux pattern, such as "GET /threads/{id}".
+	Pattern string
+	// Access says who may call it.
+	Access Access
+	// Summary says what it does.
+	Summary string
+	// Request is a value of the request body's type; nil for none.
+	Request any
+	// Response is a value of the success body's type; nil for none.
+	Response any
+	// Status is the success status.
+	Status int
+	// Query names the query parameters.
+	Query []string
+
+	h handlerFunc
+}
+
+// Docs returns the documentation of the desk's own routes, in the order of
+// [API.Routes].
+func (a *API) Docs() []RouteDoc {
+	type rec = map[string]any
+	list := []string{"after", "limit"}
+	return []RouteDoc{
+		{"health", "GET /healthz", Public, "the desk is up", nil, rec{}, 200, nil, a.health},
+		{"openapi", "GET /openapi.json", Public, "this API's OpenAPI 3.1 document", nil, rec{}, 200, nil, a.openAPI},
+		{"visitor.track", "POST /visitors", Public, "a visitor arrives: 201 and its token when new; a known visitor sends its token: 200", TrackVisitorJSON{}, VisitorJSON{}, 201, nil, a.trackVisitor},
+		{"visitor.list", "GET /visitors", OperatorOnly, "a page of the visitors", nil, ListJSON[VisitorJSON]{}, 200, list, a.listVisitors},
+		{"thread.start", "POST /threads", VisitorOnly, "the visitor starts a chat; 403 when banned", StartChatJSON{}, ThreadJSON{}, 201, nil, a.startChat},
+		{"thread.list", "GET /threads", OperatorOnly, "a page of the threads", nil, ListJSON[ThreadJSON]{}, 200, list, a.listThreads},
+		{"thread.get", "GET /threads/{id}", OwnerOrOperator, "a thread", nil, ThreadJSON{}, 200, nil, a.getThread},
+		{"thread.join", "POST /threads/{id}/join", OperatorOnly, "the operator joins the thread", nil, ThreadJSON{}, 200, nil, a.joinThread},
+		{"thread.close", "POST /threads/{id}/close", OwnerOrOperator, "the thread is closed", nil, ThreadJSON{}, 200, nil, a.closeThread},
+		{"thread.message.post", "POST /threads/{id}/messages", OwnerOrOperator, "a message is posted: 201 as stored; 403 banned, 422 refused", PostMessageJSON{}, MessageJSON{}, 201, nil, a.postMessage},
+		{"thread.message.list", "GET /threads/{id}/messages", OwnerOrOperator, "a page of the thread's messages, oldest first", nil, ListJSON[MessageJSON]{}, 200, list, a.listMessages},
+		{"thread.function.call", "POST /threads/{id}/functions/{name}", OwnerOrOperator, "an API function is called: 200 its results; 404 when no listener implements it", CallFunctionJSON{}, rec{}, 200, nil, a.callFunction},
+		{"operator.login", "POST /operators/login", Public, "single sign-on (X-SSO-Login, X-SSO-Timestamp, X-SSO-Signature): 200 the operator and a token, 401", nil, LoginJSON{}, 200, nil, a.signInOperator},
+		{"operator.list", "GET /operators", OperatorOnly, "a page of the operators", nil, ListJSON[OperatorJSON]{}, 200, list, a.listOperators},
+		{"ban.list", "GET /bans", OperatorOnly, "a page of the bans", nil, ListJSON[BanJSON]{}, 200, list, a.listBans},
+		{"ban.request", "POST /bans", OperatorOnly, "a ban is asked for", BanRequestJSON{}, BanJSON{}, 201, nil, a.requestBan},
+		{"ticket.create", "POST /tickets", OperatorOnly, "a ticket is opened from a record", rec{}, rec{}, 201, nil, a.createTicket},
+		{"ticket.list", "GET /tickets", OperatorOnly, "a page of the tickets' records", nil, ListJSON[rec]{}, 200, list, a.listTickets},
+		{"ticket.get", "GET /tickets/{id}", OperatorOnly, "a ticket's record", nil, rec{}, 200, nil, a.getTicket},
+		{"ticket.update", "PATCH /tickets/{id}", OperatorOnly, "a ticket's fields are written", rec{}, rec{}, 200, nil, a.updateTicket},
+		{"document.create", "POST /documents", OperatorOnly, "a document is stored from a record (data in base64)", rec{}, rec{}, 201, nil, a.createDocument},
+		{"document.get", "GET /documents/{id}", OperatorOnly, "a document's record, without its content", nil, rec{}, 200, nil, a.getDocument},
+		{"document.download", "GET /documents/{id}/download", OperatorOnly, "the document's file, as an attachment (inline only for the types of InlineTypes)", nil, nil, 200, []string{"disposition"}, a.downloadDocument},
+		{"page.assets", "GET /page/assets", Public, "the chat page's CSS and JS", nil, PageAssetsJSON{}, 200, nil, a.pageAssets},
+		{"page.chat", "GET /chat", Public, "the chat page, in HTML", nil, nil, 200, nil, a.chatPage},
+		{"cron.run", "POST /cron", OperatorOnly, "the periodic tasks run", nil, CronJSON{}, 200, nil, a.runCron},
+		{"user.register", "POST /users/register", Public, "a user registers", RegisterJSON{}, AccountJSON{}, 201, nil, a.register},
+		{"user.login", "POST /users/login", Public, "a user logs in: 200 a token, 401", UserLoginJSON{}, LoginJSON{}, 200, nil, a.login},
+		{"messaging.publish", "POST /channels/{channel}/messages", SignedIn, "a message is published to a channel (announcements: operators only)", PublishJSON{}, PublishedJSON{}, 201, nil, a.publishMessage},
 	}
-	return []topics.Route{
-		route("health", "GET /healthz", a.health),
-		route("visitor.track", "POST /visitors", a.trackVisitor),
-		route("visitor.list", "GET /visitors", a.listVisitors),
-		route("thread.start", "POST /threads", a.startChat),
-		route("thread.list", "GET /threads", a.listThreads),
-		route("thread.get", "GET /threads/{id}", a.getThread),
-		route("thread.join", "POST /threads/{id}/join", a.joinThread),
-		route("thread.close", "POST /threads/{id}/close", a.closeThread),
-		route("thread.message.post", "POST /threads/{id}/messages", a.postMessage),
-		route("thread.message.list", "GET /threads/{id}/messages", a.listMessages),
-		route("thread.function.call", "POST /threads/{id}/functions/{name}", a.callFunction),
-		route("operator.login", "POST /operators/login", a.signInOperator),
-		route("operator.list", "GET /operators", a.listOperators),
-		route("ban.list", "GET /bans", a.listBans),
-		route("ban.request", "POST /bans", a.requestBan),
-		route("ticket.create", "POST /tickets", a.createTicket),
-		route("ticket.list", "GET /tickets", a.listTickets),
-		route("ticket.get", "GET /tickets/{id}", a.getTicket),
-		route("ticket.update", "PATCH /tickets/{id}", a.updateTicket),
-		route("document.create", "POST /documents", a.createDocument),
-		route("document.get", "GET /documents/{id}", a.getDocument),
-		route("document.download", "GET /documents/{id}/download", a.downloadDocument),
-		route("page.assets", "GET /page/assets", a.pageAssets),
-		route("page.chat", "GET /chat", a.chatPage),
-		route("cron.run", "POST /cron", a.runCron),
-		route("user.register", "POST /users/register", a.register),
-		route("user.login", "POST /users/login", a.login),
-		route("messaging.publish", "POST /channels/{channel}/messages", a.publishMessage),
+}
+
+// Routes returns the desk's own routes, a new slice at each call. Each
+// handler checks its route's [Access] first.
+func (a *API) Routes() []topics.Route {
+	docs := a.Docs()
+	out := make([]topics.Route, len(docs))
+	for i, d := range docs {
+		out[i] = topics.Route{Name: d.Name, Pattern: d.Pattern, Handler: a.serve(a.guard(d.Access, d.h))}
+	}
+	return out
+}
+
+// guard checks the caller against access before h runs.
+func (a *API) guard(access Access, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, signedIn := bus.CallerFrom(r.Context())
+		if err := access.allows(c, signedIn && !c.Anonymous()); err != nil {
+			return err
+		}
+		if access == OwnerOrOperator && r.PathValue("id") != "" {
+			// Whose thread it is, before the body is read: a caller who
+			// may not act on it learns nothing from the answer to its body.
+			id, err := pathID(r, "id")
+			if err != nil {
+				return err
+			}
+			if _, err := a.svc.Thread(r.Context(), topics.ThreadID(id)); err != nil {
+				return err
+			}
+		}
+		return h(w, r)
 	}
 }
 
@@ -82,9 +205,12 @@ func (a *API) Routes() []topics.Route {
 // on [topics.RoutingAlter], whose listeners may add, replace or remove
 // routes, and serves them as they leave them, each behind the middleware
 // that puts the caller of a bearer token into the request's context
-// ([bus.WithCaller]). A request that no route matches publishes
-// [topics.ResourceNotFound], whose listeners may answer it; otherwise it
-// gets a JSON 404.
+// ([bus.WithCaller]). A request whose path a route serves, but with
+// another method, gets a 405 with the Allow header. A request that no
+// route matches publishes [topics.ResourceNotFound], whose listeners may
+// answer it; otherwise it gets a JSON 404. Every answer has
+// X-Content-Type-Options: nosniff, and a request body beyond
+// [Limits.MaxBodyBytes] is refused with a 413.
 func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
 	rc := &topics.RouteCollection{Routes: a.Routes()}
 	if err := topics.RoutingAlter.Publish(ctx, a.bus, rc); err != nil {
@@ -97,6 +223,7 @@ func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
 		}
 	}()
 	seen := map[string]bool{}
+	methods := map[string]bool{}
 	for _, rt := range rc.Routes {
 		if rt.Handler == nil || rt.Pattern == "" {
 			return nil, fmt.Errorf("desk: route %q has no pattern or handler", rt.Name)
@@ -105,12 +232,65 @@ func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
 			return nil, fmt.Errorf("desk: route %q: pattern %q is served twice", rt.Name, rt.Pattern)
 		}
 		seen[rt.Pattern] = true
+		if m, _, ok := strings.Cut(rt.Pattern, " "); ok {
+			methods[m] = true
+		}
 		mux.Handle(rt.Pattern, a.authenticate(rt.Handler))
 	}
 	if !seen["/"] {
-		mux.Handle("/", a.authenticate(http.HandlerFunc(a.notFound)))
+		nf := &notFound{api: a, mux: mux, methods: slices.Sorted(maps.Keys(methods))}
+		mux.Handle("/", a.authenticate(nf))
 	}
-	return a.cleanPaths(mux), nil
+	return a.secure(a.cleanPaths(mux)), nil
+}
+
+// secure sets the headers every answer has, and bounds the request's
+// body.
+func (a *API) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
+		r.Body = http.MaxBytesReader(w, r.Body, a.limits.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ClientAddr returns the address of the client of r: the connection's
+// peer, or, when that peer is one of [Config.TrustedProxies], the
+// right-most address of [Config.ClientAddrHeader] that is not a trusted
+// proxy. Never an address from the request's body.
+func (a *API) ClientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	peer := ap.Addr().Unmap()
+	if a.cfg.ClientAddrHeader == "" || !a.trusted(peer) {
+		return peer
+	}
+	var hops []string
+	for _, v := range r.Header.Values(a.cfg.ClientAddrHeader) {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		addr, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer // a hop the proxy did not write: stop trusting
+		}
+		if addr = addr.Unmap(); !a.trusted(addr) {
+			return addr
+		}
+	}
+	return peer
+}
+
+func (a *API) trusted(addr netip.Addr) bool {
+	for _, p := range a.cfg.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // cleanPaths refuses, with a JSON 400, a path that is not clean (a "." or
@@ -160,9 +340,34 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// notFound answers a request no route matches: with the response a
-// listener of [topics.ResourceNotFound] sets, or a JSON 404.
-func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
+// notFound answers a request no route matches: with a 405 and the
+// methods allowed when routes serve its path with other methods; else
+// with the response a listener of [topics.ResourceNotFound] sets, or a
+// JSON 404.
+type notFound struct {
+	api     *API
+	mux     *http.ServeMux
+	methods []string // of every pattern
+}
+
+func (n *notFound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a := n.api
+	var allow []string
+	for _, m := range n.methods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := n.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.writeError(w, r, fmt.Errorf("%w: %s %s: allowed: %s", ErrMethod, r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		return
+	}
 	rr := &topics.ResourceRequest{Request: r}
 	if err := topics.ResourceNotFound.Publish(r.Context(), a.bus, rr); err != nil {
 		a.log.WarnContext(r.Context(), "desk: listeners failed", "err", err)
@@ -192,6 +397,13 @@ type ErrorJSON struct {
 	Error string `json:"error"`
 }
 
+// ErrMethod is a request with a method its path does not serve (405);
+// ErrTooLarge a request whose body is beyond [Limits.MaxBodyBytes] (413).
+var (
+	ErrMethod   = errors.New("method not allowed")
+	ErrTooLarge = errors.New("request body too large")
+)
+
 // StatusOf returns the HTTP status of an error of the service.
 func StatusOf(err error) int {
 	switch {
@@ -203,10 +415,16 @@ func StatusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, ErrMethod):
+		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrRejected):
 		return http.StatusUnprocessableEntity
+	case errors.Is(err, ErrFull):
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }
@@ -232,16 +450,42 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// bodyError is the error of reading a body: [ErrTooLarge] beyond the
+// limit, else [ErrInvalid].
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, mbe.Limit)
+	}
+	return fmt.Errorf("%w: body: %v", ErrInvalid, err)
+}
+
+// body returns a decoder of the request's body, which must be valid
+// UTF-8: encoding/json would replace what is not with U+FFFD, silently.
+func body(r *http.Request) (*json.Decoder, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("%w: the body is not valid UTF-8", ErrInvalid)
+	}
+	return json.NewDecoder(bytes.NewReader(b)), nil
+}
+
 // decode reads the request's JSON body into v, rejecting unknown fields
 // and anything after the JSON value.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec, err := body(r)
+	if err != nil {
+		return err
+	}
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: a JSON body is required", ErrInvalid)
 		}
-		return fmt.Errorf("%w: body: %v", ErrInvalid, err)
+		return bodyError(err)
 	}
 	return atEnd(dec)
 }
@@ -250,6 +494,10 @@ func decode(r *http.Request, v any) error {
 // space: a body is one JSON value.
 func atEnd(dec *json.Decoder) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return bodyError(err)
+		}
 		return fmt.Errorf("%w: body: data after the JSON value", ErrInvalid)
 	}
 	return nil
@@ -258,14 +506,17 @@ func atEnd(dec *json.Decoder) error {
 // decodeRecord reads the request's JSON object into a record, with its
 // numbers as json.Number, rejecting anything after it.
 func decodeRecord(r *http.Request) (map[string]any, error) {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec, err := body(r)
+	if err != nil {
+		return nil, err
+	}
 	dec.UseNumber()
 	var rec map[string]any
 	if err := dec.Decode(&rec); err != nil || rec == nil {
 		if err == nil || errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: a JSON object is required", ErrInvalid)
 		}
-		return nil, fmt.Errorf("%w: body: %v", ErrInvalid, err)
+		return nil, bodyError(err)
 	}
 	if err := atEnd(dec); err != nil {
 		return nil, err
@@ -282,82 +533,100 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// readPage reads a listing's page from the query: after (a cursor) and limit.
+func readPage(r *http.Request) (Page, error) {
+	q := r.URL.Query()
+	pg := Page{After: q.Get("after")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n <= 0 {
+			return Page{}, fmt.Errorf("%w: limit %q is not a positive number", ErrInvalid, l)
+		}
+		pg.Limit = n
+	}
+	return pg, nil
+}
+
+// ListJSON is a page of a listing: its items, and the cursor to pass as
+// ?after= for the next page, "" after the last.
+type ListJSON[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+func list[T, J any](items []T, next string, conv func(T) J) ListJSON[J] {
+	out := ListJSON[J]{Items: make([]J, len(items)), Next: next}
+	for i, it := range items {
+		out.Items[i] = conv(it)
+	}
+	return out
+}
+
 func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
-// trackVisitor: POST /visitors {"user_id", "name", "user_agent", "ip"};
-// the address defaults to the client's. 201 for a new visitor, 200 for a
-// known one.
+// TrackVisitorJSON is the body of POST /visitors. The visitor's address
+// is the client's, from the connection, never from the body.
+type TrackVisitorJSON struct {
+	UserID    string `json:"user_id"`
+	Name      string `json:"name,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+// trackVisitor: POST /visitors. 201 and a token for a new visitor, 200
+// for a known one, who must send its token.
 func (a *API) trackVisitor(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		UserID    string `json:"user_id"`
-		Name      string `json:"name"`
-		UserAgent string `json:"user_agent"`
-		IP        string `json:"ip"`
-	}
+	var in TrackVisitorJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	ip, err := visitorIP(in.IP, r.RemoteAddr)
-	if err != nil {
-		return err
-	}
-	v, created, err := a.svc.TrackVisitor(r.Context(), Arrival{
-		UserID: topics.UserID(in.UserID), Name: in.Name, UserAgent: in.UserAgent, IP: ip,
+	tr, err := a.svc.TrackVisitor(r.Context(), Arrival{
+		UserID: topics.UserID(in.UserID), Name: in.Name, UserAgent: in.UserAgent, IP: a.ClientAddr(r),
 	})
 	if err != nil {
 		return err
 	}
-	status, j := http.StatusOK, visitorJSON(v)
-	if created {
-		status, j.New = http.StatusCreated, true
+	status, j := http.StatusOK, visitorJSON(tr.Visitor)
+	if tr.New {
+		status, j.New, j.Token = http.StatusCreated, true, tr.Token
 	}
 	writeJSON(w, status, j)
 	return nil
 }
 
-// visitorIP is the address a visitor reports, or else the client's.
-func visitorIP(reported, remote string) (netip.Addr, error) {
-	if reported != "" {
-		ip, err := netip.ParseAddr(reported)
-		if err != nil {
-			return netip.Addr{}, fmt.Errorf("%w: ip: %v", ErrInvalid, err)
-		}
-		return ip, nil
-	}
-	ap, err := netip.ParseAddrPort(remote)
+func (a *API) listVisitors(w http.ResponseWriter, r *http.Request) error {
+	pg, err := readPage(r)
 	if err != nil {
-		return netip.Addr{}, nil
+		return err
 	}
-	return ap.Addr(), nil
-}
-
-func (a *API) listVisitors(w http.ResponseWriter, _ *http.Request) error {
-	vs := a.svc.Store().Visitors()
-	out := make([]VisitorJSON, len(vs))
-	for i, v := range vs {
-		out[i] = visitorJSON(v)
+	vs, next, err := a.svc.Visitors(r.Context(), pg)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, list(vs, next, visitorJSON))
 	return nil
 }
 
-// startChat: POST /threads {"user_id", "name", "locale", "group_id", "referer"} → 201.
+// StartChatJSON is the body of POST /threads.
+type StartChatJSON struct {
+	// UserID, if given, must be the caller's visitor.
+	UserID  string `json:"user_id,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Locale  string `json:"locale,omitempty"`
+	GroupID int64  `json:"group_id,omitempty"`
+	Referer string `json:"referer,omitempty"`
+}
+
+// startChat: POST /threads → 201.
 func (a *API) startChat(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		UserID  string `json:"user_id"`
-		Name    string `json:"name"`
-		Locale  string `json:"locale"`
-		GroupID int64  `json:"group_id"`
-		Referer string `json:"referer"`
-	}
+	var in StartChatJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
 	t, ready, err := a.svc.StartChat(r.Context(), ChatRequest{
-		UserID: topics.UserID(in.UserID), Name: in.Name, Locale: in.Locale,
+		UserID: topics.UserID(in.UserID), From: a.ClientAddr(r), Name: in.Name, Locale: in.Locale,
 		Group: topics.GroupID(in.GroupID), Referer: in.Referer,
 	})
 	if err != nil {
@@ -369,13 +638,16 @@ func (a *API) startChat(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) listThreads(w http.ResponseWriter, _ *http.Request) error {
-	ts := a.svc.Store().Threads()
-	out := make([]ThreadJSON, len(ts))
-	for i, t := range ts {
-		out[i] = threadJSON(t)
+func (a *API) listThreads(w http.ResponseWriter, r *http.Request) error {
+	pg, err := readPage(r)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	ts, next, err := a.svc.Threads(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list(ts, next, threadJSON))
 	return nil
 }
 
@@ -384,7 +656,7 @@ func (a *API) getThread(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.svc.thread(topics.ThreadID(id))
+	t, err := a.svc.Thread(r.Context(), topics.ThreadID(id))
 	if err != nil {
 		return err
 	}
@@ -419,20 +691,23 @@ func (a *API) closeThread(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// postMessage: POST /threads/{id}/messages {"body"} → 201 with the
-// message as stored.
+// PostMessageJSON is the body of POST /threads/{id}/messages.
+type PostMessageJSON struct {
+	Body string `json:"body"`
+}
+
+// postMessage: POST /threads/{id}/messages → 201 with the message as
+// stored.
 func (a *API) postMessage(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Body string `json:"body"`
-	}
+	var in PostMessageJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, err := a.svc.PostMessage(r.Context(), topics.ThreadID(id), in.Body)
+	m, err := a.svc.PostMessage(r.Context(), topics.ThreadID(id), Post{Body: in.Body, From: a.ClientAddr(r)})
 	if err != nil {
 		return err
 	}
@@ -445,34 +720,38 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ms, err := a.svc.Messages(r.Context(), topics.ThreadID(id))
+	pg, err := readPage(r)
 	if err != nil {
 		return err
 	}
-	out := make([]MessageJSON, len(ms))
-	for i, m := range ms {
-		out[i] = messageJSON(m)
+	ms, next, err := a.svc.Messages(r.Context(), topics.ThreadID(id), pg)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, list(ms, next, messageJSON))
 	return nil
 }
 
-// callFunction: POST /threads/{id}/functions/{name} {"arguments": {...}}
-// → 200 with the results.
+// CallFunctionJSON is the body of POST /threads/{id}/functions/{name};
+// optional.
+type CallFunctionJSON struct {
+	Arguments map[string]any `json:"arguments,omitempty"`
+}
+
+// callFunction: POST /threads/{id}/functions/{name} → 200 with the
+// results.
 func (a *API) callFunction(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Arguments map[string]any `json:"arguments"`
-	}
+	var in CallFunctionJSON
 	if r.ContentLength != 0 {
 		if err := decode(r, &in); err != nil {
 			return err
 		}
 	}
-	res, err := a.svc.CallFunction(r.Context(), r, topics.ThreadID(id), r.PathValue("name"), in.Arguments)
+	res, err := a.svc.CallFunction(r.Context(), topics.ThreadID(id), r.PathValue("name"), in.Arguments)
 	if err != nil {
 		return err
 	}
@@ -490,9 +769,10 @@ type LoginJSON struct {
 }
 
 // signInOperator: POST /operators/login; the listeners of
-// operator.authenticate read the request (single sign-on headers, say).
+// operator.authenticate read the request's headers (single sign-on
+// headers, say).
 func (a *API) signInOperator(w http.ResponseWriter, r *http.Request) error {
-	op, token, err := a.svc.SignInOperator(r.Context(), r)
+	op, token, err := a.svc.SignInOperator(r.Context(), Credentials{Header: r.Header, From: a.ClientAddr(r)})
 	if err != nil {
 		return err
 	}
@@ -501,33 +781,42 @@ func (a *API) signInOperator(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) listOperators(w http.ResponseWriter, _ *http.Request) error {
-	ops, online := a.svc.Store().Operators()
-	out := make([]OperatorJSON, len(ops))
-	for i, op := range ops {
-		out[i] = operatorJSON(op, online[op.ID])
+func (a *API) listOperators(w http.ResponseWriter, r *http.Request) error {
+	pg, err := readPage(r)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	ops, online, next, err := a.svc.Operators(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list(ops, next, func(op topics.Operator) OperatorJSON { return operatorJSON(op, online[op.ID]) }))
 	return nil
 }
 
-func (a *API) listBans(w http.ResponseWriter, _ *http.Request) error {
-	bans := a.svc.Store().Bans()
-	out := make([]BanJSON, len(bans))
-	for i, b := range bans {
-		out[i] = banJSON(b.Ban, b.UserID)
+func (a *API) listBans(w http.ResponseWriter, r *http.Request) error {
+	pg, err := readPage(r)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	bans, next, err := a.svc.Bans(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list(bans, next, func(b BanRecord) BanJSON { return banJSON(b.Ban, b.UserID) }))
 	return nil
 }
 
-// requestBan: POST /bans {"user_id", "address", "reason"}, as an operator → 201.
+// BanRequestJSON is the body of POST /bans.
+type BanRequestJSON struct {
+	UserID  string `json:"user_id,omitempty"`
+	Address string `json:"address,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// requestBan: POST /bans, as an operator → 201.
 func (a *API) requestBan(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		UserID  string `json:"user_id"`
-		Address string `json:"address"`
-		Reason  string `json:"reason"`
-	}
+	var in BanRequestJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -553,8 +842,16 @@ func (a *API) createTicket(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) listTickets(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, a.svc.Tickets())
+func (a *API) listTickets(w http.ResponseWriter, r *http.Request) error {
+	pg, err := readPage(r)
+	if err != nil {
+		return err
+	}
+	ts, next, err := a.svc.Tickets(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ListJSON[map[string]any]{Items: ts, Next: next})
 	return nil
 }
 
@@ -563,7 +860,7 @@ func (a *API) getTicket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.svc.Ticket(id)
+	t, err := a.svc.Ticket(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -608,7 +905,7 @@ func (a *API) getDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := a.svc.Document(id)
+	d, err := a.svc.Document(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -616,8 +913,18 @@ func (a *API) getDocument(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// InlineTypes are the media types a download may be served inline as:
+// they cannot run script in the desk's origin. Any other type is served
+// as an attachment only.
+var InlineTypes = []string{"text/plain", "image/png", "image/jpeg", "image/gif", "application/pdf"}
+
+// DownloadCSP is the Content-Security-Policy of a download: nothing it
+// holds may load, run or be framed.
+const DownloadCSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
 // downloadDocument: GET /documents/{id}/download[?disposition=inline] →
-// the file.
+// the file, as an attachment unless inline is asked for a type of
+// [InlineTypes] (400 for another), with nosniff and [DownloadCSP].
 func (a *API) downloadDocument(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -628,11 +935,17 @@ func (a *API) downloadDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	mt, _, _ := mime.ParseMediaType(f.MIMEType)
+	if disp == topics.DispositionInline && !slices.Contains(InlineTypes, mt) {
+		return fmt.Errorf("%w: a %s document is downloaded as an attachment only; inline are %s",
+			ErrInvalid, mt, strings.Join(InlineTypes, ", "))
+	}
 	if disp == "" {
 		disp = topics.DispositionAttachment
 	}
 	w.Header().Set("Content-Type", f.MIMEType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType(string(disp), map[string]string{"filename": f.Name}))
+	w.Header().Set("Content-Security-Policy", DownloadCSP)
 	w.Header().Set("Content-Length", strconv.Itoa(len(f.Data)))
 	_, _ = w.Write(f.Data)
 	return nil
@@ -645,7 +958,7 @@ type PageAssetsJSON struct {
 }
 
 func (a *API) pageAssets(w http.ResponseWriter, r *http.Request) error {
-	css, js, err := a.svc.PageAssets(r.Context(), r)
+	css, js, err := a.svc.PageAssets(r.Context())
 	if err != nil {
 		return err
 	}
@@ -665,7 +978,7 @@ var chatPage = template.Must(template.New("chat").Parse(`<!doctype html>
 // chatPage: GET /chat, a tiny HTML page with the page's assets. Inline
 // code comes from listeners, which are the desk's own code: it is trusted.
 func (a *API) chatPage(w http.ResponseWriter, r *http.Request) error {
-	css, js, err := a.svc.PageAssets(r.Context(), r)
+	css, js, err := a.svc.PageAssets(r.Context())
 	if err != nil {
 		return err
 	}
@@ -689,6 +1002,7 @@ func (a *API) chatPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Frame-Options", "DENY")
 	return chatPage.Execute(w, page)
 }
 
@@ -700,18 +1014,32 @@ type CronJSON struct {
 }
 
 func (a *API) runCron(w http.ResponseWriter, r *http.Request) error {
-	res := a.svc.RunCron(r.Context())
+	res, err := a.svc.RunCron(r.Context())
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, CronJSON{RanAt: res.Time.UTC().Format("2006-01-02T15:04:05.000Z"), Counts: res.Counts, Errors: res.Errors})
 	return nil
 }
 
-// register: POST /users/register {"login", "email", "password"} → 201.
+// RegisterJSON is the body of POST /users/register.
+type RegisterJSON struct {
+	Login    string `json:"login"`
+	Email    string `json:"email,omitempty"`
+	Password string `json:"password"`
+}
+
+// AccountJSON is a user account in the HTTP API.
+type AccountJSON struct {
+	UserID string   `json:"user_id"`
+	Login  string   `json:"login"`
+	Email  string   `json:"email,omitempty"`
+	Roles  []string `json:"roles"`
+}
+
+// register: POST /users/register → 201.
 func (a *API) register(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Login    string `json:"login"`
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var in RegisterJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -719,18 +1047,19 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"user_id": acc.UserID, "login": acc.Login, "email": acc.Email, "roles": acc.Roles,
-	})
+	writeJSON(w, http.StatusCreated, AccountJSON{UserID: acc.UserID, Login: acc.Login, Email: acc.Email, Roles: acc.Roles})
 	return nil
 }
 
-// login: POST /users/login {"login", "password"} → 200 with a bearer token.
+// UserLoginJSON is the body of POST /users/login.
+type UserLoginJSON struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// login: POST /users/login → 200 with a bearer token.
 func (a *API) login(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Login    string `json:"login"`
-		Password string `json:"password"`
-	}
+	var in UserLoginJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -742,12 +1071,21 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// publishMessage: POST /channels/{channel}/messages {"message", "headers"} → 201.
+// PublishJSON is the body of POST /channels/{channel}/messages.
+type PublishJSON struct {
+	Message string            `json:"message"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// PublishedJSON is the answer of POST /channels/{channel}/messages.
+type PublishedJSON struct {
+	MessageID string `json:"message_id"`
+	Delivered int    `json:"delivered"`
+}
+
+// publishMessage: POST /channels/{channel}/messages → 201.
 func (a *API) publishMessage(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Message string            `json:"message"`
-		Headers map[string]string `json:"headers"`
-	}
+	var in PublishJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -757,6 +1095,6 @@ func (a *API) publishMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"message_id": st.MessageID, "delivered": st.Delivered})
+	writeJSON(w, http.StatusCreated, PublishedJSON{MessageID: st.MessageID, Delivered: st.Delivered})
 	return nil
 }

@@ -44,7 +44,10 @@ func NewBanListener(store *Store, pub *bus.Publisher[topics.BanEvent], cfg Confi
 		if req.By != "" {
 			comment += " (" + req.By + ")"
 		}
-		b := store.AddBan(topics.Ban{Address: addr, Comment: comment, Created: now, Until: now.Add(cfg.BanDuration)}, req.UserID)
+		b, err := store.AddBan(topics.Ban{Address: addr, Comment: comment, Created: now, Until: now.Add(cfg.BanDuration)}, req.UserID)
+		if err != nil {
+			return err
+		}
 		req.Ban = &b
 		e := b
 		if err := pub.Publish(ctx, &topics.BanEvent{Ban: &e}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,7 +28,7 @@ import (
 // widget and webhooks modules.
 func fakeModules() fx.Option {
 	return fx.Options(
-		bus.Listen(topics.OperatorAuthenticate, fakeSSO),
+		bus.Listen(topics.OperatorAuthenticate, fakeSSO()),
 		fx.Provide(newFakeModeration),
 		bus.Publishes(topics.ModerationBanRequested),
 		bus.Listen(topics.ThreadMessagePosting, (*fakeModeration).rewrite, bus.Rank(-10)),
@@ -39,19 +40,36 @@ func fakeModules() fx.Option {
 	)
 }
 
-// fakeSSO authenticates the operator whose login X-SSO-Signature signs
-// with desk.DemoSSOSecret, and refuses a forged signature.
-func fakeSSO(_ context.Context, a *topics.Authentication) error {
-	login := a.Request.Header.Get(desk.HeaderSSOLogin)
-	if login == "" {
-		return nil
+// testSecret is the single sign-on secret of the tests.
+var testSecret = []byte("the-tests-single-sign-on-secret-32")
+
+// fakeSSO authenticates the operator whose login and timestamp
+// X-SSO-Signature signs with testSecret, and refuses a forged signature
+// and one used already. (The real module also refuses expired ones: see
+// its tests.)
+func fakeSSO() func(context.Context, *topics.Authentication) error {
+	var mu sync.Mutex
+	used := map[string]bool{}
+	return func(_ context.Context, a *topics.Authentication) error {
+		login := a.Request.Header.Get(desk.HeaderSSOLogin)
+		if login == "" {
+			return nil
+		}
+		secs, _ := strconv.ParseInt(a.Request.Header.Get(desk.HeaderSSOTimestamp), 10, 64)
+		want := desk.SignSSO(testSecret, login, time.Unix(secs, 0))
+		sig := a.Request.Header.Get(desk.HeaderSSOSignature)
+		if !hmac.Equal([]byte(want), []byte(sig)) {
+			return errors.New("sso: forged signature")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if used[sig] {
+			return errors.New("sso: replayed signature")
+		}
+		used[sig] = true
+		a.Operator = &topics.Operator{Login: login, CommonName: strings.ToUpper(login[:1]) + login[1:]}
+		return bus.ErrStop
 	}
-	want := desk.SignSSO(desk.DemoSSOSecret, login)
-	if !hmac.Equal([]byte(want), []byte(a.Request.Header.Get(desk.HeaderSSOSignature))) {
-		return errors.New("sso: forged signature")
-	}
-	a.Operator = &topics.Operator{Login: login, CommonName: strings.ToUpper(login[:1]) + login[1:]}
-	return bus.ErrStop
 }
 
 // fakeModeration rewrites "darn" and "heck", and asks for a ban at a
@@ -138,7 +156,7 @@ func fakeWebhooks() fx.Option {
 
 // logTo is a desk config that logs to the test.
 func logTo(t *testing.T) fx.Option {
-	return desk.WithConfig(desk.Config{LogOutput: testWriter{t}})
+	return desk.WithConfig(desk.Config{LogOutput: testWriter{t}, SSOSecret: testSecret})
 }
 
 type testWriter struct{ t *testing.T }

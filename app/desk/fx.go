@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -27,18 +28,30 @@ import (
 // on the loopback interface.
 const DefaultAddr = "127.0.0.1:0"
 
-// DemoSSOSecret is the single sign-on secret of the demo: the scenario
-// signs its operator's login with it, and the app gives it to the sso
-// module. Set another with [Config.SSOSecret] outside the demo.
-var DemoSSOSecret = []byte("fxbus-demo-sso-secret")
-
-// Config is the desk's configuration. Its zero value is the default.
+// Config is the desk's configuration. Its zero value is the default,
+// but for SSOSecret, which the sso module needs.
 type Config struct {
 	// Addr is the address the HTTP server listens on; [DefaultAddr] when empty.
 	Addr string
 	// SSOSecret is the secret with which operators' single sign-on
-	// logins are signed; [DemoSSOSecret] when empty.
+	// logins are signed: at least 32 random bytes, shared with the
+	// single sign-on front end. There is no default: `app serve` reads it
+	// from FXBUS_SSO_SECRET or -sso-secret-file, and the demo makes one.
 	SSOSecret []byte
+	// TrustedProxies are the reverse proxies whose ClientAddrHeader the
+	// desk believes. Empty, the client's address is always the
+	// connection's peer.
+	TrustedProxies []netip.Prefix
+	// ClientAddrHeader is the header in which a trusted proxy gives the
+	// client's address, such as "X-Forwarded-For"; the right-most
+	// address that is not a trusted proxy is the client's.
+	ClientAddrHeader string
+	// Limits bound what the desk holds and reads; [DefaultLimits] for
+	// what is zero.
+	Limits Limits
+	// Timeouts bound the HTTP server's connections; [DefaultTimeouts]
+	// for what is zero.
+	Timeouts Timeouts
 	// BanDuration is how long a ban lasts; a day when zero.
 	BanDuration time.Duration
 	// LogOutput is where the desk logs; os.Stderr when nil.
@@ -47,11 +60,47 @@ type Config struct {
 	LogLevel slog.Level
 }
 
+// Timeouts are the HTTP server's bounds on a connection; see
+// [net/http.Server] for each.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included: a client that
+	// trickles its body is cut off.
+	Read time.Duration
+	// Write bounds the time from the end of reading a request's headers
+	// to the end of writing the response.
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int
+}
+
+// DefaultTimeouts are the timeouts of a zero [Timeouts].
+var DefaultTimeouts = Timeouts{
+	ReadHeader:     5 * time.Second,
+	Read:           15 * time.Second,
+	Write:          30 * time.Second,
+	Idle:           60 * time.Second,
+	MaxHeaderBytes: 64 << 10,
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	t.ReadHeader = cmp.Or(t.ReadHeader, d.ReadHeader)
+	t.Read = cmp.Or(t.Read, d.Read)
+	t.Write = cmp.Or(t.Write, d.Write)
+	t.Idle = cmp.Or(t.Idle, d.Idle)
+	t.MaxHeaderBytes = cmp.Or(t.MaxHeaderBytes, d.MaxHeaderBytes)
+	return t
+}
+
 func (c Config) withDefaults() Config {
 	c.Addr = cmp.Or(c.Addr, DefaultAddr)
-	if len(c.SSOSecret) == 0 {
-		c.SSOSecret = DemoSSOSecret
-	}
+	c.Limits = c.Limits.withDefaults()
+	c.Timeouts = c.Timeouts.withDefaults()
 	c.BanDuration = cmp.Or(c.BanDuration, 24*time.Hour)
 	if c.LogOutput == nil {
 		c.LogOutput = os.Stderr
@@ -62,13 +111,13 @@ func (c Config) withDefaults() Config {
 // Module is the desk as an fx module: it provides the [Config] (the
 // default, unless [WithConfig] gives one), a *slog.Logger, the
 // [Telemetry] and its trace.TracerProvider, the [Store], the [Service],
-// the [API] and the [Server], which listens while the app runs. It
-// includes [bus.Module], which builds the bus with the desk's tracer
-// provider and logger, and the desk's own listener on
-// [topics.ModerationBanRequested] ([NewBanListener]).
+// the [API] and the [Server]. It includes [bus.Module], which builds the
+// bus with the desk's tracer provider and logger, and the desk's own
+// listener on [topics.ModerationBanRequested] ([NewBanListener]).
 //
 // The modules of the desk's features (moderation, single sign-on, ...)
-// are given next to it: fx.New(desk.Module, moderation.Module, ...).
+// are given next to it, and [Serve] last, at the top level:
+// fx.New(desk.Module, moderation.Module, ..., desk.Serve).
 var Module = fx.Module("desk",
 	fx.Provide(
 		func() Config { return Config{}.withDefaults() },
@@ -83,8 +132,19 @@ var Module = fx.Module("desk",
 	bus.Module,
 	publishes,
 	bus.Listen(topics.ModerationBanRequested, NewBanListener, bus.Rank(BanListenerRank)),
-	fx.Invoke(func(*Server) {}),
 )
+
+// Serve hooks the [Server] to the app's lifecycle. Give it last, at the
+// top level of fx.New, not inside a module: fx runs the invocations of
+// modules before those of the top level, and starts the hooks in the
+// order they were appended, and stops them in reverse. So the server
+// starts listening after every module has started (its plugins
+// registered, its subscriptions in place), and, at stop, it stops
+// accepting and finishes the requests in flight before any module stops:
+// the webhooks drain only once nothing can publish any more.
+var Serve = fx.Invoke(func(lc fx.Lifecycle, s *Server) {
+	lc.Append(fx.Hook{OnStart: s.Start, OnStop: s.Stop})
+})
 
 // publishes declares every topic and hook the desk publishes, so that the
 // bus knows who publishes what: its catalogue and graph show it, and it
@@ -146,11 +206,9 @@ type Server struct {
 	done  chan struct{}
 }
 
-// NewServer returns the server, and hooks it to the app's lifecycle.
-func NewServer(lc fx.Lifecycle, cfg Config, api *API, tp trace.TracerProvider, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, api: api, tp: tp, log: log, ready: make(chan struct{}), done: make(chan struct{})}
-	lc.Append(fx.Hook{OnStart: s.Start, OnStop: s.Stop})
-	return s
+// NewServer returns the server; [Serve] hooks it to the app's lifecycle.
+func NewServer(cfg Config, api *API, tp trace.TracerProvider, log *slog.Logger) *Server {
+	return &Server{cfg: cfg, api: api, tp: tp, log: log, ready: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start listens on the configured address and serves in a goroutine of
@@ -165,11 +223,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("desk: listen: %w", err)
 	}
+	t := s.cfg.Timeouts
 	srv := &http.Server{
 		Handler: otelhttp.NewHandler(h, "desk",
 			otelhttp.WithTracerProvider(s.tp),
 			otelhttp.WithPropagators(propagation.TraceContext{})),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    t.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.mu.Lock()

@@ -20,6 +20,9 @@ type VisitorJSON struct {
 	LastSeen  time.Time `json:"last_seen"`
 	Chats     int       `json:"chats"`
 	New       bool      `json:"new,omitempty"`
+	// Token, in the answer to a new visitor, is the bearer token of its
+	// next requests: keep it.
+	Token string `json:"token,omitempty"`
 }
 
 func visitorJSON(v topics.Visitor) VisitorJSON {

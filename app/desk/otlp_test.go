@@ -102,7 +102,7 @@ func TestTracesExportedOverOTLP(t *testing.T) {
 
 	app, srv, tel := startDesk(t, fakeModules())
 	assert.Equal(t, "otlp http/protobuf to "+ts.URL, tel.Exporter)
-	_, err := desk.RunScenario(context.Background(), srv.URL(), io.Discard)
+	_, err := desk.RunScenario(context.Background(), srv.URL(), testSecret, io.Discard)
 	require.NoError(t, err)
 	app.RequireStop() // flushes the batch
 

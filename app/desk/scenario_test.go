@@ -27,7 +27,7 @@ func startDesk(t *testing.T, opts ...fx.Option) (*fxtest.App, *desk.Server, *des
 		srv *desk.Server
 		tel *desk.Telemetry
 	)
-	app := fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel))
+	app := fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), desk.Serve)
 	app.RequireStart()
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	select {
@@ -58,7 +58,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 		bustest.Capture(&loggedIn, topics.OperatorLoggedIn),
 	)
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), srv.URL(), &out)
+	rep, err := desk.RunScenario(context.Background(), srv.URL(), testSecret, &out)
 	t.Log("\n" + out.String())
 	require.NoError(t, err)
 
@@ -75,6 +75,10 @@ func TestScenarioWithTheModules(t *testing.T) {
 		"visitor bob arrives":           201,
 		"operator SSO, forged":          401,
 		"operator signs in (SSO)":       200,
+		"operator SSO, replayed":        401,
+		"bob reads alice's chat":        403,
+		"bob comes back as bob2":        201,
+		"bob2 starts a chat":            403, // from bob's address, which is banned
 		"chat alice starts":             201,
 		"chat bob starts":               201,
 		"operator joins alice":          200,
@@ -97,6 +101,8 @@ func TestScenarioWithTheModules(t *testing.T) {
 		"carol registers":               201,
 		"carol logs in, wrong password": 401,
 		"carol logs in":                 200,
+		"carol writes to the operators": 201,
+		"carol announces":               403,
 		"announcement published":        201,
 		"cron runs":                     200,
 		"chat closed":                   200,
@@ -135,7 +141,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 func TestScenarioWithoutModules(t *testing.T) {
 	_, srv, tel := startDesk(t)
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), srv.URL(), &out)
+	rep, err := desk.RunScenario(context.Background(), srv.URL(), testSecret, &out)
 	require.NoError(t, err, out.String())
 	assert.Empty(t, rep.Operator)
 	assert.False(t, rep.Banned)
@@ -153,7 +159,7 @@ func TestScenarioWithoutModules(t *testing.T) {
 	for _, r := range rows {
 		names = append(names, r.Topic)
 	}
-	for _, topic := range []string{topics.ThreadMessagePosting.Name(), topics.VisitorCreated.Name(), topics.DataCreate.Name()} {
+	for _, topic := range []string{topics.ThreadMessagePosting.Name(), topics.VisitorCreated.Name(), topics.UserRegister.Name()} {
 		assert.Contains(t, names, topic)
 	}
 }
@@ -167,15 +173,15 @@ func TestScenarioFailsOnAServerError(t *testing.T) {
 	ts := httptest.NewServer(boom)
 	defer ts.Close()
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), ts.URL, &out)
+	rep, err := desk.RunScenario(context.Background(), ts.URL, testSecret, &out)
 	require.ErrorContains(t, err, "chat page assets: GET /page/assets: 500 Internal Server Error")
 	assert.Len(t, rep.Steps, 1, "it stops at the first server error")
 
-	_, err = desk.RunScenario(context.Background(), "http://127.0.0.1:1", &out)
+	_, err = desk.RunScenario(context.Background(), "http://127.0.0.1:1", testSecret, &out)
 	assert.ErrorContains(t, err, "chat page assets: GET /page/assets")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = desk.RunScenario(ctx, ts.URL, &out)
+	_, err = desk.RunScenario(ctx, ts.URL, testSecret, &out)
 	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -50,7 +50,7 @@ func (r *WebhookReceiver) receive(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var d Delivery
-	if err := json.NewDecoder(io.LimitReader(req.Body, maxBody)).Decode(&d); err != nil || d.Topic == "" {
+	if err := json.NewDecoder(io.LimitReader(req.Body, DefaultLimits.MaxBodyBytes)).Decode(&d); err != nil || d.Topic == "" {
 		writeJSON(w, http.StatusBadRequest, ErrorJSON{Error: fmt.Sprintf("want {\"topic\": ..., \"event\": ...}: %v", err)})
 		return
 	}
