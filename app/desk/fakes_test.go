@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/modules/webhooks"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -138,7 +140,13 @@ func fakeWebhooks() fx.Option {
 		if err != nil {
 			return err
 		}
-		res, err := http.Post(r.URL(), "application/json", bytes.NewReader(b))
+		req, err := http.NewRequest(http.MethodPost, r.URL(), bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set(webhooks.HeaderSignature, webhooks.Sign(r.Secret(), b, time.Now()))
+		req.Header.Set(webhooks.HeaderDelivery, rand.Text())
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err
 		}

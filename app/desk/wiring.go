@@ -34,8 +34,8 @@ var Demo = fx.Options(
 // rules, one passing a whole topic, one with a parameter group (seed 002's
 // "match by parameter groups").
 func DemoWebhooks(r *WebhookReceiver) webhooks.Config {
-	return webhooks.Config{Endpoints: []webhooks.Endpoint{{
-		Name: "demo", URL: r.URL(), Policy: webhooks.Include,
+	return webhooks.Config{AllowLoopback: true, Endpoints: []webhooks.Endpoint{{
+		Name: "demo", URL: r.URL(), Policy: webhooks.Include, Secret: r.Secret(),
 		Rules: []webhooks.Rule{
 			{ID: "bans", Topic: topics.BanCreated.Name()},
 			{ID: "operator-replies", Topic: topics.ChatMessageReceived.Name(),
