@@ -23,11 +23,18 @@ import (
 // first.
 func startDesk(t *testing.T, opts ...fx.Option) (*fxtest.App, *desk.Server, *desk.Telemetry) {
 	t.Helper()
+	return startDeskWith(t, desk.Config{LogOutput: testWriter{t}}, opts...)
+}
+
+// startDeskWith is startDesk with cfg, and the tests' SSO secret.
+func startDeskWith(t *testing.T, cfg desk.Config, opts ...fx.Option) (*fxtest.App, *desk.Server, *desk.Telemetry) {
+	t.Helper()
 	var (
 		srv *desk.Server
 		tel *desk.Telemetry
 	)
-	app := fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), desk.Serve)
+	cfg.SSOSecret = testSecret
+	app := fxtest.New(t, desk.Module, desk.WithConfig(cfg), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), desk.Serve)
 	app.RequireStart()
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	select {
