@@ -511,3 +511,60 @@ func TestDownloadsCannotRunScript(t *testing.T) {
 	assert.Equal(t, desk.DownloadCSP, w.Header().Get("Content-Security-Policy"))
 	assert.Contains(t, w.Header().Get("Content-Security-Policy"), "sandbox")
 }
+
+// The OpenAPI document the desk serves has every route, and nothing else,
+// each with who may call it, and the bearer requirement and the 401 and
+// 403 answers exactly on the routes that need a token.
+func TestOpenAPIMatchesTheRoutes(t *testing.T) {
+	f := newFixture(t)
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]map[string]struct {
+			OperationID string           `json:"operationId"`
+			Access      string           `json:"x-access"`
+			Security    []map[string]any `json:"security"`
+			Responses   map[string]any   `json:"responses"`
+			RequestBody *struct{}        `json:"requestBody"`
+			Parameters  []struct {
+				Name, In string
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	f.must(t, "GET", "/openapi.json", "", "", &doc)
+	assert.Equal(t, "3.1.0", doc.OpenAPI)
+
+	documented := map[string]string{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			documented[strings.ToUpper(method)+" "+path] = op.OperationID
+		}
+	}
+	served := map[string]string{}
+	for _, r := range f.api.Routes() {
+		served[r.Pattern] = r.Name
+	}
+	assert.Equal(t, served, documented, "the document's operations are the routes served")
+
+	for _, d := range f.api.Docs() {
+		method, path, _ := strings.Cut(d.Pattern, " ")
+		op := doc.Paths[path][strings.ToLower(method)]
+		assert.Equal(t, d.Access.String(), op.Access, d.Pattern)
+		_, has401 := op.Responses["401"]
+		_, has403 := op.Responses["403"]
+		assert.Equal(t, d.Access != desk.Public, len(op.Security) == 1 && has401 && has403, "%s: bearer, 401 and 403 iff not public", d.Pattern)
+		assert.Contains(t, op.Responses, strconv.Itoa(d.Status), d.Pattern)
+		assert.Equal(t, d.Request != nil, op.RequestBody != nil, "%s: a request body iff it reads one", d.Pattern)
+		for _, name := range []string{"id", "name", "channel"} {
+			if strings.Contains(path, "{"+name+"}") {
+				assert.Contains(t, op.Parameters, struct{ Name, In string }{name, "path"}, d.Pattern)
+			}
+		}
+	}
+	// The schema of a body is its Go type's JSON.
+	var raw map[string]any
+	f.must(t, "GET", "/openapi.json", "", "", &raw)
+	post := raw["paths"].(map[string]any)["/threads/{id}/messages"].(map[string]any)["post"].(map[string]any)
+	schema := post["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"]
+	assert.Equal(t, map[string]any{"type": "object", "properties": map[string]any{"body": map[string]any{"type": "string"}},
+		"required": []any{"body"}}, schema)
+}
