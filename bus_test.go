@@ -18,8 +18,18 @@ import (
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/goleak"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/modules/assets"
 	"github.com/fxbus/fxbus/modules/audit"
+	"github.com/fxbus/fxbus/modules/functions"
+	"github.com/fxbus/fxbus/modules/moderation"
+	"github.com/fxbus/fxbus/modules/sso"
+	"github.com/fxbus/fxbus/modules/stats"
+	"github.com/fxbus/fxbus/modules/tickets"
+	"github.com/fxbus/fxbus/modules/webhooks"
+	"github.com/fxbus/fxbus/modules/widget"
 )
 
 func TestMain(m *testing.M) {
@@ -34,15 +44,19 @@ func TestReferenceService(t *testing.T) {
 	var (
 		srv *desk.Server
 		tel *desk.Telemetry
-		rcv *desk.WebhookReceiver
+		rcv *demo.WebhookReceiver
 		log *audit.Log
 	)
-	secret := desk.NewSSOSecret()
+	secret := demo.NewSSOSecret()
 	app := fxtest.New(t,
+		bus.Module,
 		desk.Module,
 		desk.WithConfig(desk.Config{LogOutput: io.Discard, SSOSecret: secret}),
-		desk.Modules,
-		desk.Demo,
+		// The modules, as the app's main wires them.
+		audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
+		tickets.Module, stats.Module, webhooks.Module, widget.Module,
+		fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
+		demo.Module,
 		fx.NopLogger,
 		fx.Populate(&srv, &tel, &rcv, &log),
 		desk.Serve,
@@ -50,7 +64,7 @@ func TestReferenceService(t *testing.T) {
 	app.RequireStart()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	report, err := desk.RunScenario(ctx, srv.URL(), secret, io.Discard)
+	report, err := demo.RunScenario(ctx, srv.URL(), secret, io.Discard)
 	require.NoError(t, err)
 	step, _ := report.Step("operator SSO, replayed")
 	assert.Equal(t, http.StatusUnauthorized, step.Status, "the sso module refuses a replayed sign-in")
@@ -164,7 +178,7 @@ func signIn(t *testing.T, base string, secret []byte, login string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, base+"/operators/login", nil)
 	require.NoError(t, err)
-	req.Header = desk.SSOHeaders(secret, login, time.Now())
+	req.Header = demo.SSOHeaders(secret, login, time.Now())
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/busdoc"
@@ -29,8 +30,8 @@ func demoWiring(stderr io.Writer, ssoSecret []byte) fx.Option {
 	return fx.Options(
 		desk.Module,
 		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn, SSOSecret: ssoSecret}),
-		desk.Modules,
-		desk.Demo,
+		modules,
+		demo.Module,
 		fx.WithLogger(desk.FxLogger),
 		desk.Serve,
 	)
@@ -48,7 +49,7 @@ func demoWiring(stderr io.Writer, ssoSecret []byte) fx.Option {
 // is published.
 func appCatalog(ctx context.Context, stderr io.Writer) (bus.Catalog, error) {
 	var b *bus.Bus
-	app := fx.New(demoWiring(stderr, desk.NewSSOSecret()), fx.Populate(&b))
+	app := fx.New(demoWiring(stderr, demo.NewSSOSecret()), fx.Populate(&b))
 	if err := start(ctx, app); err != nil {
 		return bus.Catalog{}, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 )
 
@@ -136,7 +137,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case "graph":
 		err = graph(ctx, graphOptions{format: format, wired: wired, areas: areas}, stdout, stderr)
 	default:
-		err = demo(ctx, stdout, stderr)
+		err = runDemo(ctx, stdout, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "app %s: %v\n", cmd, err)
@@ -145,28 +146,28 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-// demo starts the desk on a free loopback port, runs the scenario, stops
+// runDemo starts the desk on a free loopback port, runs the scenario, stops
 // the desk, which flushes its traces, and prints what the webhook
 // receiver got and the summary of the traces.
-func demo(ctx context.Context, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	var (
 		srv *desk.Server
 		tel *desk.Telemetry
-		rcv *desk.WebhookReceiver
+		rcv *demo.WebhookReceiver
 	)
-	secret := desk.NewSSOSecret()
+	secret := demo.NewSSOSecret()
 	app := fx.New(demoWiring(stderr, secret), fx.Populate(&srv, &tel, &rcv))
 	if err := start(ctx, app); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s)\n", srv.URL(), tel.Exporter)
 	fmt.Fprintf(stdout, "single sign-on secret: generated for this run only (serve needs $%s or -sso-secret-file)\n\n", EnvSSOSecret)
-	_, err := desk.RunScenario(ctx, srv.URL(), secret, stdout)
+	_, err := demo.RunScenario(ctx, srv.URL(), secret, stdout)
 	if err := errors.Join(err, stop(app)); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	if err := desk.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
+	if err := demo.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
 		return err
 	}
 	return summary(stdout, tel)
@@ -204,7 +205,7 @@ func serve(ctx context.Context, addr string, secret []byte, stdout, stderr io.Wr
 	app := fx.New(
 		desk.Module,
 		desk.WithConfig(desk.Config{Addr: addr, LogOutput: stderr, SSOSecret: secret}),
-		desk.Modules,
+		modules,
 		serveOptions,
 		fx.WithLogger(desk.FxLogger),
 		fx.Populate(&srv, &tel),

@@ -20,7 +20,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/bus"
 )
 
 // fixture is a desk whose API is served by an httptest recorder, not a
@@ -52,7 +54,7 @@ func newDesk(tb testing.TB, cfg desk.Config, withUser bool, opts ...fx.Option) *
 		svc *desk.Service
 	)
 	cfg.SSOSecret = testSecret
-	fxtest.New(tb, desk.Module, desk.WithConfig(cfg), fakeModules(),
+	fxtest.New(tb, bus.Module, desk.Module, desk.WithConfig(cfg), fakeModules(),
 		fx.Options(opts...), fx.Populate(&api, &svc), fx.NopLogger)
 	h, err := api.Handler(context.Background())
 	require.NoError(tb, err)
@@ -95,7 +97,7 @@ func newDesk(tb testing.TB, cfg desk.Config, withUser bool, opts ...fx.Option) *
 // ssoHeaders are the single sign-on headers of login, signed now with
 // testSecret.
 func ssoHeaders(login string) http.Header {
-	return desk.SSOHeaders(testSecret, login, time.Now())
+	return demo.SSOHeaders(testSecret, login, time.Now())
 }
 
 // The addresses the fixture's clients connect from: bob's, and everyone
@@ -209,7 +211,7 @@ func TestAPI(t *testing.T) {
 		{name: "function of another's thread", method: "POST", path: th("/threads/{thread}/functions/echo"), token: f.bob, status: 403},
 
 		{name: "operator login without SSO", method: "POST", path: "/operators/login", status: 401, contains: []string{"no listener of operator.authenticate recognised the operator"}},
-		{name: "operator login, forged", method: "POST", path: "/operators/login", header: desk.SSOHeaders([]byte("guess"), "olivia", time.Now()), status: 401, contains: []string{"forged signature"}},
+		{name: "operator login, forged", method: "POST", path: "/operators/login", header: demo.SSOHeaders([]byte("guess"), "olivia", time.Now()), status: 401, contains: []string{"forged signature"}},
 		{name: "operators", method: "GET", path: "/operators", token: f.op, status: 200, contains: []string{`"login":"olivia"`, `"online":true`}},
 
 		{name: "bans", method: "GET", path: "/bans", token: f.op, status: 200, contains: []string{`{"items":[]}`}},

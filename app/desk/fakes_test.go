@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/modules/webhooks"
@@ -53,13 +54,13 @@ func fakeSSO() func(context.Context, *topics.Authentication) error {
 	var mu sync.Mutex
 	used := map[string]bool{}
 	return func(_ context.Context, a *topics.Authentication) error {
-		login := a.Request.Header.Get(desk.HeaderSSOLogin)
+		login := a.Request.Header.Get(demo.HeaderSSOLogin)
 		if login == "" {
 			return nil
 		}
-		secs, _ := strconv.ParseInt(a.Request.Header.Get(desk.HeaderSSOTimestamp), 10, 64)
-		want := desk.SignSSO(testSecret, login, time.Unix(secs, 0))
-		sig := a.Request.Header.Get(desk.HeaderSSOSignature)
+		secs, _ := strconv.ParseInt(a.Request.Header.Get(demo.HeaderSSOTimestamp), 10, 64)
+		want := demo.SignSSO(testSecret, login, time.Unix(secs, 0))
+		sig := a.Request.Header.Get(demo.HeaderSSOSignature)
 		if !hmac.Equal([]byte(want), []byte(sig)) {
 			return errors.New("sso: forged signature")
 		}
@@ -135,7 +136,7 @@ func addAsset(url string) func(context.Context, *topics.PageAssets) error {
 // fakeWebhooks posts to the receiver what its fixed rules pass: the bans
 // created and the incidents created, nothing else.
 func fakeWebhooks() fx.Option {
-	post := func(r *desk.WebhookReceiver, topic string, event any) error {
+	post := func(r *demo.WebhookReceiver, topic string, event any) error {
 		b, err := json.Marshal(map[string]any{"topic": topic, "event": event})
 		if err != nil {
 			return err
@@ -153,10 +154,10 @@ func fakeWebhooks() fx.Option {
 		return res.Body.Close()
 	}
 	return fx.Options(
-		bus.Listen(topics.BanCreated, func(r *desk.WebhookReceiver) func(context.Context, *topics.BanEvent) error {
+		bus.Listen(topics.BanCreated, func(r *demo.WebhookReceiver) func(context.Context, *topics.BanEvent) error {
 			return func(_ context.Context, e *topics.BanEvent) error { return post(r, topics.BanCreated.Name(), e) }
 		}),
-		bus.Listen(topics.ObjectCreated, func(r *desk.WebhookReceiver) func(context.Context, *topics.ObjectEvent) error {
+		bus.Listen(topics.ObjectCreated, func(r *demo.WebhookReceiver) func(context.Context, *topics.ObjectEvent) error {
 			return func(_ context.Context, e *topics.ObjectEvent) error { return post(r, topics.ObjectCreated.Name(), e) }
 		}, bus.FromSource[*topics.Incident]()),
 	)

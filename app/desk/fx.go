@@ -111,13 +111,15 @@ func (c Config) withDefaults() Config {
 // Module is the desk as an fx module: it provides the [Config] (the
 // default, unless [WithConfig] gives one), a *slog.Logger, the
 // [Telemetry] and its trace.TracerProvider, the [Store], the [Service],
-// the [API] and the [Server]. It includes [bus.Module], which builds the
-// bus with the desk's tracer provider and logger, and the desk's own
-// listener on [topics.ModerationBanRequested] ([NewBanListener]).
+// the [API] and the [Server], and the desk's own listener on
+// [topics.ModerationBanRequested] ([NewBanListener]). It needs a bus:
+// give bus.Module next to it, which builds the bus with the desk's tracer
+// provider and logger.
 //
 // The modules of the desk's features (moderation, single sign-on, ...)
 // are given next to it, and [Serve] last, at the top level:
-// fx.New(desk.Module, moderation.Module, ..., desk.Serve).
+// fx.New(bus.Module, desk.Module, moderation.Module, ..., desk.Serve).
+// The app's main does it.
 var Module = fx.Module("desk",
 	fx.Provide(
 		func() Config { return Config{}.withDefaults() },
@@ -129,7 +131,6 @@ var Module = fx.Module("desk",
 		NewAPI,
 		NewServer,
 	),
-	bus.Module,
 	publishes,
 	bus.Listen(topics.ModerationBanRequested, NewBanListener, bus.Rank(BanListenerRank)),
 )

@@ -13,7 +13,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -34,7 +36,7 @@ func startDeskWith(t *testing.T, cfg desk.Config, opts ...fx.Option) (*fxtest.Ap
 		tel *desk.Telemetry
 	)
 	cfg.SSOSecret = testSecret
-	app := fxtest.New(t, desk.Module, desk.WithConfig(cfg), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), desk.Serve)
+	app := fxtest.New(t, bus.Module, desk.Module, desk.WithConfig(cfg), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), desk.Serve)
 	app.RequireStart()
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	select {
@@ -49,7 +51,7 @@ func startDeskWith(t *testing.T, cfg desk.Config, opts ...fx.Option) (*fxtest.Ap
 // has the effect the modules' contract promises.
 func TestScenarioWithTheModules(t *testing.T) {
 	var (
-		rcv      *desk.WebhookReceiver
+		rcv      *demo.WebhookReceiver
 		received *bustest.Recorder[topics.ChatMessage]
 		objects  *bustest.Recorder[topics.ObjectEvent]
 		updates  *bustest.Recorder[topics.ObjectUpdate]
@@ -57,7 +59,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 		loggedIn *bustest.Recorder[topics.OperatorLogin]
 	)
 	app, srv, _ := startDesk(t, fakeModules(), fakeWebhooks(),
-		fx.Provide(desk.NewWebhookReceiver), fx.Populate(&rcv),
+		fx.Provide(demo.NewWebhookReceiver), fx.Populate(&rcv),
 		bustest.Capture(&received, topics.ChatMessageReceived),
 		bustest.Capture(&objects, topics.ObjectCreated),
 		bustest.Capture(&updates, topics.ObjectUpdated),
@@ -65,7 +67,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 		bustest.Capture(&loggedIn, topics.OperatorLoggedIn),
 	)
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), srv.URL(), testSecret, &out)
+	rep, err := demo.RunScenario(context.Background(), srv.URL(), testSecret, &out)
 	t.Log("\n" + out.String())
 	require.NoError(t, err)
 
@@ -139,7 +141,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 	assert.ElementsMatch(t, []string{"ban.created", "object.created"}, topicsGot,
 		"the webhook's rules pass the ban and the incident, nothing else")
 	var buf bytes.Buffer
-	require.NoError(t, desk.PrintDeliveries(&buf, rcv.Deliveries()))
+	require.NoError(t, demo.PrintDeliveries(&buf, rcv.Deliveries()))
 	assert.Contains(t, buf.String(), "got 2 call(s)")
 }
 
@@ -148,7 +150,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 func TestScenarioWithoutModules(t *testing.T) {
 	_, srv, tel := startDesk(t)
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), srv.URL(), testSecret, &out)
+	rep, err := demo.RunScenario(context.Background(), srv.URL(), testSecret, &out)
 	require.NoError(t, err, out.String())
 	assert.Empty(t, rep.Operator)
 	assert.False(t, rep.Banned)
@@ -180,15 +182,15 @@ func TestScenarioFailsOnAServerError(t *testing.T) {
 	ts := httptest.NewServer(boom)
 	defer ts.Close()
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), ts.URL, testSecret, &out)
+	rep, err := demo.RunScenario(context.Background(), ts.URL, testSecret, &out)
 	require.ErrorContains(t, err, "chat page assets: GET /page/assets: 500 Internal Server Error")
 	assert.Len(t, rep.Steps, 1, "it stops at the first server error")
 
-	_, err = desk.RunScenario(context.Background(), "http://127.0.0.1:1", testSecret, &out)
+	_, err = demo.RunScenario(context.Background(), "http://127.0.0.1:1", testSecret, &out)
 	assert.ErrorContains(t, err, "chat page assets: GET /page/assets")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = desk.RunScenario(ctx, ts.URL, testSecret, &out)
+	_, err = demo.RunScenario(ctx, ts.URL, testSecret, &out)
 	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -170,7 +170,7 @@ func TestUserReadyOnlyWithAnOperatorOnline(t *testing.T) {
 		visitor *bustest.Recorder[topics.VisitorEvent]
 		tracked *bustest.Recorder[topics.VisitorEvent]
 	)
-	fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
+	fxtest.New(t, bus.Module, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
 		bustest.Capture(&created, topics.ThreadCreated),
 		bustest.Capture(&started, topics.ChatStarted),
 		bustest.Capture(&ready, topics.ThreadUserReady),
@@ -382,7 +382,7 @@ func TestRoutesAlteredAndResourcesNotFound(t *testing.T) {
 
 func TestRoutesConflict(t *testing.T) {
 	var api *desk.API
-	fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
+	fxtest.New(t, bus.Module, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
 		bus.Listen(topics.RoutingAlter, func(_ context.Context, rc *topics.RouteCollection) error {
 			rc.Routes = append(rc.Routes, topics.Route{Name: "mine", Pattern: "GET /healthz", Handler: http.NotFoundHandler()})
 			return nil

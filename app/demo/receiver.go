@@ -1,4 +1,4 @@
-package desk
+package demo
 
 import (
 	"encoding/json"
@@ -13,6 +13,8 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/modules/webhooks"
+
+	"github.com/fxbus/fxbus/app/desk"
 )
 
 // Delivery is one webhook call received, its signature verified
@@ -53,20 +55,20 @@ func NewWebhookReceiver(lc fx.Lifecycle) *WebhookReceiver {
 
 func (r *WebhookReceiver) receive(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
-		writeJSON(w, http.StatusMethodNotAllowed, ErrorJSON{Error: "POST only"})
+		writeError(w, http.StatusMethodNotAllowed, "POST only")
 		return
 	}
-	body, err := webhooks.VerifyRequest(req, r.secret, DefaultLimits.MaxBodyBytes, 0)
+	body, err := webhooks.VerifyRequest(req, r.secret, desk.DefaultLimits.MaxBodyBytes, 0)
 	if err != nil {
 		r.mu.Lock()
 		r.refused++
 		r.mu.Unlock()
-		writeJSON(w, http.StatusUnauthorized, ErrorJSON{Error: err.Error()})
+		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	var d Delivery
 	if err := json.Unmarshal(body, &d); err != nil || d.Topic == "" {
-		writeJSON(w, http.StatusBadRequest, ErrorJSON{Error: fmt.Sprintf("want {\"topic\": ..., \"event\": ...}: %v", err)})
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("want {\"topic\": ..., \"event\": ...}: %v", err))
 		return
 	}
 	r.mu.Lock()
@@ -126,4 +128,10 @@ func PrintDeliveries(w io.Writer, ds []Delivery) error {
 	}
 	_, err := fmt.Fprintf(w, "webhook receiver got %d call(s): %s\n", len(ds), what)
 	return err
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(desk.ErrorJSON{Error: msg})
 }

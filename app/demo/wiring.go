@@ -1,32 +1,16 @@
-package desk
+package demo
 
 import (
 	"go.uber.org/fx"
 
-	"github.com/fxbus/fxbus/modules/assets"
-	"github.com/fxbus/fxbus/modules/audit"
-	"github.com/fxbus/fxbus/modules/functions"
-	"github.com/fxbus/fxbus/modules/moderation"
-	"github.com/fxbus/fxbus/modules/sso"
-	"github.com/fxbus/fxbus/modules/stats"
-	"github.com/fxbus/fxbus/modules/tickets"
 	"github.com/fxbus/fxbus/modules/webhooks"
-	"github.com/fxbus/fxbus/modules/widget"
 	"github.com/fxbus/fxbus/topics"
 )
 
-// Modules are the desk's features, from modules/: the one place where the
-// app wires them, in every mode and in the end-to-end tests.
-var Modules = fx.Options(
-	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
-	tickets.Module, stats.Module, webhooks.Module, widget.Module,
-	fx.Provide(func(c Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
-)
-
-// Demo is what demo mode adds: a local webhook receiver, and the
+// Module is what demo mode adds: a local webhook receiver, and the
 // webhooks module's endpoint pointing at it, with rules that pass only the
 // bans and the operators' replies, so that the receiver gets exactly those.
-var Demo = fx.Options(
+var Module = fx.Options(
 	fx.Provide(NewWebhookReceiver, DemoWebhooks),
 )
 

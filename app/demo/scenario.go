@@ -1,4 +1,4 @@
-package desk
+package demo
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fxbus/fxbus/app/desk"
 )
 
 // The scenario's cast: two visitors, one of whom turns abusive; an
@@ -271,13 +273,13 @@ func (s *scenario) send(r req, into any) (answer, error) {
 		return answer{}, err
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, DefaultLimits.MaxBodyBytes))
+	b, err := io.ReadAll(io.LimitReader(res.Body, desk.DefaultLimits.MaxBodyBytes))
 	if err != nil {
 		return answer{}, err
 	}
 	a := answer{Status: res.StatusCode}
 	if !a.ok() {
-		var e ErrorJSON
+		var e desk.ErrorJSON
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {
 			return a, fmt.Errorf("%d with a body that is not a JSON error: %.80q", res.StatusCode, b)
 		}
@@ -331,7 +333,7 @@ func (s *scenario) play() {
 }
 
 func (s *scenario) page() {
-	var assets PageAssetsJSON
+	var assets desk.PageAssetsJSON
 	s.run("chat page assets", req{method: "GET", path: "/page/assets"}, &assets, func(answer) string {
 		for _, a := range slices.Concat(assets.CSS, assets.JS) {
 			s.rep.Assets = append(s.rep.Assets, a.Content)
@@ -340,7 +342,7 @@ func (s *scenario) page() {
 	})
 }
 
-func listOf(as []AssetJSON) string {
+func listOf(as []desk.AssetJSON) string {
 	if len(as) == 0 {
 		return "[]"
 	}
@@ -359,7 +361,7 @@ func (s *scenario) visitors() (alice, bob string) {
 		{ScenarioVisitor, "Alice"},
 		{ScenarioAbuser, "Bob"},
 	} {
-		var got VisitorJSON
+		var got desk.VisitorJSON
 		s.run("visitor "+v.id+" arrives", req{as: v.id, method: "POST", path: "/visitors", body: map[string]string{
 			"user_id": v.id, "name": v.name, "user_agent": "fxbus-scenario/1",
 		}}, &got, func(answer) string {
@@ -374,17 +376,17 @@ func (s *scenario) operatorSignsIn() string {
 	now := time.Now()
 	forged := SSOHeaders(s.secret, ScenarioOperator, now)
 	forged.Set(HeaderSSOSignature, strings.Repeat("0", 64))
-	var forgedLogin LoginJSON
+	var forgedLogin desk.LoginJSON
 	s.run("operator SSO, forged", req{method: "POST", path: "/operators/login", header: forged}, &forgedLogin,
 		func(answer) string { return fmt.Sprintf("operator %q signed in", forgedLogin.Operator.Login) })
 
 	signed := SSOHeaders(s.secret, ScenarioOperator, now)
-	var login LoginJSON
+	var login desk.LoginJSON
 	a := s.run("operator signs in (SSO)", req{method: "POST", path: "/operators/login", header: signed}, &login,
 		func(answer) string {
 			return fmt.Sprintf("operator %d %q, token issued", login.Operator.ID, login.Operator.Login)
 		})
-	var replayed LoginJSON
+	var replayed desk.LoginJSON
 	s.run("operator SSO, replayed", req{method: "POST", path: "/operators/login", header: signed}, &replayed,
 		func(answer) string { return fmt.Sprintf("operator %q signed in again", replayed.Operator.Login) })
 	if !a.ok() || login.Operator == nil {
@@ -399,7 +401,7 @@ func (s *scenario) chats(alice, bob string) (aliceThread, bobThread int64) {
 		user string
 		id   *int64
 	}{{alice, &aliceThread}, {bob, &bobThread}} {
-		var t ThreadJSON
+		var t desk.ThreadJSON
 		s.run("chat "+v.user+" starts", req{method: "POST", path: "/threads", token: s.tokens[v.user], body: map[string]any{
 			"referer": "https://shop.example/orders",
 		}}, &t, func(answer) string {
@@ -411,8 +413,8 @@ func (s *scenario) chats(alice, bob string) (aliceThread, bobThread int64) {
 }
 
 func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
-	post := func(name string, thread int64, token, body string) (MessageJSON, answer) {
-		var m MessageJSON
+	post := func(name string, thread int64, token, body string) (desk.MessageJSON, answer) {
+		var m desk.MessageJSON
 		a := s.run(name, req{method: "POST", path: fmt.Sprintf("/threads/%d/messages", thread), token: token,
 			body: map[string]string{"body": body}}, &m, func(answer) string {
 			return fmt.Sprintf("stored as %s: %q", m.Kind, m.Body)
@@ -423,7 +425,7 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		if opToken == "" {
 			s.skip("operator joins "+ScenarioVisitor, "no operator signed in")
 		} else {
-			var t ThreadJSON
+			var t desk.ThreadJSON
 			s.run("operator joins "+ScenarioVisitor, req{method: "POST", path: fmt.Sprintf("/threads/%d/join", aliceThread), token: opToken},
 				&t, func(answer) string { return fmt.Sprintf("thread %d %s with %s", t.ID, t.State, t.AgentName) })
 		}
@@ -448,10 +450,10 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		s.rep.AbusiveBodies = append(s.rep.AbusiveBodies, stored)
 	}
 	post(ScenarioAbuser+" writes again", bobThread, s.tokens[ScenarioAbuser], "Hello?")
-	var again ThreadJSON
+	var again desk.ThreadJSON
 	s.run(ScenarioAbuser+" starts another chat", req{method: "POST", path: "/threads", token: s.tokens[ScenarioAbuser], body: map[string]any{}}, &again,
 		func(answer) string { return fmt.Sprintf("thread %d, %s", again.ID, again.State) })
-	var fresh VisitorJSON
+	var fresh desk.VisitorJSON
 	s.run(ScenarioAbuser+" comes back as bob2", req{as: ScenarioAbuser, method: "POST", path: "/visitors", body: map[string]any{"user_id": ScenarioAbuser + "2"}}, &fresh,
 		func(answer) string {
 			s.tokens[ScenarioAbuser+"2"] = fresh.Token
@@ -464,7 +466,7 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		s.skip("bans listed", "no operator signed in")
 		return
 	}
-	var bans ListJSON[BanJSON]
+	var bans desk.ListJSON[desk.BanJSON]
 	s.run("bans listed", req{method: "GET", path: "/bans", token: opToken}, &bans, func(answer) string {
 		var who []string
 		for _, b := range bans.Items {
@@ -497,11 +499,11 @@ func (s *scenario) tickets(thread int64, opToken string) {
 			func(answer) string { return fmt.Sprintf("%s %v", t["ref"], t["status"]) })
 	}
 	request := open("user request opened", ticket{
-		"class": ClassUserRequest, "title": "Order #1234 not delivered", "service": "delivery",
+		"class": desk.ClassUserRequest, "title": "Order #1234 not delivered", "service": "delivery",
 		"caller": ScenarioVisitor, "thread_id": thread,
 	})
 	incident := open("incident opened", ticket{
-		"class": ClassIncident, "title": "Chat widget fails to load", "impact": 2, "urgency": 1,
+		"class": desk.ClassIncident, "title": "Chat widget fails to load", "impact": 2, "urgency": 1,
 	})
 	update("user request assigned", request, ticket{"status": "assigned", "description": "Carrier contacted."})
 	update("incident resolved", incident, ticket{"status": "resolved"})
@@ -552,7 +554,7 @@ func (s *scenario) users() string {
 	s.run(ScenarioUser+" logs in, wrong password", req{method: "POST", path: "/users/login", body: map[string]string{
 		"login": ScenarioUser, "password": "hunter2",
 	}}, nil, func(answer) string { return "token issued" })
-	var login LoginJSON
+	var login desk.LoginJSON
 	a := s.run(ScenarioUser+" logs in", req{method: "POST", path: "/users/login", body: map[string]string{
 		"login": ScenarioUser, "password": "correct horse battery staple",
 	}}, &login, func(answer) string { return fmt.Sprintf("user %s, roles %v, token issued", login.UserID, login.Roles) })
@@ -563,7 +565,7 @@ func (s *scenario) users() string {
 }
 
 func (s *scenario) messaging(userToken, opToken string) {
-	var st PublishedJSON
+	var st desk.PublishedJSON
 	published := func(answer) string { return fmt.Sprintf("message %s, delivered to %d", st.MessageID, st.Delivered) }
 	if userToken == "" {
 		s.skip(ScenarioUser+" writes to the operators", "no user logged in")
@@ -582,7 +584,7 @@ func (s *scenario) messaging(userToken, opToken string) {
 }
 
 func (s *scenario) cron(opToken string) {
-	var res CronJSON
+	var res desk.CronJSON
 	s.run("cron runs", req{method: "POST", path: "/cron", token: opToken}, &res, func(answer) string {
 		keys := slices.Sorted(maps.Keys(res.Counts))
 		parts := make([]string, len(keys))
