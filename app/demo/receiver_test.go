@@ -22,6 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestReceiverVerifiesSignatures(t *testing.T) {
 	lc := fxtest.NewLifecycle(t)
 	r := demo.NewWebhookReceiver(lc)
+	lc.RequireStart()
 	defer lc.RequireStop()
 	body := []byte(`{"topic":"ban.created","event":{}}`)
 	post := func(sig, id string) int {
