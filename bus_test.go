@@ -20,6 +20,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/modules/assets"
 	"github.com/fxbus/fxbus/modules/audit"
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 // tracing tool reads.
 func TestReferenceService(t *testing.T) {
 	var (
-		srv *desk.Server
+		srv *httpapi.Server
 		tel *desk.Telemetry
 		rcv *demo.WebhookReceiver
 		log *audit.Log
@@ -51,6 +52,7 @@ func TestReferenceService(t *testing.T) {
 	app := fxtest.New(t,
 		bus.Module,
 		desk.Module,
+		httpapi.Module,
 		desk.WithConfig(desk.Config{LogOutput: io.Discard, SSOSecret: secret}),
 		// The modules, as the app's main wires them.
 		audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
@@ -59,7 +61,7 @@ func TestReferenceService(t *testing.T) {
 		demo.Module,
 		fx.NopLogger,
 		fx.Populate(&srv, &tel, &rcv, &log),
-		desk.Serve,
+		httpapi.Serve,
 	)
 	app.RequireStart()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -183,7 +185,7 @@ func signIn(t *testing.T, base string, secret []byte, login string) string {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var l desk.LoginJSON
+	var l httpapi.LoginJSON
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&l))
 	return l.Token
 }

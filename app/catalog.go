@@ -17,6 +17,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/busdoc"
 	"github.com/fxbus/fxbus/topics"
@@ -33,7 +34,7 @@ func demoWiring(stderr io.Writer, ssoSecret []byte) fx.Option {
 		modules,
 		demo.Module,
 		fx.WithLogger(desk.FxLogger),
-		desk.Serve,
+		httpapi.Serve,
 	)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 )
 
 // serveOptions are what serve mode adds: nothing yet; without a
@@ -151,7 +152,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // receiver got and the summary of the traces.
 func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	var (
-		srv *desk.Server
+		srv *httpapi.Server
 		tel *desk.Telemetry
 		rcv *demo.WebhookReceiver
 	)
@@ -199,7 +200,7 @@ func ssoSecret(file string) ([]byte, error) {
 // then it stops the desk and prints the summary of its traces.
 func serve(ctx context.Context, addr string, secret []byte, stdout, stderr io.Writer) error {
 	var (
-		srv *desk.Server
+		srv *httpapi.Server
 		tel *desk.Telemetry
 	)
 	app := fx.New(
@@ -209,7 +210,7 @@ func serve(ctx context.Context, addr string, secret []byte, stdout, stderr io.Wr
 		serveOptions,
 		fx.WithLogger(desk.FxLogger),
 		fx.Populate(&srv, &tel),
-		desk.Serve,
+		httpapi.Serve,
 	)
 	if err := start(ctx, app); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bus"
 
 	"github.com/fxbus/fxbus/modules/assets"
@@ -19,9 +20,9 @@ import (
 
 // modules are the desk's features, from modules/, and the bus they are
 // listeners of: the one place where the app wires them, in every mode.
-// The server comes after them, at the top level (desk.Serve).
+// The server comes after them, at the top level (httpapi.Serve).
 var modules = fx.Options(
-	bus.Module,
+	bus.Module, httpapi.Module,
 	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
 	tickets.Module, stats.Module, webhooks.Module, widget.Module,
 	fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),

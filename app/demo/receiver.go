@@ -15,6 +15,7 @@ import (
 	"github.com/fxbus/fxbus/modules/webhooks"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 )
 
 // Delivery is one webhook call received, its signature verified
@@ -133,5 +134,5 @@ func PrintDeliveries(w io.Writer, ds []Delivery) error {
 func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(desk.ErrorJSON{Error: msg})
+	_ = json.NewEncoder(w).Encode(httpapi.ErrorJSON{Error: msg})
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 )
 
 // The scenario's cast: two visitors, one of whom turns abusive; an
@@ -279,7 +280,7 @@ func (s *scenario) send(r req, into any) (answer, error) {
 	}
 	a := answer{Status: res.StatusCode}
 	if !a.ok() {
-		var e desk.ErrorJSON
+		var e httpapi.ErrorJSON
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {
 			return a, fmt.Errorf("%d with a body that is not a JSON error: %.80q", res.StatusCode, b)
 		}
@@ -333,7 +334,7 @@ func (s *scenario) play() {
 }
 
 func (s *scenario) page() {
-	var assets desk.PageAssetsJSON
+	var assets httpapi.PageAssetsJSON
 	s.run("chat page assets", req{method: "GET", path: "/page/assets"}, &assets, func(answer) string {
 		for _, a := range slices.Concat(assets.CSS, assets.JS) {
 			s.rep.Assets = append(s.rep.Assets, a.Content)
@@ -342,7 +343,7 @@ func (s *scenario) page() {
 	})
 }
 
-func listOf(as []desk.AssetJSON) string {
+func listOf(as []httpapi.AssetJSON) string {
 	if len(as) == 0 {
 		return "[]"
 	}
@@ -361,7 +362,7 @@ func (s *scenario) visitors() (alice, bob string) {
 		{ScenarioVisitor, "Alice"},
 		{ScenarioAbuser, "Bob"},
 	} {
-		var got desk.VisitorJSON
+		var got httpapi.VisitorJSON
 		s.run("visitor "+v.id+" arrives", req{as: v.id, method: "POST", path: "/visitors", body: map[string]string{
 			"user_id": v.id, "name": v.name, "user_agent": "fxbus-scenario/1",
 		}}, &got, func(answer) string {
@@ -376,17 +377,17 @@ func (s *scenario) operatorSignsIn() string {
 	now := time.Now()
 	forged := SSOHeaders(s.secret, ScenarioOperator, now)
 	forged.Set(HeaderSSOSignature, strings.Repeat("0", 64))
-	var forgedLogin desk.LoginJSON
+	var forgedLogin httpapi.LoginJSON
 	s.run("operator SSO, forged", req{method: "POST", path: "/operators/login", header: forged}, &forgedLogin,
 		func(answer) string { return fmt.Sprintf("operator %q signed in", forgedLogin.Operator.Login) })
 
 	signed := SSOHeaders(s.secret, ScenarioOperator, now)
-	var login desk.LoginJSON
+	var login httpapi.LoginJSON
 	a := s.run("operator signs in (SSO)", req{method: "POST", path: "/operators/login", header: signed}, &login,
 		func(answer) string {
 			return fmt.Sprintf("operator %d %q, token issued", login.Operator.ID, login.Operator.Login)
 		})
-	var replayed desk.LoginJSON
+	var replayed httpapi.LoginJSON
 	s.run("operator SSO, replayed", req{method: "POST", path: "/operators/login", header: signed}, &replayed,
 		func(answer) string { return fmt.Sprintf("operator %q signed in again", replayed.Operator.Login) })
 	if !a.ok() || login.Operator == nil {
@@ -401,7 +402,7 @@ func (s *scenario) chats(alice, bob string) (aliceThread, bobThread int64) {
 		user string
 		id   *int64
 	}{{alice, &aliceThread}, {bob, &bobThread}} {
-		var t desk.ThreadJSON
+		var t httpapi.ThreadJSON
 		s.run("chat "+v.user+" starts", req{method: "POST", path: "/threads", token: s.tokens[v.user], body: map[string]any{
 			"referer": "https://shop.example/orders",
 		}}, &t, func(answer) string {
@@ -413,8 +414,8 @@ func (s *scenario) chats(alice, bob string) (aliceThread, bobThread int64) {
 }
 
 func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
-	post := func(name string, thread int64, token, body string) (desk.MessageJSON, answer) {
-		var m desk.MessageJSON
+	post := func(name string, thread int64, token, body string) (httpapi.MessageJSON, answer) {
+		var m httpapi.MessageJSON
 		a := s.run(name, req{method: "POST", path: fmt.Sprintf("/threads/%d/messages", thread), token: token,
 			body: map[string]string{"body": body}}, &m, func(answer) string {
 			return fmt.Sprintf("stored as %s: %q", m.Kind, m.Body)
@@ -425,7 +426,7 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		if opToken == "" {
 			s.skip("operator joins "+ScenarioVisitor, "no operator signed in")
 		} else {
-			var t desk.ThreadJSON
+			var t httpapi.ThreadJSON
 			s.run("operator joins "+ScenarioVisitor, req{method: "POST", path: fmt.Sprintf("/threads/%d/join", aliceThread), token: opToken},
 				&t, func(answer) string { return fmt.Sprintf("thread %d %s with %s", t.ID, t.State, t.AgentName) })
 		}
@@ -450,10 +451,10 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		s.rep.AbusiveBodies = append(s.rep.AbusiveBodies, stored)
 	}
 	post(ScenarioAbuser+" writes again", bobThread, s.tokens[ScenarioAbuser], "Hello?")
-	var again desk.ThreadJSON
+	var again httpapi.ThreadJSON
 	s.run(ScenarioAbuser+" starts another chat", req{method: "POST", path: "/threads", token: s.tokens[ScenarioAbuser], body: map[string]any{}}, &again,
 		func(answer) string { return fmt.Sprintf("thread %d, %s", again.ID, again.State) })
-	var fresh desk.VisitorJSON
+	var fresh httpapi.VisitorJSON
 	s.run(ScenarioAbuser+" comes back as bob2", req{as: ScenarioAbuser, method: "POST", path: "/visitors", body: map[string]any{"user_id": ScenarioAbuser + "2"}}, &fresh,
 		func(answer) string {
 			s.tokens[ScenarioAbuser+"2"] = fresh.Token
@@ -466,7 +467,7 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		s.skip("bans listed", "no operator signed in")
 		return
 	}
-	var bans desk.ListJSON[desk.BanJSON]
+	var bans httpapi.ListJSON[httpapi.BanJSON]
 	s.run("bans listed", req{method: "GET", path: "/bans", token: opToken}, &bans, func(answer) string {
 		var who []string
 		for _, b := range bans.Items {
@@ -554,7 +555,7 @@ func (s *scenario) users() string {
 	s.run(ScenarioUser+" logs in, wrong password", req{method: "POST", path: "/users/login", body: map[string]string{
 		"login": ScenarioUser, "password": "hunter2",
 	}}, nil, func(answer) string { return "token issued" })
-	var login desk.LoginJSON
+	var login httpapi.LoginJSON
 	a := s.run(ScenarioUser+" logs in", req{method: "POST", path: "/users/login", body: map[string]string{
 		"login": ScenarioUser, "password": "correct horse battery staple",
 	}}, &login, func(answer) string { return fmt.Sprintf("user %s, roles %v, token issued", login.UserID, login.Roles) })
@@ -565,7 +566,7 @@ func (s *scenario) users() string {
 }
 
 func (s *scenario) messaging(userToken, opToken string) {
-	var st desk.PublishedJSON
+	var st httpapi.PublishedJSON
 	published := func(answer) string { return fmt.Sprintf("message %s, delivered to %d", st.MessageID, st.Delivered) }
 	if userToken == "" {
 		s.skip(ScenarioUser+" writes to the operators", "no user logged in")
@@ -584,7 +585,7 @@ func (s *scenario) messaging(userToken, opToken string) {
 }
 
 func (s *scenario) cron(opToken string) {
-	var res desk.CronJSON
+	var res httpapi.CronJSON
 	s.run("cron runs", req{method: "POST", path: "/cron", token: opToken}, &res, func(answer) string {
 		keys := slices.Sorted(maps.Keys(res.Counts))
 		parts := make([]string, len(keys))

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -27,7 +28,7 @@ func newFuzzDesk(tb testing.TB, log io.Writer, withUser bool) *fixture {
 
 // fuzzRoute is an endpoint of the API whose request body FuzzAPI writes.
 type fuzzRoute struct {
-	access          desk.Access
+	access          httpapi.Access
 	method, pattern string // {id} is the fuzzed path value, or the fixture's
 	// created says what a 2xx answer must have added to the store's
 	// counts, by status.
@@ -35,20 +36,20 @@ type fuzzRoute struct {
 }
 
 var fuzzRoutes = []fuzzRoute{
-	{desk.Public, "POST", "/visitors", map[int]map[string]int{201: {"visitors": 1}, 200: {}}},
-	{desk.VisitorOnly, "POST", "/threads", map[int]map[string]int{201: {"threads": 1, "messages": 1}}}, // and the greeting
-	{desk.OwnerOrOperator, "POST", "/threads/{thread}/messages", map[int]map[string]int{201: {"messages": 1}}},
-	{desk.OperatorOnly, "POST", "/tickets", map[int]map[string]int{201: {"tickets": 1}}},
-	{desk.OperatorOnly, "PATCH", "/tickets/{ticket}", map[int]map[string]int{200: {}}},
-	{desk.Public, "POST", "/users/register", map[int]map[string]int{201: {}}},
-	{desk.Public, "POST", "/users/login", map[int]map[string]int{200: {}}},
-	{desk.OperatorOnly, "POST", "/documents", map[int]map[string]int{201: {"documents": 1}}},
-	{desk.OperatorOnly, "POST", "/bans", map[int]map[string]int{201: {"bans": 1}}},
-	{desk.SignedIn, "POST", "/channels/{channel}/messages", map[int]map[string]int{201: {}}},
-	{desk.OwnerOrOperator, "POST", "/threads/{thread}/functions/{function}", map[int]map[string]int{200: {}}},
-	{desk.OwnerOrOperator, "POST", "/threads/{thread}/close", map[int]map[string]int{200: {}}},
-	{desk.OperatorOnly, "POST", "/threads/{thread}/join", map[int]map[string]int{200: {"messages": 1}}},
-	{desk.OperatorOnly, "POST", "/cron", map[int]map[string]int{200: {}}},
+	{httpapi.Public, "POST", "/visitors", map[int]map[string]int{201: {"visitors": 1}, 200: {}}},
+	{httpapi.VisitorOnly, "POST", "/threads", map[int]map[string]int{201: {"threads": 1, "messages": 1}}}, // and the greeting
+	{httpapi.OwnerOrOperator, "POST", "/threads/{thread}/messages", map[int]map[string]int{201: {"messages": 1}}},
+	{httpapi.OperatorOnly, "POST", "/tickets", map[int]map[string]int{201: {"tickets": 1}}},
+	{httpapi.OperatorOnly, "PATCH", "/tickets/{ticket}", map[int]map[string]int{200: {}}},
+	{httpapi.Public, "POST", "/users/register", map[int]map[string]int{201: {}}},
+	{httpapi.Public, "POST", "/users/login", map[int]map[string]int{200: {}}},
+	{httpapi.OperatorOnly, "POST", "/documents", map[int]map[string]int{201: {"documents": 1}}},
+	{httpapi.OperatorOnly, "POST", "/bans", map[int]map[string]int{201: {"bans": 1}}},
+	{httpapi.SignedIn, "POST", "/channels/{channel}/messages", map[int]map[string]int{201: {}}},
+	{httpapi.OwnerOrOperator, "POST", "/threads/{thread}/functions/{function}", map[int]map[string]int{200: {}}},
+	{httpapi.OwnerOrOperator, "POST", "/threads/{thread}/close", map[int]map[string]int{200: {}}},
+	{httpapi.OperatorOnly, "POST", "/threads/{thread}/join", map[int]map[string]int{200: {"messages": 1}}},
+	{httpapi.OperatorOnly, "POST", "/cron", map[int]map[string]int{200: {}}},
 }
 
 // snapshot is what the store holds, as the API shows it.
@@ -207,16 +208,16 @@ func FuzzAPI(f *testing.F) {
 		require.Less(t, w.Code, 500, msg)
 		u, _ := url.Parse(target)
 		clean := u != nil && isClean(u.Path)
-		if (auth == 0 || auth == 3) && rt.access != desk.Public && clean {
+		if (auth == 0 || auth == 3) && rt.access != httpapi.Public && clean {
 			assert.Equal(t, http.StatusUnauthorized, w.Code, msg)
 		}
 		if w.Code < 300 {
 			switch rt.access {
-			case desk.OperatorOnly:
+			case httpapi.OperatorOnly:
 				assert.Equal(t, uint8(1), auth, "only an operator: %s", msg)
-			case desk.VisitorOnly:
+			case httpapi.VisitorOnly:
 				assert.Contains(t, []uint8{4, 5}, auth, "only a visitor: %s", msg)
-			case desk.OwnerOrOperator:
+			case httpapi.OwnerOrOperator:
 				assert.Contains(t, []uint8{1, 4}, auth, "only an operator or the thread's visitor: %s", msg)
 			}
 		}
@@ -228,7 +229,7 @@ func FuzzAPI(f *testing.F) {
 		if w.Code >= 300 {
 			dec := json.NewDecoder(w.Body)
 			dec.DisallowUnknownFields()
-			var e desk.ErrorJSON
+			var e httpapi.ErrorJSON
 			require.NoError(t, dec.Decode(&e), msg)
 			assert.NotEmpty(t, e.Error, msg)
 			_, err := dec.Token()
@@ -257,7 +258,7 @@ func FuzzAPI(f *testing.F) {
 			assert.False(t, before.AccountOfBody, msg)
 			assert.True(t, after.AccountOfBody, msg)
 		case "/users/login":
-			var l desk.LoginJSON
+			var l httpapi.LoginJSON
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &l), msg)
 			_, known := d.svc.Caller(l.Token)
 			assert.True(t, known, "the token of a login works: %s", msg)

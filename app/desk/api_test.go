@@ -22,6 +22,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bus"
 )
 
@@ -32,7 +33,7 @@ import (
 type fixture struct {
 	h   http.Handler
 	svc *desk.Service
-	api *desk.API
+	api *httpapi.API
 
 	thread, ticket, document int64
 	opToken, userToken       string
@@ -50,11 +51,11 @@ func newFixture(t *testing.T, opts ...fx.Option) *fixture {
 func newDesk(tb testing.TB, cfg desk.Config, withUser bool, opts ...fx.Option) *fixture {
 	tb.Helper()
 	var (
-		api *desk.API
+		api *httpapi.API
 		svc *desk.Service
 	)
 	cfg.SSOSecret = testSecret
-	fxtest.New(tb, bus.Module, desk.Module, desk.WithConfig(cfg), fakeModules(),
+	fxtest.New(tb, bus.Module, desk.Module, httpapi.Module, desk.WithConfig(cfg), fakeModules(),
 		fx.Options(opts...), fx.Populate(&api, &svc), fx.NopLogger)
 	h, err := api.Handler(context.Background())
 	require.NoError(tb, err)
@@ -67,17 +68,17 @@ func newDesk(tb testing.TB, cfg desk.Config, withUser bool, opts ...fx.Option) *
 			require.NoError(tb, json.Unmarshal(w.Body.Bytes(), into))
 		}
 	}
-	var v desk.VisitorJSON
+	var v httpapi.VisitorJSON
 	must("POST", "/visitors", "", `{"user_id":"alice","name":"Alice"}`, &v)
 	f.aliceToken = v.Token
 	w := f.doFrom(bobAddr, "POST", "/visitors", "", `{"user_id":"bob","name":"Bob"}`)
 	require.Equal(tb, 201, w.Code, w.Body.String())
 	require.NoError(tb, json.Unmarshal(w.Body.Bytes(), &v))
 	f.bobToken = v.Token
-	var login desk.LoginJSON
+	var login httpapi.LoginJSON
 	must("POST", "/operators/login", "", "", &login, ssoHeaders("olivia"))
 	f.opToken = login.Token
-	var th desk.ThreadJSON
+	var th httpapi.ThreadJSON
 	must("POST", "/threads", f.aliceToken, `{}`, &th)
 	f.thread = th.ID
 	var rec map[string]any
@@ -279,7 +280,7 @@ func TestAPI(t *testing.T) {
 			assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
 			if w.Code >= 400 {
 				assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
-				var e desk.ErrorJSON
+				var e httpapi.ErrorJSON
 				require.NoError(t, json.Unmarshal(w.Body.Bytes(), &e), "an error is JSON")
 				assert.NotEmpty(t, e.Error)
 			}
@@ -312,7 +313,7 @@ func TestAPIDownloadHeaders(t *testing.T) {
 	assert.Equal(t, `inline; filename=hello.txt`, w.Header().Get("Content-Disposition"))
 	assert.Equal(t, "5", w.Header().Get("Content-Length"))
 	assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
-	assert.Equal(t, desk.DownloadCSP, w.Header().Get("Content-Security-Policy"))
+	assert.Equal(t, httpapi.DownloadCSP, w.Header().Get("Content-Security-Policy"))
 }
 
 func TestStatusOf(t *testing.T) {
@@ -330,8 +331,8 @@ func TestStatusOf(t *testing.T) {
 		{io.EOF, 500},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.status, desk.StatusOf(tt.err), "%v", tt.err)
-		assert.Equal(t, tt.status, desk.StatusOf(fmt.Errorf("context: %w", tt.err)), "wrapped %v", tt.err)
+		assert.Equal(t, tt.status, httpapi.StatusOf(tt.err), "%v", tt.err)
+		assert.Equal(t, tt.status, httpapi.StatusOf(fmt.Errorf("context: %w", tt.err)), "wrapped %v", tt.err)
 	}
 }
 
@@ -350,20 +351,20 @@ func TestAccessPerRouteAndRole(t *testing.T) {
 		{"owner visitor", f.aliceToken}, {"other visitor", f.bobToken}, {"operator", f.opToken},
 	}
 	// want returns 401, 403, or 0 for "admitted".
-	want := func(access desk.Access, r role) int {
+	want := func(access httpapi.Access, r role) int {
 		switch {
 		case r.name == "forged":
 			return 401
-		case access == desk.Public:
+		case access == httpapi.Public:
 			return 0
 		case r.name == "anonymous":
 			return 401
 		}
-		admitted := map[desk.Access][]string{
-			desk.SignedIn:        {"user", "owner visitor", "other visitor", "operator"},
-			desk.VisitorOnly:     {"owner visitor", "other visitor"},
-			desk.OwnerOrOperator: {"owner visitor", "operator"},
-			desk.OperatorOnly:    {"operator"},
+		admitted := map[httpapi.Access][]string{
+			httpapi.SignedIn:        {"user", "owner visitor", "other visitor", "operator"},
+			httpapi.VisitorOnly:     {"owner visitor", "other visitor"},
+			httpapi.OwnerOrOperator: {"owner visitor", "operator"},
+			httpapi.OperatorOnly:    {"operator"},
 		}[access]
 		if slices.Contains(admitted, r.name) {
 			return 0
@@ -396,7 +397,7 @@ func TestAccessPerRouteAndRole(t *testing.T) {
 					assert.Equal(t, code, w.Code, w.Body.String())
 					dec := json.NewDecoder(w.Body)
 					dec.DisallowUnknownFields()
-					var e desk.ErrorJSON
+					var e httpapi.ErrorJSON
 					require.NoError(t, dec.Decode(&e), "nothing but an error")
 					assert.NotContains(t, e.Error, "alice", "no data of another")
 				}
@@ -409,7 +410,7 @@ func TestAccessPerRouteAndRole(t *testing.T) {
 // headers claim; a trusted proxy's header is believed, and only then.
 func TestClientAddress(t *testing.T) {
 	f := newFixture(t)
-	var v desk.VisitorJSON
+	var v httpapi.VisitorJSON
 	w := f.doFrom("198.51.100.7:4000", "POST", "/visitors", "", `{"user_id":"eve"}`, http.Header{"X-Forwarded-For": {"127.0.0.1"}})
 	require.Equal(t, 201, w.Code, w.Body.String())
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
@@ -451,7 +452,7 @@ func TestListingsPaginated(t *testing.T) {
 	var bodies []string
 	after, pages := "", 0
 	for {
-		var page desk.ListJSON[desk.MessageJSON]
+		var page httpapi.ListJSON[httpapi.MessageJSON]
 		f.must(t, "GET", path+"?limit=2&after="+after, f.aliceToken, "", &page)
 		pages++
 		for _, m := range page.Items {
@@ -468,11 +469,11 @@ func TestListingsPaginated(t *testing.T) {
 	assert.Equal(t, 400, f.do("GET", path+"?limit=101", f.aliceToken, "").Code)
 	assert.Equal(t, 400, f.do("GET", path+"?after=x", f.aliceToken, "").Code)
 
-	var visitors desk.ListJSON[desk.VisitorJSON]
+	var visitors httpapi.ListJSON[httpapi.VisitorJSON]
 	f.must(t, "GET", "/visitors?limit=1", f.opToken, "", &visitors)
 	require.Len(t, visitors.Items, 1)
 	assert.Equal(t, "alice", visitors.Items[0].UserID)
-	var last desk.ListJSON[desk.VisitorJSON]
+	var last httpapi.ListJSON[httpapi.VisitorJSON]
 	f.must(t, "GET", "/visitors?limit=1&after="+visitors.Next, f.opToken, "", &last)
 	assert.Equal(t, "bob", last.Items[0].UserID)
 	assert.Empty(t, last.Next)
@@ -510,7 +511,7 @@ func TestDownloadsCannotRunScript(t *testing.T) {
 	require.Equal(t, 200, w.Code)
 	assert.Equal(t, "attachment; filename=x.html", w.Header().Get("Content-Disposition"))
 	assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
-	assert.Equal(t, desk.DownloadCSP, w.Header().Get("Content-Security-Policy"))
+	assert.Equal(t, httpapi.DownloadCSP, w.Header().Get("Content-Security-Policy"))
 	assert.Contains(t, w.Header().Get("Content-Security-Policy"), "sandbox")
 }
 
@@ -553,7 +554,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 		assert.Equal(t, d.Access.String(), op.Access, d.Pattern)
 		_, has401 := op.Responses["401"]
 		_, has403 := op.Responses["403"]
-		assert.Equal(t, d.Access != desk.Public, len(op.Security) == 1 && has401 && has403, "%s: bearer, 401 and 403 iff not public", d.Pattern)
+		assert.Equal(t, d.Access != httpapi.Public, len(op.Security) == 1 && has401 && has403, "%s: bearer, 401 and 403 iff not public", d.Pattern)
 		assert.Contains(t, op.Responses, strconv.Itoa(d.Status), d.Pattern)
 		assert.Equal(t, d.Request != nil, op.RequestBody != nil, "%s: a request body iff it reads one", d.Pattern)
 		for _, name := range []string{"id", "name", "channel"} {

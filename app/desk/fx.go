@@ -2,21 +2,12 @@ package desk
 
 import (
 	"cmp"
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
-	"sync"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
@@ -108,18 +99,19 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Module is the desk as an fx module: it provides the [Config] (the
-// default, unless [WithConfig] gives one), a *slog.Logger, the
-// [Telemetry] and its trace.TracerProvider, the [Store], the [Service],
-// the [API] and the [Server], and the desk's own listener on
+// Module is the desk's domain as an fx module: it provides the [Config]
+// (the default, unless [WithConfig] gives one), a *slog.Logger, the
+// [Telemetry] and its trace.TracerProvider, the [Store] and the
+// [Service], and the desk's own listener on
 // [topics.ModerationBanRequested] ([NewBanListener]). It needs a bus:
 // give bus.Module next to it, which builds the bus with the desk's tracer
 // provider and logger.
 //
-// The modules of the desk's features (moderation, single sign-on, ...)
-// are given next to it, and [Serve] last, at the top level:
-// fx.New(bus.Module, desk.Module, moderation.Module, ..., desk.Serve).
-// The app's main does it.
+// The HTTP API is httpapi.Module. The modules of the desk's features
+// (moderation, single sign-on, ...) are given next to it, and
+// httpapi.Serve last, at the top level: fx.New(bus.Module, desk.Module,
+// httpapi.Module, moderation.Module, ..., httpapi.Serve). The app's main
+// does it.
 var Module = fx.Module("desk",
 	fx.Provide(
 		func() Config { return Config{}.withDefaults() },
@@ -128,24 +120,10 @@ var Module = fx.Module("desk",
 		(*Telemetry).TracerProvider,
 		NewStore,
 		NewService,
-		NewAPI,
-		NewServer,
 	),
 	publishes,
 	bus.Listen(topics.ModerationBanRequested, NewBanListener, bus.Rank(BanListenerRank)),
 )
-
-// Serve hooks the [Server] to the app's lifecycle. Give it last, at the
-// top level of fx.New, not inside a module: fx runs the invocations of
-// modules before those of the top level, and starts the hooks in the
-// order they were appended, and stops them in reverse. So the server
-// starts listening after every module has started (its plugins
-// registered, its subscriptions in place), and, at stop, it stops
-// accepting and finishes the requests in flight before any module stops:
-// the webhooks drain only once nothing can publish any more.
-var Serve = fx.Invoke(func(lc fx.Lifecycle, s *Server) {
-	lc.Append(fx.Hook{OnStart: s.Start, OnStop: s.Stop})
-})
 
 // publishes declares every topic and hook the desk publishes, so that the
 // bus knows who publishes what: its catalogue and graph show it, and it
@@ -188,93 +166,3 @@ func FxLogger(log *slog.Logger) fxevent.Logger {
 	l.UseLogLevel(slog.LevelDebug)
 	return l
 }
-
-// Server is the desk's HTTP server. It starts listening on [Config.Addr]
-// when the app starts, serving the [API]'s handler wrapped by otelhttp, so
-// that each request's server span is the parent of the spans of what it
-// publishes; and it shuts down, letting requests in flight finish, when
-// the app stops.
-type Server struct {
-	cfg Config
-	api *API
-	tp  trace.TracerProvider
-	log *slog.Logger
-
-	mu    sync.Mutex
-	srv   *http.Server
-	url   string
-	ready chan struct{}
-	done  chan struct{}
-}
-
-// NewServer returns the server; [Serve] hooks it to the app's lifecycle.
-func NewServer(cfg Config, api *API, tp trace.TracerProvider, log *slog.Logger) *Server {
-	return &Server{cfg: cfg, api: api, tp: tp, log: log, ready: make(chan struct{}), done: make(chan struct{})}
-}
-
-// Start listens on the configured address and serves in a goroutine of
-// its own. The fx lifecycle calls it.
-func (s *Server) Start(ctx context.Context) error {
-	h, err := s.api.Handler(ctx)
-	if err != nil {
-		return err
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("desk: listen: %w", err)
-	}
-	t := s.cfg.Timeouts
-	srv := &http.Server{
-		Handler: otelhttp.NewHandler(h, "desk",
-			otelhttp.WithTracerProvider(s.tp),
-			otelhttp.WithPropagators(propagation.TraceContext{})),
-		ReadHeaderTimeout: t.ReadHeader,
-		ReadTimeout:       t.Read,
-		WriteTimeout:      t.Write,
-		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    t.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	s.mu.Lock()
-	s.srv, s.url = srv, "http://"+ln.Addr().String()
-	s.mu.Unlock()
-	go func() {
-		defer close(s.done)
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("desk: server failed", "err", err)
-		}
-	}()
-	close(s.ready)
-	s.log.Info("desk: listening", "url", s.URL())
-	return nil
-}
-
-// Stop shuts the server down: it stops listening, then waits for the
-// requests in flight, until ctx is done. The fx lifecycle calls it.
-func (s *Server) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	err := srv.Shutdown(ctx)
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		return cmp.Or(err, ctx.Err())
-	}
-	return err
-}
-
-// URL returns the server's base URL, such as "http://127.0.0.1:41234",
-// once it has started; "" before.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.url
-}
-
-// Ready is closed once the server listens.
-func (s *Server) Ready() <-chan struct{} { return s.ready }

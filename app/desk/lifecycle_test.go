@@ -16,17 +16,17 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 
-	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/modules/webhooks"
 	"github.com/fxbus/fxbus/modules/widget"
 )
 
-// With desk.Serve at the top level, the server starts after every module
+// With httpapi.Serve at the top level, the server starts after every module
 // (a module's start hook runs before the server listens) and stops before
 // any (when a module's stop hook runs, the server no longer answers).
 func TestServerStartsLastAndStopsFirst(t *testing.T) {
 	var listeningAtStart, answeringAtStop atomic.Bool
-	module := fx.Module("a-module", fx.Invoke(func(lc fx.Lifecycle, srv *desk.Server) {
+	module := fx.Module("a-module", fx.Invoke(func(lc fx.Lifecycle, srv *httpapi.Server) {
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				select {
@@ -121,12 +121,12 @@ func TestShutdownUnderLoadLosesNothing(t *testing.T) {
 	for i := range clients {
 		res, err := post("/visitors", "", fmt.Sprintf(`{"user_id":"load-%d"}`, i))
 		require.NoError(t, err)
-		var v desk.VisitorJSON
+		var v httpapi.VisitorJSON
 		require.NoError(t, json.NewDecoder(res.Body).Decode(&v))
 		res.Body.Close()
 		res, err = post("/threads", v.Token, `{}`)
 		require.NoError(t, err)
-		var th desk.ThreadJSON
+		var th httpapi.ThreadJSON
 		require.NoError(t, json.NewDecoder(res.Body).Decode(&th))
 		res.Body.Close()
 		vs = append(vs, visitor{v.Token, th.ID})

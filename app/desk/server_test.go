@@ -19,12 +19,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 )
 
 // startTimed starts a desk whose server has short timeouts.
 func startTimed(t *testing.T) string {
 	t.Helper()
-	var srv *desk.Server
+	var srv *httpapi.Server
 	_, srv, _ = startDeskWith(t, desk.Config{LogOutput: testWriter{t},
 		Timeouts: desk.Timeouts{ReadHeader: 200 * time.Millisecond, Read: 300 * time.Millisecond, Idle: 300 * time.Millisecond, MaxHeaderBytes: 4 << 10}})
 	return strings.TrimPrefix(srv.URL(), "http://")
@@ -112,7 +113,7 @@ func TestMemoryUnderConcurrentReads(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("slow, and -race changes what it measures")
 	}
-	var srv *desk.Server
+	var srv *httpapi.Server
 	_, srv, _ = startDeskWith(t, desk.Config{LogOutput: io.Discard, Limits: desk.Limits{MaxStoreBytes: 64 << 20}})
 	base := srv.URL()
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
@@ -134,9 +135,9 @@ func TestMemoryUnderConcurrentReads(t *testing.T) {
 			_, _ = io.Copy(io.Discard, res.Body)
 		}
 	}
-	var v desk.VisitorJSON
+	var v httpapi.VisitorJSON
 	do("POST", "/visitors", "", `{"user_id":"reader"}`, &v)
-	var th desk.ThreadJSON
+	var th httpapi.ThreadJSON
 	do("POST", "/threads", v.Token, `{}`, &th)
 	path := fmt.Sprintf("/threads/%d/messages", th.ID)
 	body := `{"body":"` + strings.Repeat("m", 4000) + `"}`
@@ -173,7 +174,7 @@ func TestMemoryUnderConcurrentReads(t *testing.T) {
 			for range 2 {
 				after := ""
 				for {
-					var page desk.ListJSON[desk.MessageJSON]
+					var page httpapi.ListJSON[httpapi.MessageJSON]
 					do("GET", path+"?limit=100&after="+after, v.Token, "", &page)
 					if page.Next == "" {
 						break

@@ -799,3 +799,6 @@ func (s *Service) PublishMessage(ctx context.Context, req topics.PublishRequest)
 	})
 	return st, s.hookError(ctx, err)
 }
+
+// Limits returns the limits within which the service works.
+func (s *Service) Limits() Limits { return s.limits }

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
 	"github.com/fxbus/fxbus/topics"
@@ -39,7 +40,7 @@ func TestMessageStoredAsListenersLeftIt(t *testing.T) {
 
 	w := f.do("POST", path, f.aliceToken, `{"body":"darn it"}`)
 	require.Equal(t, 201, w.Code, w.Body.String())
-	var m desk.MessageJSON
+	var m httpapi.MessageJSON
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &m))
 	assert.Equal(t, "**** it [checked]", m.Body, "moderation (rank -10) then the test's listener")
 	last, _ := received.Last()
@@ -51,7 +52,7 @@ func TestMessageStoredAsListenersLeftIt(t *testing.T) {
 	assert.Contains(t, w.Body.String(), "no spam")
 	bustest.AssertCount(t, received, 1, "a refused message is not received")
 
-	var ms desk.ListJSON[desk.MessageJSON]
+	var ms httpapi.ListJSON[httpapi.MessageJSON]
 	f.must(t, "GET", path, f.aliceToken, "", &ms)
 	var bodies []string
 	for _, m := range ms.Items {
@@ -63,7 +64,7 @@ func TestMessageStoredAsListenersLeftIt(t *testing.T) {
 func TestAbuserBanned(t *testing.T) {
 	var created *bustest.Recorder[topics.BanEvent]
 	f := newFixture(t, bustest.Capture(&created, topics.BanCreated))
-	var th desk.ThreadJSON
+	var th httpapi.ThreadJSON
 	f.must(t, "POST", "/threads", f.bobToken, `{}`, &th)
 	path := "/threads/" + itoa(th.ID) + "/messages"
 
@@ -81,7 +82,7 @@ func TestAbuserBanned(t *testing.T) {
 	assert.Equal(t, "abusive language (moderation)", ban.Ban.Comment)
 	assert.NotZero(t, ban.Ban.ID)
 
-	var bans desk.ListJSON[desk.BanJSON]
+	var bans httpapi.ListJSON[httpapi.BanJSON]
 	f.must(t, "GET", "/bans", f.opToken, "", &bans)
 	require.Len(t, bans.Items, 1)
 	assert.Equal(t, "bob", bans.Items[0].UserID)
@@ -93,7 +94,7 @@ func TestAbuserBanned(t *testing.T) {
 
 	// Bob comes back under another id, from the same address: the ban on
 	// the address, which came from the connection, holds.
-	var v desk.VisitorJSON
+	var v httpapi.VisitorJSON
 	w = f.doFrom(bobAddr, "POST", "/visitors", "", `{"user_id":"bob-again"}`)
 	require.Equal(t, 201, w.Code, w.Body.String())
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
@@ -125,7 +126,7 @@ func TestBanRequestedByOperatorOrRefused(t *testing.T) {
 	w = f.do("POST", "/bans", f.opToken, `{"user_id":"alice"}`)
 	assert.Equal(t, 422, w.Code)
 	assert.Contains(t, w.Body.String(), "alice is a regular")
-	var bans desk.ListJSON[desk.BanJSON]
+	var bans httpapi.ListJSON[httpapi.BanJSON]
 	f.must(t, "GET", "/bans", f.opToken, "", &bans)
 	assert.Len(t, bans.Items, 1, "a refused ban is not stored")
 }
@@ -170,7 +171,7 @@ func TestUserReadyOnlyWithAnOperatorOnline(t *testing.T) {
 		visitor *bustest.Recorder[topics.VisitorEvent]
 		tracked *bustest.Recorder[topics.VisitorEvent]
 	)
-	fxtest.New(t, bus.Module, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
+	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
 		bustest.Capture(&created, topics.ThreadCreated),
 		bustest.Capture(&started, topics.ChatStarted),
 		bustest.Capture(&ready, topics.ThreadUserReady),
@@ -306,7 +307,7 @@ func TestLoginAfterHookShapesTheSession(t *testing.T) {
 			return nil
 		}),
 	)
-	var login desk.LoginJSON
+	var login httpapi.LoginJSON
 	f.must(t, "POST", "/users/login", "", `{"login":"carol","password":"pw"}`, &login)
 	assert.Equal(t, []string{desk.RoleUser, "beta"}, login.Roles)
 	c, ok := f.svc.Caller(login.Token)
@@ -328,7 +329,7 @@ func TestFunctionFailureAndCronErrors(t *testing.T) {
 	assert.Equal(t, 422, w.Code)
 	assert.Contains(t, w.Body.String(), "boom failed")
 
-	var res desk.CronJSON
+	var res httpapi.CronJSON
 	f.must(t, "POST", "/cron", f.opToken, "", &res)
 	require.Len(t, res.Errors, 1)
 	assert.Contains(t, res.Errors[0], "disk full")
@@ -381,8 +382,8 @@ func TestRoutesAlteredAndResourcesNotFound(t *testing.T) {
 }
 
 func TestRoutesConflict(t *testing.T) {
-	var api *desk.API
-	fxtest.New(t, bus.Module, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
+	var api *httpapi.API
+	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
 		bus.Listen(topics.RoutingAlter, func(_ context.Context, rc *topics.RouteCollection) error {
 			rc.Routes = append(rc.Routes, topics.Route{Name: "mine", Pattern: "GET /healthz", Handler: http.NotFoundHandler()})
 			return nil
@@ -398,7 +399,7 @@ func TestPageAssetsLighterFirst(t *testing.T) {
 			topics.Asset{Kind: topics.AssetKindAbsoluteURL, Content: "https://cdn.example/late.css", Weight: 5})
 		return nil
 	}, bus.Rank(20)))
-	var assets desk.PageAssetsJSON
+	var assets httpapi.PageAssetsJSON
 	f.must(t, "GET", "/page/assets", "", "", &assets)
 	var got []string
 	for _, a := range assets.CSS {

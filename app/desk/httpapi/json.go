@@ -1,6 +1,8 @@
-package desk
+package httpapi
 
 import (
+	"cmp"
+	"net/netip"
 	"time"
 
 	"github.com/fxbus/fxbus/topics"
@@ -134,3 +136,12 @@ func assetsJSON(as []topics.Asset) []AssetJSON {
 	}
 	return out
 }
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func operatorName(op topics.Operator) string { return cmp.Or(op.CommonName, op.LocalName, op.Login) }

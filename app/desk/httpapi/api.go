@@ -1,4 +1,4 @@
-package desk
+package httpapi
 
 import (
 	"bytes"
@@ -21,11 +21,13 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/topics"
+
+	"github.com/fxbus/fxbus/app/desk"
 )
 
 // Access says who may call a route. The HTTP API checks it before the
 // route's handler runs: an anonymous caller gets a 401, a caller without
-// the role a 403. Ownership (a visitor's own threads) the [Service]
+// the role a 403. Ownership (a visitor's own threads) the [desk.Service]
 // checks.
 type Access int
 
@@ -62,44 +64,44 @@ func (a Access) String() string {
 }
 
 // allows returns nil if a caller with roles may call a route of access
-// a; else an [ErrUnauthenticated] or [ErrForbidden] error.
+// a; else an [desk.ErrUnauthenticated] or [desk.ErrForbidden] error.
 func (a Access) allows(c bus.Caller, signedIn bool) error {
 	if a == Public {
 		return nil
 	}
 	if !signedIn {
-		return fmt.Errorf("%w: %s only: send a bearer token", ErrUnauthenticated, a)
+		return fmt.Errorf("%w: %s only: send a bearer token", desk.ErrUnauthenticated, a)
 	}
 	ok := true
 	switch a {
 	case VisitorOnly:
-		ok = c.HasRole(RoleVisitor)
+		ok = c.HasRole(desk.RoleVisitor)
 	case OwnerOrOperator:
-		ok = c.HasRole(RoleVisitor) || c.HasRole(RoleOperator)
+		ok = c.HasRole(desk.RoleVisitor) || c.HasRole(desk.RoleOperator)
 	case OperatorOnly:
-		ok = c.HasRole(RoleOperator)
+		ok = c.HasRole(desk.RoleOperator)
 	}
 	if !ok {
-		return fmt.Errorf("%w: %s only", ErrForbidden, a)
+		return fmt.Errorf("%w: %s only", desk.ErrForbidden, a)
 	}
 	return nil
 }
 
-// API is the desk's JSON HTTP API over a [Service]. Its routes are in
+// API is the desk's JSON HTTP API over a [desk.Service]. Its routes are in
 // [API.Routes]; [API.Handler] serves them as the listeners of
 // [topics.RoutingAlter] leave them.
 type API struct {
-	svc    *Service
+	svc    *desk.Service
 	bus    *bus.Bus
 	log    *slog.Logger
-	cfg    Config
-	limits Limits
+	cfg    desk.Config
+	limits desk.Limits
 }
 
 // NewAPI returns the API of svc; b is the bus on which it publishes
 // [topics.RoutingAlter] and [topics.ResourceNotFound].
-func NewAPI(svc *Service, b *bus.Bus, log *slog.Logger, cfg Config) *API {
-	return &API{svc: svc, bus: b, log: log, cfg: cfg, limits: svc.limits}
+func NewAPI(svc *desk.Service, b *bus.Bus, log *slog.Logger, cfg desk.Config) *API {
+	return &API{svc: svc, bus: b, log: log, cfg: cfg, limits: svc.Limits()}
 }
 
 // handlerFunc is a handler that returns its error, for [API.serve] to
@@ -210,7 +212,7 @@ func (a *API) guard(access Access, h handlerFunc) handlerFunc {
 // route matches publishes [topics.ResourceNotFound], whose listeners may
 // answer it; otherwise it gets a JSON 404. Every answer has
 // X-Content-Type-Options: nosniff, and a request body beyond
-// [Limits.MaxBodyBytes] is refused with a 413.
+// [desk.Limits.MaxBodyBytes] is refused with a 413.
 func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
 	rc := &topics.RouteCollection{Routes: a.Routes()}
 	if err := topics.RoutingAlter.Publish(ctx, a.bus, rc); err != nil {
@@ -256,8 +258,8 @@ func (a *API) secure(next http.Handler) http.Handler {
 }
 
 // ClientAddr returns the address of the client of r: the connection's
-// peer, or, when that peer is one of [Config.TrustedProxies], the
-// right-most address of [Config.ClientAddrHeader] that is not a trusted
+// peer, or, when that peer is one of [desk.Config.TrustedProxies], the
+// right-most address of [desk.Config.ClientAddrHeader] that is not a trusted
 // proxy. Never an address from the request's body.
 func (a *API) ClientAddr(r *http.Request) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
@@ -299,7 +301,7 @@ func (a *API) trusted(addr netip.Addr) bool {
 func (a *API) cleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; p != cleanPath(p) {
-			a.writeError(w, r, fmt.Errorf("%w: path %q is not clean (it has a \".\", \"..\" or empty segment)", ErrInvalid, p))
+			a.writeError(w, r, fmt.Errorf("%w: path %q is not clean (it has a \".\", \"..\" or empty segment)", desk.ErrInvalid, p))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -333,7 +335,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		scheme, token, _ := strings.Cut(auth, " ")
 		c, known := a.svc.Caller(token)
 		if !strings.EqualFold(scheme, "Bearer") || !known {
-			a.writeError(w, r, fmt.Errorf("%w: unknown bearer token", ErrUnauthenticated))
+			a.writeError(w, r, fmt.Errorf("%w: unknown bearer token", desk.ErrUnauthenticated))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(bus.WithCaller(r.Context(), c)))
@@ -380,7 +382,7 @@ func (n *notFound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(res.Body)
 		return
 	}
-	a.writeError(w, r, fmt.Errorf("no route for %s %s: %w", r.Method, r.URL.Path, ErrNotFound))
+	a.writeError(w, r, fmt.Errorf("no route for %s %s: %w", r.Method, r.URL.Path, desk.ErrNotFound))
 }
 
 // serve turns a handlerFunc into a handler that writes its error.
@@ -398,7 +400,7 @@ type ErrorJSON struct {
 }
 
 // ErrMethod is a request with a method its path does not serve (405);
-// ErrTooLarge a request whose body is beyond [Limits.MaxBodyBytes] (413).
+// ErrTooLarge a request whose body is beyond [desk.Limits.MaxBodyBytes] (413).
 var (
 	ErrMethod   = errors.New("method not allowed")
 	ErrTooLarge = errors.New("request body too large")
@@ -407,23 +409,23 @@ var (
 // StatusOf returns the HTTP status of an error of the service.
 func StatusOf(err error) int {
 	switch {
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, desk.ErrInvalid):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrUnauthenticated):
+	case errors.Is(err, desk.ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrForbidden), errors.Is(err, ErrBanned):
+	case errors.Is(err, desk.ErrForbidden), errors.Is(err, desk.ErrBanned):
 		return http.StatusForbidden
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, desk.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrMethod):
 		return http.StatusMethodNotAllowed
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, desk.ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrRejected):
+	case errors.Is(err, desk.ErrRejected):
 		return http.StatusUnprocessableEntity
-	case errors.Is(err, ErrFull):
+	case errors.Is(err, desk.ErrFull):
 		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
@@ -451,13 +453,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // bodyError is the error of reading a body: [ErrTooLarge] beyond the
-// limit, else [ErrInvalid].
+// limit, else [desk.ErrInvalid].
 func bodyError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, mbe.Limit)
 	}
-	return fmt.Errorf("%w: body: %v", ErrInvalid, err)
+	return fmt.Errorf("%w: body: %v", desk.ErrInvalid, err)
 }
 
 // body returns a decoder of the request's body, which must be valid
@@ -468,7 +470,7 @@ func body(r *http.Request) (*json.Decoder, error) {
 		return nil, bodyError(err)
 	}
 	if !utf8.Valid(b) {
-		return nil, fmt.Errorf("%w: the body is not valid UTF-8", ErrInvalid)
+		return nil, fmt.Errorf("%w: the body is not valid UTF-8", desk.ErrInvalid)
 	}
 	return json.NewDecoder(bytes.NewReader(b)), nil
 }
@@ -483,7 +485,7 @@ func decode(r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: a JSON body is required", ErrInvalid)
+			return fmt.Errorf("%w: a JSON body is required", desk.ErrInvalid)
 		}
 		return bodyError(err)
 	}
@@ -498,7 +500,7 @@ func atEnd(dec *json.Decoder) error {
 		if errors.As(err, &mbe) {
 			return bodyError(err)
 		}
-		return fmt.Errorf("%w: body: data after the JSON value", ErrInvalid)
+		return fmt.Errorf("%w: body: data after the JSON value", desk.ErrInvalid)
 	}
 	return nil
 }
@@ -514,7 +516,7 @@ func decodeRecord(r *http.Request) (map[string]any, error) {
 	var rec map[string]any
 	if err := dec.Decode(&rec); err != nil || rec == nil {
 		if err == nil || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: a JSON object is required", ErrInvalid)
+			return nil, fmt.Errorf("%w: a JSON object is required", desk.ErrInvalid)
 		}
 		return nil, bodyError(err)
 	}
@@ -528,19 +530,19 @@ func decodeRecord(r *http.Request) (map[string]any, error) {
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%w: %s %q is not an id", ErrInvalid, name, r.PathValue(name))
+		return 0, fmt.Errorf("%w: %s %q is not an id", desk.ErrInvalid, name, r.PathValue(name))
 	}
 	return id, nil
 }
 
 // readPage reads a listing's page from the query: after (a cursor) and limit.
-func readPage(r *http.Request) (Page, error) {
+func readPage(r *http.Request) (desk.Page, error) {
 	q := r.URL.Query()
-	pg := Page{After: q.Get("after")}
+	pg := desk.Page{After: q.Get("after")}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n <= 0 {
-			return Page{}, fmt.Errorf("%w: limit %q is not a positive number", ErrInvalid, l)
+			return desk.Page{}, fmt.Errorf("%w: limit %q is not a positive number", desk.ErrInvalid, l)
 		}
 		pg.Limit = n
 	}
@@ -582,7 +584,7 @@ func (a *API) trackVisitor(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	tr, err := a.svc.TrackVisitor(r.Context(), Arrival{
+	tr, err := a.svc.TrackVisitor(r.Context(), desk.Arrival{
 		UserID: topics.UserID(in.UserID), Name: in.Name, UserAgent: in.UserAgent, IP: a.ClientAddr(r),
 	})
 	if err != nil {
@@ -625,7 +627,7 @@ func (a *API) startChat(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, ready, err := a.svc.StartChat(r.Context(), ChatRequest{
+	t, ready, err := a.svc.StartChat(r.Context(), desk.ChatRequest{
 		UserID: topics.UserID(in.UserID), From: a.ClientAddr(r), Name: in.Name, Locale: in.Locale,
 		Group: topics.GroupID(in.GroupID), Referer: in.Referer,
 	})
@@ -707,7 +709,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, err := a.svc.PostMessage(r.Context(), topics.ThreadID(id), Post{Body: in.Body, From: a.ClientAddr(r)})
+	m, err := a.svc.PostMessage(r.Context(), topics.ThreadID(id), desk.Post{Body: in.Body, From: a.ClientAddr(r)})
 	if err != nil {
 		return err
 	}
@@ -772,12 +774,12 @@ type LoginJSON struct {
 // operator.authenticate read the request's headers (single sign-on
 // headers, say).
 func (a *API) signInOperator(w http.ResponseWriter, r *http.Request) error {
-	op, token, err := a.svc.SignInOperator(r.Context(), Credentials{Header: r.Header, From: a.ClientAddr(r)})
+	op, token, err := a.svc.SignInOperator(r.Context(), desk.Credentials{Header: r.Header, From: a.ClientAddr(r)})
 	if err != nil {
 		return err
 	}
 	j := operatorJSON(op, true)
-	writeJSON(w, http.StatusOK, LoginJSON{Operator: &j, Roles: []string{RoleOperator}, Token: token})
+	writeJSON(w, http.StatusOK, LoginJSON{Operator: &j, Roles: []string{desk.RoleOperator}, Token: token})
 	return nil
 }
 
@@ -803,7 +805,7 @@ func (a *API) listBans(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list(bans, next, func(b BanRecord) BanJSON { return banJSON(b.Ban, b.UserID) }))
+	writeJSON(w, http.StatusOK, list(bans, next, func(b desk.BanRecord) BanJSON { return banJSON(b.Ban, b.UserID) }))
 	return nil
 }
 
@@ -938,7 +940,7 @@ func (a *API) downloadDocument(w http.ResponseWriter, r *http.Request) error {
 	mt, _, _ := mime.ParseMediaType(f.MIMEType)
 	if disp == topics.DispositionInline && !slices.Contains(InlineTypes, mt) {
 		return fmt.Errorf("%w: a %s document is downloaded as an attachment only; inline are %s",
-			ErrInvalid, mt, strings.Join(InlineTypes, ", "))
+			desk.ErrInvalid, mt, strings.Join(InlineTypes, ", "))
 	}
 	if disp == "" {
 		disp = topics.DispositionAttachment

@@ -1,4 +1,4 @@
-package desk
+package httpapi
 
 import (
 	"net/http"
