@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -169,4 +170,21 @@ func TestUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The secret comes from the file, trailing newline trimmed, before the
+// environment.
+func TestSSOSecretFromFile(t *testing.T) {
+	t.Setenv(EnvSSOSecret, strings.Repeat("e", 32))
+	file := t.TempDir() + "/sso"
+	require.NoError(t, os.WriteFile(file, []byte(strings.Repeat("f", 40)+"\n"), 0o600))
+	got, err := ssoSecret(file)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("f", 40), string(got))
+	got, err = ssoSecret("")
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("e", 32), string(got))
+	require.NoError(t, os.WriteFile(file, []byte("short\n"), 0o600))
+	_, err = ssoSecret(file)
+	assert.ErrorContains(t, err, "has 5 bytes; it needs 32 or more")
 }

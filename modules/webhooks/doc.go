@@ -8,8 +8,9 @@
 // Each [Endpoint] has a name, a URL, a policy and [Rule]s:
 //
 //	webhooks.Config{Endpoints: []webhooks.Endpoint{{
-//		Name: "crm",
-//		URL:  "https://crm.example.com/hooks/desk",
+//		Name:   "crm",
+//		URL:    "https://crm.example.com/hooks/desk",
+//		Secret: crmSecret, // shared with the receiver, which verifies each delivery
 //		Rules: []webhooks.Rule{
 //			{ID: "bans", Topic: "ban.created"},
 //			{ID: "vip", Topic: "thread.message_posting", Where: [][]webhooks.Field{
