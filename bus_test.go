@@ -19,8 +19,19 @@ import (
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/goleak"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/modules/assets"
 	"github.com/fxbus/fxbus/modules/audit"
+	"github.com/fxbus/fxbus/modules/functions"
+	"github.com/fxbus/fxbus/modules/moderation"
+	"github.com/fxbus/fxbus/modules/sso"
+	"github.com/fxbus/fxbus/modules/stats"
+	"github.com/fxbus/fxbus/modules/tickets"
+	"github.com/fxbus/fxbus/modules/webhooks"
+	"github.com/fxbus/fxbus/modules/widget"
 )
 
 func TestMain(m *testing.M) {
@@ -33,24 +44,37 @@ func TestMain(m *testing.M) {
 // tracing tool reads.
 func TestReferenceService(t *testing.T) {
 	var (
-		srv *desk.Server
+		srv *httpapi.Server
 		tel *desk.Telemetry
-		rcv *desk.WebhookReceiver
+		rcv *demo.WebhookReceiver
 		log *audit.Log
 	)
+	secret := demo.NewSSOSecret()
 	app := fxtest.New(t,
+		bus.Module,
 		desk.Module,
-		desk.WithConfig(desk.Config{LogOutput: io.Discard}),
-		desk.Modules,
-		desk.Demo,
+		httpapi.Module,
+		desk.WithConfig(desk.Config{LogOutput: io.Discard, SSOSecret: secret}),
+		// The modules, as the app's main wires them.
+		audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
+		tickets.Module, stats.Module, webhooks.Module, widget.Module,
+		fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
+		demo.Module,
 		fx.NopLogger,
 		fx.Populate(&srv, &tel, &rcv, &log),
+		httpapi.Serve,
 	)
 	app.RequireStart()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	report, err := desk.RunScenario(ctx, srv.URL(), io.Discard)
+	report, err := demo.RunScenario(ctx, srv.URL(), secret, io.Discard)
 	require.NoError(t, err)
+	step, _ := report.Step("operator SSO, replayed")
+	assert.Equal(t, http.StatusUnauthorized, step.Status, "the sso module refuses a replayed sign-in")
+
+	// An operator signs in as the front end would, with the shared secret,
+	// to read what the desk stored; without a token, nothing is readable.
+	token := signIn(t, srv.URL(), secret, "auditor")
 
 	// The moderation module rewrote the abusive body before it was stored,
 	// and its follow-up event got the visitor banned: the desk refused the
@@ -59,10 +83,10 @@ func TestReferenceService(t *testing.T) {
 	assert.Equal(t, "This **** widget is useless.", report.AbusiveBodies[0])
 	assert.Empty(t, report.AbusiveBodies[1], "the second abusive message is refused")
 	assert.True(t, report.Banned)
-	var stored []struct{ Body string }
-	getJSON(t, srv.URL()+"/threads/2/messages", &stored)
+	var stored struct{ Items []struct{ Body string } }
+	getJSON(t, srv.URL()+"/threads/2/messages", token, &stored)
 	var bodies []string
-	for _, m := range stored {
+	for _, m := range stored.Items {
 		bodies = append(bodies, m.Body)
 	}
 	assert.Contains(t, bodies, "This **** widget is useless.")
@@ -179,9 +203,33 @@ func attr(kvs []attribute.KeyValue, key string) attribute.Value {
 	return attribute.Value{}
 }
 
-func getJSON(t *testing.T, url string, v any) {
+// signIn signs the operator login in through single sign-on, as the
+// front end would, and returns their bearer token.
+func signIn(t *testing.T, base string, secret []byte, login string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodPost, base+"/operators/login", nil)
+	require.NoError(t, err)
+	req.Header = demo.SSOHeaders(secret, login, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var l httpapi.LoginJSON
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&l))
+	return l.Token
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s without a token", url)
+
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, url)

@@ -15,7 +15,9 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/busdoc"
 	"github.com/fxbus/fxbus/topics"
@@ -25,14 +27,15 @@ import (
 // the demo's webhook endpoint, logging from Warn up to stderr. The demo and
 // the wiring commands (catalog, listeners, graph) share it, so that what
 // the commands show is what the demo runs.
-func demoWiring(stderr io.Writer) fx.Option {
+func demoWiring(stderr io.Writer, ssoSecret []byte) fx.Option {
 	return fx.Options(
 		desk.Module,
-		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn}),
-		desk.Modules,
-		desk.Demo,
+		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn, SSOSecret: ssoSecret}),
+		modules,
+		demo.Module,
 		deskBridge,
 		fx.WithLogger(desk.FxLogger),
+		httpapi.Serve,
 	)
 }
 
@@ -48,7 +51,7 @@ func demoWiring(stderr io.Writer) fx.Option {
 // is published.
 func appCatalog(ctx context.Context, stderr io.Writer) (bus.Catalog, error) {
 	var b *bus.Bus
-	app := fx.New(demoWiring(stderr), fx.Populate(&b))
+	app := fx.New(demoWiring(stderr, demo.NewSSOSecret()), fx.Populate(&b))
 	if err := start(ctx, app); err != nil {
 		return bus.Catalog{}, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,7 +15,9 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bridge"
 )
 
@@ -22,6 +25,13 @@ import (
 // embedded server); without a webhooks.Config, the webhooks module has no
 // endpoint.
 var serveOptions = fx.Options(deskBridge)
+
+// EnvSSOSecret is the environment variable from which serve mode reads
+// the single sign-on secret, unless -sso-secret-file names a file.
+const EnvSSOSecret = "FXBUS_SSO_SECRET"
+
+// minSSOSecret is the shortest secret serve mode accepts, in bytes.
+const minSSOSecret = 32
 
 // Timeouts of starting and stopping the app.
 const (
@@ -36,7 +46,11 @@ func main() {
 const usage = `usage:
   app                           run the demo: start the desk, drive the scenario through
                                 its HTTP API, stop it, and print the summary of its traces
-  app serve [-addr host:port]   serve the desk until interrupted (default -addr %s)
+  app serve [-addr host:port] [-sso-secret-file path]
+                                serve the desk until interrupted (default -addr %s);
+                                the single sign-on secret (32 bytes or more) comes from
+                                the file, or else from $FXBUS_SSO_SECRET: serve refuses
+                                to start without one
   app catalog [-format markdown|json]
                                 print the catalogue of topics: grouped by area, when each
                                 fires, its payload's fields, its publishers and listeners
@@ -65,6 +79,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintf(stderr, usage, desk.DefaultAddr) }
 	addr := desk.DefaultAddr
+	var secretFile string
 	var (
 		format   string
 		formats  []string // the formats the command accepts, the default first
@@ -76,6 +91,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case "demo":
 	case "serve":
 		fs.StringVar(&addr, "addr", addr, "the address to listen on")
+		fs.StringVar(&secretFile, "sso-secret-file", "", "a file holding the single sign-on secret (default: $"+EnvSSOSecret+")")
 	case "catalog":
 		formats = []string{"markdown", "json"}
 	case "listeners":
@@ -114,7 +130,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var err error
 	switch cmd {
 	case "serve":
-		err = serve(ctx, addr, stdout, stderr)
+		var secret []byte
+		if secret, err = ssoSecret(secretFile); err == nil {
+			err = serve(ctx, addr, secret, stdout, stderr)
+		}
 	case "catalog":
 		err = catalog(ctx, format, stdout, stderr)
 	case "listeners":
@@ -122,7 +141,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case "graph":
 		err = graph(ctx, graphOptions{format: format, wired: wired, areas: areas}, stdout, stderr)
 	default:
-		err = demo(ctx, stdout, stderr)
+		err = runDemo(ctx, stdout, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "app %s: %v\n", cmd, err)
@@ -131,18 +150,19 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-// demo starts the desk on a free loopback port, runs the scenario, stops
+// runDemo starts the desk on a free loopback port, runs the scenario, stops
 // the desk, which flushes its traces, and prints what the webhook
 // receiver got and the summary of the traces.
-func demo(ctx context.Context, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	var (
-		srv *desk.Server
+		srv *httpapi.Server
 		tel *desk.Telemetry
-		rcv *desk.WebhookReceiver
+		rcv *demo.WebhookReceiver
 	)
 	var conn *bridge.Conn
 	var log *slog.Logger
-	app := fx.New(demoWiring(stderr), fx.Populate(&srv, &tel, &rcv, &conn, &log))
+	secret := demo.NewSSOSecret()
+	app := fx.New(demoWiring(stderr, secret), fx.Populate(&srv, &tel, &rcv, &conn, &log))
 	if err := start(ctx, app); err != nil {
 		return err
 	}
@@ -150,9 +170,10 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(err, stop(app))
 	}
-	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s; metrics exporter: %s; NATS: %s)\n\n",
+	fmt.Fprintf(stdout, "fxbus desk on %s (traces: memory, exporter: %s; metrics exporter: %s; NATS: %s)\n",
 		srv.URL(), tel.Exporter, tel.MetricsExporter, conn.URL())
-	rep, err := desk.RunScenario(ctx, srv.URL(), stdout)
+	fmt.Fprintf(stdout, "single sign-on secret: generated for this run only (serve needs $%s or -sso-secret-file)\n\n", EnvSSOSecret)
+	rep, err := demo.RunScenario(ctx, srv.URL(), secret, stdout)
 	if err != nil {
 		return errors.Join(err, an.stop(), stop(app))
 	}
@@ -160,28 +181,51 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	// gets its summary, which says what was lost.
 	err = errors.Join(an.finish(ctx, conn), stop(app))
 	fmt.Fprintln(stdout)
-	if err := desk.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
+	if err := demo.PrintDeliveries(stdout, rcv.Deliveries()); err != nil {
 		return err
 	}
 	return errors.Join(summary(stdout, tel, rep.Steps), an.printBridge(stdout, tel), err)
 }
 
+// ssoSecret reads the single sign-on secret of serve mode: from file,
+// if given, else from $FXBUS_SSO_SECRET. It refuses a missing or short
+// one: serve never runs with a secret anyone could know.
+func ssoSecret(file string) ([]byte, error) {
+	from := "$" + EnvSSOSecret
+	secret := []byte(os.Getenv(EnvSSOSecret))
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("-sso-secret-file: %w", err)
+		}
+		from, secret = file, bytes.TrimRight(b, "\r\n")
+	}
+	switch {
+	case len(secret) == 0:
+		return nil, fmt.Errorf("no single sign-on secret: set $%s, or -sso-secret-file, to %d random bytes or more, shared with the front end (such as the output of: openssl rand -base64 32)", EnvSSOSecret, minSSOSecret)
+	case len(secret) < minSSOSecret:
+		return nil, fmt.Errorf("the single sign-on secret in %s has %d bytes; it needs %d or more", from, len(secret), minSSOSecret)
+	}
+	return secret, nil
+}
+
 // serve serves the desk until SIGINT or SIGTERM, or until ctx is done;
 // then it stops the desk and prints the summary of its traces.
-func serve(ctx context.Context, addr string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, addr string, secret []byte, stdout, stderr io.Writer) error {
 	var (
-		srv  *desk.Server
+		srv  *httpapi.Server
 		tel  *desk.Telemetry
 		conn *bridge.Conn
 		log  *slog.Logger
 	)
 	app := fx.New(
 		desk.Module,
-		desk.WithConfig(desk.Config{Addr: addr, LogOutput: stderr}),
-		desk.Modules,
+		desk.WithConfig(desk.Config{Addr: addr, LogOutput: stderr, SSOSecret: secret}),
+		modules,
 		serveOptions,
 		fx.WithLogger(desk.FxLogger),
 		fx.Populate(&srv, &tel, &conn, &log),
+		httpapi.Serve,
 	)
 	if err := start(ctx, app); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -28,12 +29,15 @@ func TestDemo(t *testing.T) {
 	t.Log("\n" + out)
 	require.Equal(t, 0, code, "stderr: %s", stderr.String())
 	assert.Regexp(t, `^fxbus desk on http://127\.0\.0\.1:\d+ `, out)
+	assert.Contains(t, out, "single sign-on secret: generated for this run only")
+	assert.Regexp(t, `operator signs in \(SSO\)\s+POST /operators/login\s+→ 200`, out)
+	assert.Regexp(t, `operator SSO, replayed\s+POST /operators/login\s+→ 401 .*a replay`, out)
 	assert.Contains(t, out, "visitor alice arrives")
 	assert.Contains(t, out, "chat closed")
 	assert.Contains(t, out, "webhook receiver got")
 	assert.Regexp(t, `\d+ spans recorded \(0 dropped\)`, out)
 	assert.Regexp(t, `TOPIC\s+LISTENER\s+RANK\s+CALLS\s+ERRORS\s+MEDIAN\s+MAX\s+P99`, out)
-	assert.Regexp(t, `operator\.authenticate\s+sso\.NewAuthenticate\s+0\s+2\s+1 refused`, out, "the forged sign-in reads as meant")
+	assert.Regexp(t, `operator\.authenticate\s+sso\.NewAuthenticate\s+0\s+3\s+2 refused`, out, "the forged and the replayed sign-ins read as meant")
 	assert.Regexp(t, `\n 4 operator SSO, forged\s+401 refused\s+[0-9a-f]{32}\s+operator\.authenticate\n`, out, "a step links to its trace and topics")
 	assert.Contains(t, out, "(hook)       a hook's calls")
 	for _, topic := range []string{"thread.message_posting", "visitor.created", "object.created", "operator.authenticate", "cron.run"} {
@@ -90,6 +94,7 @@ var serving = regexp.MustCompile(`serving on (http://\S+) `)
 // its URL and the channel of its exit status.
 func startServe(ctx context.Context, t *testing.T, stdout, stderr *lines) (string, <-chan int) {
 	t.Helper()
+	t.Setenv(EnvSSOSecret, strings.Repeat("s", 32))
 	code := make(chan int, 1)
 	go func() { code <- runContext(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, stdout, stderr) }()
 	url := stdout.await(t, serving, 10*time.Second)[1]
@@ -137,6 +142,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 func TestUsage(t *testing.T) {
 	tests := []struct {
 		args   []string
+		env    string // $FXBUS_SSO_SECRET
 		code   int
 		stdout string
 		stderr string
@@ -147,13 +153,17 @@ func TestUsage(t *testing.T) {
 		{args: []string{"serve", "-addr"}, code: 2, stderr: "flag needs an argument: -addr"},
 		{args: []string{"serve", "extra"}, code: 2, stderr: `unexpected arguments ["extra"]`},
 		{args: []string{"demo", "extra"}, code: 2, stderr: `unexpected arguments ["extra"]`},
-		{args: []string{"serve", "-addr", "256.0.0.1:1"}, code: 1, stderr: "desk: listen"},
+		{args: []string{"serve", "-addr", "256.0.0.1:1"}, env: strings.Repeat("s", 32), code: 1, stderr: "desk: listen"},
+		{args: []string{"serve"}, code: 1, stderr: "no single sign-on secret: set $FXBUS_SSO_SECRET, or -sso-secret-file"},
+		{args: []string{"serve"}, env: "short", code: 1, stderr: "the single sign-on secret in $FXBUS_SSO_SECRET has 5 bytes; it needs 32 or more"},
+		{args: []string{"serve", "-sso-secret-file", "/nonexistent"}, env: strings.Repeat("s", 32), code: 1, stderr: "-sso-secret-file: open /nonexistent"},
 		{args: []string{"help"}, code: 0, stdout: "usage:"},
 		{args: []string{"-h"}, code: 0, stdout: "usage:"},
 		{args: []string{"serve", "-h"}, code: 0, stderr: "usage:"},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+		t.Run(strings.Join(tt.args, " ")+" "+tt.env, func(t *testing.T) {
+			t.Setenv(EnvSSOSecret, tt.env)
 			var stdout, stderr bytes.Buffer
 			assert.Equal(t, tt.code, run(tt.args, &stdout, &stderr))
 			assert.Contains(t, stdout.String(), tt.stdout)
@@ -182,4 +192,21 @@ func TestDemoLostSpans(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Regexp(t, `\n(\d+) of (\d+) spans LOST: the export to otlp http/protobuf to `+regexp.QuoteMeta(ts.URL)+` failed: .*400`, stdout.String())
 	assert.Contains(t, stderr.String(), "spans not exported")
+}
+
+// The secret comes from the file, trailing newline trimmed, before the
+// environment.
+func TestSSOSecretFromFile(t *testing.T) {
+	t.Setenv(EnvSSOSecret, strings.Repeat("e", 32))
+	file := t.TempDir() + "/sso"
+	require.NoError(t, os.WriteFile(file, []byte(strings.Repeat("f", 40)+"\n"), 0o600))
+	got, err := ssoSecret(file)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("f", 40), string(got))
+	got, err = ssoSecret("")
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("e", 32), string(got))
+	require.NoError(t, os.WriteFile(file, []byte("short\n"), 0o600))
+	_, err = ssoSecret(file)
+	assert.ErrorContains(t, err, "has 5 bytes; it needs 32 or more")
 }

@@ -92,9 +92,10 @@ func TestAllModulesTogether(t *testing.T) {
 		posts *bustest.Recorder[topics.MessagePosting]
 	)
 	app := fxtest.New(t, append(all, fx.NopLogger, bus.Module,
-		fx.Supply(sso.Config{Secret: []byte("s3cret")}),
-		fx.Supply(webhooks.Config{Endpoints: []webhooks.Endpoint{{
-			Name: "messages", URL: srv.URL, Rules: []webhooks.Rule{{Topic: "thread.message_posting"}},
+		fx.Supply(sso.Config{Secret: []byte("s3cret-s3cret-s3cret-s3cret-s3cret")}),
+		fx.Supply(webhooks.Config{AllowLoopback: true, Endpoints: []webhooks.Endpoint{{
+			Name: "messages", URL: srv.URL, Secret: []byte("the-modules-test-secret"),
+			Rules: []webhooks.Rule{{Topic: "thread.message_posting"}},
 		}}}),
 		bustest.Capture(&posts, topics.ThreadMessagePosting),
 		fx.Populate(&b, &log, &st, &wh),

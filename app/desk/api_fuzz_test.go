@@ -2,8 +2,6 @@ package desk_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,63 +13,22 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/fx"
-	"go.uber.org/fx/fxtest"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/topics"
 )
 
-// newFuzzDesk is newFixture for any testing.TB, and fresh for each input
-// of a fuzz target, so that an input's outcome depends on nothing else: a
-// desk with the fake modules, logging to log; visitors alice and bob, a
-// thread of alice's, an operator signed in, a ticket and a document; and,
-// withUser, a user carol (password "pw") logged in, which costs two
-// password hashes.
+// newFuzzDesk is newDesk, fresh for each input of a fuzz target, so that
+// an input's outcome depends on nothing else.
 func newFuzzDesk(tb testing.TB, log io.Writer, withUser bool) *fixture {
 	tb.Helper()
-	var (
-		api *desk.API
-		svc *desk.Service
-	)
-	fxtest.New(tb, desk.Module, desk.WithConfig(desk.Config{LogOutput: log}), fakeModules(),
-		fx.Populate(&api, &svc), fx.NopLogger)
-	h, err := api.Handler(context.Background())
-	require.NoError(tb, err)
-	f := &fixture{h: h, svc: svc}
-	must := func(method, path, token, body string, into any, hdr ...http.Header) {
-		tb.Helper()
-		w := f.do(method, path, token, body, hdr...)
-		require.Less(tb, w.Code, 300, "%s %s: %s", method, path, w.Body)
-		if into != nil {
-			require.NoError(tb, json.Unmarshal(w.Body.Bytes(), into))
-		}
-	}
-	var v desk.VisitorJSON
-	must("POST", "/visitors", "", `{"user_id":"alice","name":"Alice","ip":"203.0.113.10"}`, &v)
-	must("POST", "/visitors", "", `{"user_id":"bob","name":"Bob","ip":"203.0.113.20"}`, &v)
-	var login desk.LoginJSON
-	must("POST", "/operators/login", "", "", &login, ssoHeaders("olivia", desk.DemoSSOSecret))
-	f.opToken = login.Token
-	var th desk.ThreadJSON
-	must("POST", "/threads", "", `{"user_id":"alice"}`, &th)
-	f.thread = th.ID
-	var rec map[string]any
-	must("POST", "/tickets", "", `{"class":"UserRequest","title":"Late order","caller":"alice"}`, &rec)
-	f.ticket = int64(rec["id"].(float64))
-	data := base64.StdEncoding.EncodeToString([]byte("hello"))
-	must("POST", "/documents", "", `{"name":"Greeting","file_name":"hello.txt","mime_type":"text/plain","data":"`+data+`"}`, &rec)
-	f.document = int64(rec["id"].(float64))
-	if withUser {
-		must("POST", "/users/register", "", `{"login":"carol","password":"pw"}`, nil)
-		must("POST", "/users/login", "", `{"login":"carol","password":"pw"}`, &login)
-		f.userToken = login.Token
-	}
-	return f
+	return newDesk(tb, desk.Config{LogOutput: log}, withUser)
 }
 
 // fuzzRoute is an endpoint of the API whose request body FuzzAPI writes.
 type fuzzRoute struct {
+	access          httpapi.Access
 	method, pattern string // {id} is the fuzzed path value, or the fixture's
 	// created says what a 2xx answer must have added to the store's
 	// counts, by status.
@@ -79,17 +36,20 @@ type fuzzRoute struct {
 }
 
 var fuzzRoutes = []fuzzRoute{
-	{"POST", "/visitors", map[int]map[string]int{201: {"visitors": 1}, 200: {}}},
-	{"POST", "/threads", map[int]map[string]int{201: {"threads": 1, "messages": 1}}}, // and the greeting
-	{"POST", "/threads/{thread}/messages", map[int]map[string]int{201: {"messages": 1}}},
-	{"POST", "/tickets", map[int]map[string]int{201: {"tickets": 1}}},
-	{"PATCH", "/tickets/{ticket}", map[int]map[string]int{200: {}}},
-	{"POST", "/users/register", map[int]map[string]int{201: {}}},
-	{"POST", "/users/login", map[int]map[string]int{200: {}}},
-	{"POST", "/documents", map[int]map[string]int{201: {"documents": 1}}},
-	{"POST", "/bans", map[int]map[string]int{201: {"bans": 1}}},
-	{"POST", "/channels/{channel}/messages", map[int]map[string]int{201: {}}},
-	{"POST", "/threads/{thread}/functions/{function}", map[int]map[string]int{200: {}}},
+	{httpapi.Public, "POST", "/visitors", map[int]map[string]int{201: {"visitors": 1}, 200: {}}},
+	{httpapi.VisitorOnly, "POST", "/threads", map[int]map[string]int{201: {"threads": 1, "messages": 1}}}, // and the greeting
+	{httpapi.OwnerOrOperator, "POST", "/threads/{thread}/messages", map[int]map[string]int{201: {"messages": 1}}},
+	{httpapi.OperatorOnly, "POST", "/tickets", map[int]map[string]int{201: {"tickets": 1}}},
+	{httpapi.OperatorOnly, "PATCH", "/tickets/{ticket}", map[int]map[string]int{200: {}}},
+	{httpapi.Public, "POST", "/users/register", map[int]map[string]int{201: {}}},
+	{httpapi.Public, "POST", "/users/login", map[int]map[string]int{200: {}}},
+	{httpapi.OperatorOnly, "POST", "/documents", map[int]map[string]int{201: {"documents": 1}}},
+	{httpapi.OperatorOnly, "POST", "/bans", map[int]map[string]int{201: {"bans": 1}}},
+	{httpapi.SignedIn, "POST", "/channels/{channel}/messages", map[int]map[string]int{201: {}}},
+	{httpapi.OwnerOrOperator, "POST", "/threads/{thread}/functions/{function}", map[int]map[string]int{200: {}}},
+	{httpapi.OwnerOrOperator, "POST", "/threads/{thread}/close", map[int]map[string]int{200: {}}},
+	{httpapi.OperatorOnly, "POST", "/threads/{thread}/join", map[int]map[string]int{200: {"messages": 1}}},
+	{httpapi.OperatorOnly, "POST", "/cron", map[int]map[string]int{200: {}}},
 }
 
 // snapshot is what the store holds, as the API shows it.
@@ -109,16 +69,21 @@ func takeSnapshot(t *testing.T, svc *desk.Service, login string) snapshot {
 		require.NoError(t, err)
 		return b
 	}
+	const all = 1 << 20
+	threads, _ := st.Threads(0, all)
 	var msgs [][]topics.Message
-	for _, th := range st.Threads() {
-		msgs = append(msgs, st.Messages(th.ID))
+	for _, th := range threads {
+		ms, _ := st.Messages(th.ID, 0, all)
+		msgs = append(msgs, ms)
 	}
+	visitors, _ := st.Visitors(0, all)
+	tickets, _ := st.Tickets(0, all)
 	_, _, _, hasAccount := st.Account(login)
 	return snapshot{
 		Counts:        st.Counts(),
-		Visitors:      enc(st.Visitors()),
-		Threads:       enc(st.Threads()),
-		Tickets:       enc(svc.Tickets()),
+		Visitors:      enc(visitors),
+		Threads:       enc(threads),
+		Tickets:       enc(tickets),
 		Messages:      enc(msgs),
 		Operators:     st.ChannelMessages(topics.ChannelOperators),
 		Announcements: st.ChannelMessages(topics.ChannelAnnouncements),
@@ -130,10 +95,14 @@ func takeSnapshot(t *testing.T, svc *desk.Service, login string) snapshot {
 // a ticket's id, a channel, a function's name) sent to the API's POST and
 // PATCH endpoints that decode JSON (visitors, threads, messages, tickets,
 // ticket updates, user registration and login, documents, bans, channel
-// messages, function calls), anonymously, as the operator, as a user or
-// with a forged token, to a fresh desk, that the handler never panics and:
+// messages, function calls, thread close and join, cron), anonymously, as
+// the operator, as a user, as the visitor whose thread it is, as another
+// visitor, or with a forged token, to a fresh desk, that the handler
+// never panics and:
 //
 //   - never answers 5xx;
+//   - answers 401 to an anonymous or forged caller on every route but the
+//     public ones, and never 2xx to a role the route's Access refuses;
 //   - answers every error (3xx included; an unclean path such as one with
 //     a "." or "./" path value is a 400, not ServeMux's redirect) with
 //     Content-Type application/json and exactly {"error": "<message>"},
@@ -194,6 +163,20 @@ func FuzzAPI(f *testing.F) {
 		{10, 0, "echo", `{"arguments":{"text":"hi","n":[1,{"a":null}]}}`},
 		{10, 0, "now", ``},
 		{10, 0, "teleport", `{}`},
+		{1, 4, "", `{"locale":"fr"}`},
+		{1, 5, "", `{"user_id":"alice"}`},
+		{2, 4, "", `{"body":"darn it"}`},
+		{2, 5, "", `{"body":"hi"}`},
+		{2, 4, "", "{\"body\":\"a\u202eb\"}"},
+		{10, 4, "echo", `{"arguments":{"text":"hi"}}`},
+		{10, 5, "echo", `{}`},
+		{11, 4, "", ``},
+		{11, 5, "", ``},
+		{12, 1, "", ``},
+		{13, 1, "", ``},
+		{13, 4, "", ``},
+		{0, 4, "", `{"user_id":"alice"}`},
+		{0, 5, "", `{"user_id":"alice"}`},
 	} {
 		f.Add(s.route, s.auth, s.seg, s.body)
 	}
@@ -201,10 +184,10 @@ func FuzzAPI(f *testing.F) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
 		var in struct{ Login string }
 		_ = json.Unmarshal([]byte(body), &in)
-		auth %= 4
+		auth %= 6
 		var log bytes.Buffer
 		d := newFuzzDesk(t, &log, auth == 2 || strings.HasPrefix(rt.pattern, "/users/login"))
-		token := map[uint8]string{1: d.opToken, 2: d.userToken, 3: "forged"}[auth]
+		token := map[uint8]string{1: d.opToken, 2: d.userToken, 3: "forged", 4: d.aliceToken, 5: d.bobToken}[auth]
 
 		target := rt.pattern
 		for name, def := range map[string]string{
@@ -223,6 +206,21 @@ func FuzzAPI(f *testing.F) {
 		msg := fmt.Sprintf("%s %s with %q as %d: %d %s\nlog:\n%s", rt.method, target, body, auth, w.Code, w.Body, &log)
 
 		require.Less(t, w.Code, 500, msg)
+		u, _ := url.Parse(target)
+		clean := u != nil && isClean(u.Path)
+		if (auth == 0 || auth == 3) && rt.access != httpapi.Public && clean {
+			assert.Equal(t, http.StatusUnauthorized, w.Code, msg)
+		}
+		if w.Code < 300 {
+			switch rt.access {
+			case httpapi.OperatorOnly:
+				assert.Equal(t, uint8(1), auth, "only an operator: %s", msg)
+			case httpapi.VisitorOnly:
+				assert.Contains(t, []uint8{4, 5}, auth, "only a visitor: %s", msg)
+			case httpapi.OwnerOrOperator:
+				assert.Contains(t, []uint8{1, 4}, auth, "only an operator or the thread's visitor: %s", msg)
+			}
+		}
 		if u, err := url.Parse(target); err == nil && !isClean(u.Path) {
 			assert.Equal(t, http.StatusBadRequest, w.Code, msg)
 		}
@@ -231,7 +229,7 @@ func FuzzAPI(f *testing.F) {
 		if w.Code >= 300 {
 			dec := json.NewDecoder(w.Body)
 			dec.DisallowUnknownFields()
-			var e desk.ErrorJSON
+			var e httpapi.ErrorJSON
 			require.NoError(t, dec.Decode(&e), msg)
 			assert.NotEmpty(t, e.Error, msg)
 			_, err := dec.Token()
@@ -243,21 +241,24 @@ func FuzzAPI(f *testing.F) {
 			return
 		}
 
-		assert.True(t, json.Valid([]byte(body)) || (body == "" && strings.Contains(rt.pattern, "{function}")),
+		readsNoBody := strings.HasSuffix(rt.pattern, "/close") || strings.HasSuffix(rt.pattern, "/join") || rt.pattern == "/cron"
+		assert.True(t, json.Valid([]byte(body)) || readsNoBody || (body == "" && strings.Contains(rt.pattern, "{function}")),
 			"a success needs a JSON body: %s", msg)
 		var out any
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out), msg)
 		added, ok := rt.created[w.Code]
 		require.True(t, ok, "unexpected success status: %s", msg)
 		for k, n := range before.Counts {
-			assert.Equal(t, n+added[k], after.Counts[k], "%s after a success: %s", k, msg)
+			if k != "bytes" {
+				assert.Equal(t, n+added[k], after.Counts[k], "%s after a success: %s", k, msg)
+			}
 		}
 		switch rt.pattern {
 		case "/users/register":
 			assert.False(t, before.AccountOfBody, msg)
 			assert.True(t, after.AccountOfBody, msg)
 		case "/users/login":
-			var l desk.LoginJSON
+			var l httpapi.LoginJSON
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &l), msg)
 			_, known := d.svc.Caller(l.Token)
 			assert.True(t, known, "the token of a login works: %s", msg)

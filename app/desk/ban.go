@@ -44,7 +44,10 @@ func NewBanListener(store *Store, bs *bus.Bus, cfg Config, log *slog.Logger) fun
 		if req.By != "" {
 			comment += " (" + req.By + ")"
 		}
-		b := store.AddBan(topics.Ban{Address: addr, Comment: comment, Created: now, Until: now.Add(cfg.BanDuration)}, req.UserID)
+		b, err := store.AddBan(topics.Ban{Address: addr, Comment: comment, Created: now, Until: now.Add(cfg.BanDuration)}, req.UserID)
+		if err != nil {
+			return err
+		}
 		req.Ban = &b
 		e := b
 		if err := topics.BanCreated.Publish(ctx, bs, &topics.BanEvent{Ban: &e}); err != nil {

@@ -28,47 +28,30 @@
 // stores the ban a moderator asks for and publishes topics.BanCreated. A
 // banned visitor can neither post nor start a chat.
 //
-// # The HTTP API
+// # Who may do what
 //
-// [API] serves JSON; every error is {"error": "..."} with its status
-// ([StatusOf]). A bearer token from a login puts its caller in the
-// request's context ([bus.WithCaller]), where listeners find it.
+// The caller's identity comes from ctx (bus.CallerFrom), where the HTTP API
+// puts the session of a bearer token. A visitor gets its session when it
+// is first tracked ([Service.TrackVisitor]) and may act on and read only
+// its own threads; an operator signs in through [Service.SignInOperator]
+// and may do everything; a registered user may publish to the operators'
+// channel. Listings, tickets, documents, bans, cron and announcements are
+// for operators. An anonymous caller gets [ErrUnauthenticated], another
+// caller [ErrForbidden]. Addresses come from the connection
+// ([Arrival.IP], [ChatRequest.From], [Post.From]): a ban on an address
+// keeps a banned visitor out under a new id.
 //
-//	GET   /healthz                          200 {"status":"ok"}
-//	POST  /visitors                         a visitor arrives: 201 new, 200 known
-//	GET   /visitors
-//	POST  /threads                          a chat starts: 201, 403 when banned
-//	GET   /threads, /threads/{id}
-//	POST  /threads/{id}/messages            201 the message as stored; 403 banned, 422 refused
-//	GET   /threads/{id}/messages
-//	POST  /threads/{id}/join                an operator joins (operator's token)
-//	POST  /threads/{id}/close
-//	POST  /threads/{id}/functions/{name}    200 the results; 404 when no listener implements it
-//	POST  /operators/login                  single sign-on: 200 operator and token, 401
-//	GET   /operators
-//	GET   /bans; POST /bans                 list; ask for a ban (operator's token)
-//	POST  /tickets; GET /tickets, /tickets/{id}; PATCH /tickets/{id}
-//	POST  /documents; GET /documents/{id}, /documents/{id}/download
-//	GET   /page/assets, /chat               the chat page's CSS and JS, as JSON or HTML
-//	POST  /cron
-//	POST  /users/register, /users/login     201 account; 200 token, 401
-//	POST  /channels/{channel}/messages      201 message id and deliveries
+// # Limits
 //
-// Listeners of topics.RoutingAlter may add, replace or remove routes; a
-// request no route matches goes to topics.ResourceNotFound's listeners,
-// then gets a 404.
+// The [Store] holds at most [Limits.MaxStoreBytes] of content and
+// [Limits.MaxRecords] records of each kind; beyond, [ErrFull]. Messages,
+// documents, names and texts are bounded ([CheckName], [CheckText]: no
+// NUL, no bidirectional overrides, valid UTF-8), and every listing is a
+// [Page] after a cursor.
 //
 // # With fx
 //
-// [Module] provides all of it, with bus.Module and the HTTP [Server],
-// which listens on [Config.Addr] while the app runs. The app adds the
-// modules of modules/ next to it; see app/main.go.
-//
-// # The scenario
-//
-// [RunScenario] drives a running desk through its HTTP API, step by step,
-// as `go run ./app` shows: visitors, single sign-on, chats, abuse and a
-// ban, tickets, a document, API functions, users, messaging and cron.
-// [WebhookReceiver] is the local endpoint the demo's webhook plugin posts
-// to.
+// [Module] provides the domain; package httpapi serves it over HTTP, and
+// package demo drives it through its scenario. The app's main wires them
+// with the modules of modules/ and bus.Module; see app/wiring.go.
 package desk

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +17,10 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/modules/webhooks"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -27,7 +31,7 @@ import (
 // widget and webhooks modules.
 func fakeModules() fx.Option {
 	return fx.Options(
-		bus.Listen(topics.OperatorAuthenticate, fakeSSO),
+		bus.Listen(topics.OperatorAuthenticate, fakeSSO()),
 		fx.Provide(newFakeModeration),
 		bus.Publishes(topics.ModerationBanRequested),
 		bus.Listen(topics.ThreadMessagePosting, (*fakeModeration).rewrite, bus.Rank(-10)),
@@ -39,19 +43,36 @@ func fakeModules() fx.Option {
 	)
 }
 
-// fakeSSO authenticates the operator whose login X-SSO-Signature signs
-// with desk.DemoSSOSecret, and refuses a forged signature.
-func fakeSSO(_ context.Context, a *topics.Authentication) error {
-	login := a.Request.Header.Get(desk.HeaderSSOLogin)
-	if login == "" {
-		return nil
+// testSecret is the single sign-on secret of the tests.
+var testSecret = []byte("the-tests-single-sign-on-secret-32")
+
+// fakeSSO authenticates the operator whose login and timestamp
+// X-SSO-Signature signs with testSecret, and refuses a forged signature
+// and one used already. (The real module also refuses expired ones: see
+// its tests.)
+func fakeSSO() func(context.Context, *topics.Authentication) error {
+	var mu sync.Mutex
+	used := map[string]bool{}
+	return func(_ context.Context, a *topics.Authentication) error {
+		login := a.Request.Header.Get(demo.HeaderSSOLogin)
+		if login == "" {
+			return nil
+		}
+		secs, _ := strconv.ParseInt(a.Request.Header.Get(demo.HeaderSSOTimestamp), 10, 64)
+		want := demo.SignSSO(testSecret, login, time.Unix(secs, 0))
+		sig := a.Request.Header.Get(demo.HeaderSSOSignature)
+		if !hmac.Equal([]byte(want), []byte(sig)) {
+			return errors.New("sso: forged signature")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if used[sig] {
+			return errors.New("sso: replayed signature")
+		}
+		used[sig] = true
+		a.Operator = &topics.Operator{Login: login, CommonName: strings.ToUpper(login[:1]) + login[1:]}
+		return bus.ErrStop
 	}
-	want := desk.SignSSO(desk.DemoSSOSecret, login)
-	if !hmac.Equal([]byte(want), []byte(a.Request.Header.Get(desk.HeaderSSOSignature))) {
-		return errors.New("sso: forged signature")
-	}
-	a.Operator = &topics.Operator{Login: login, CommonName: strings.ToUpper(login[:1]) + login[1:]}
-	return bus.ErrStop
 }
 
 // fakeModeration rewrites "darn" and "heck", and asks for a ban at a
@@ -115,22 +136,28 @@ func addAsset(url string) func(context.Context, *topics.PageAssets) error {
 // fakeWebhooks posts to the receiver what its fixed rules pass: the bans
 // created and the incidents created, nothing else.
 func fakeWebhooks() fx.Option {
-	post := func(r *desk.WebhookReceiver, topic string, event any) error {
+	post := func(r *demo.WebhookReceiver, topic string, event any) error {
 		b, err := json.Marshal(map[string]any{"topic": topic, "event": event})
 		if err != nil {
 			return err
 		}
-		res, err := http.Post(r.URL(), "application/json", bytes.NewReader(b))
+		req, err := http.NewRequest(http.MethodPost, r.URL(), bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set(webhooks.HeaderSignature, webhooks.Sign(r.Secret(), b, time.Now()))
+		req.Header.Set(webhooks.HeaderDelivery, rand.Text())
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err
 		}
 		return res.Body.Close()
 	}
 	return fx.Options(
-		bus.Listen(topics.BanCreated, func(r *desk.WebhookReceiver) func(context.Context, *topics.BanEvent) error {
+		bus.Listen(topics.BanCreated, func(r *demo.WebhookReceiver) func(context.Context, *topics.BanEvent) error {
 			return func(_ context.Context, e *topics.BanEvent) error { return post(r, topics.BanCreated.Name(), e) }
 		}),
-		bus.Listen(topics.ObjectCreated, func(r *desk.WebhookReceiver) func(context.Context, *topics.ObjectEvent) error {
+		bus.Listen(topics.ObjectCreated, func(r *demo.WebhookReceiver) func(context.Context, *topics.ObjectEvent) error {
 			return func(_ context.Context, e *topics.ObjectEvent) error { return post(r, topics.ObjectCreated.Name(), e) }
 		}, bus.FromSource[*topics.Incident]()),
 	)
@@ -138,7 +165,7 @@ func fakeWebhooks() fx.Option {
 
 // logTo is a desk config that logs to the test.
 func logTo(t *testing.T) fx.Option {
-	return desk.WithConfig(desk.Config{LogOutput: testWriter{t}})
+	return desk.WithConfig(desk.Config{LogOutput: testWriter{t}, SSOSecret: testSecret})
 }
 
 type testWriter struct{ t *testing.T }

@@ -2,20 +2,12 @@ package desk
 
 import (
 	"cmp"
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
+	"net/netip"
 	"os"
-	"sync"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
@@ -27,18 +19,30 @@ import (
 // on the loopback interface.
 const DefaultAddr = "127.0.0.1:0"
 
-// DemoSSOSecret is the single sign-on secret of the demo: the scenario
-// signs its operator's login with it, and the app gives it to the sso
-// module. Set another with [Config.SSOSecret] outside the demo.
-var DemoSSOSecret = []byte("fxbus-demo-sso-secret")
-
-// Config is the desk's configuration. Its zero value is the default.
+// Config is the desk's configuration. Its zero value is the default,
+// but for SSOSecret, which the sso module needs.
 type Config struct {
 	// Addr is the address the HTTP server listens on; [DefaultAddr] when empty.
 	Addr string
 	// SSOSecret is the secret with which operators' single sign-on
-	// logins are signed; [DemoSSOSecret] when empty.
+	// logins are signed: at least 32 random bytes, shared with the
+	// single sign-on front end. There is no default: `app serve` reads it
+	// from FXBUS_SSO_SECRET or -sso-secret-file, and the demo makes one.
 	SSOSecret []byte
+	// TrustedProxies are the reverse proxies whose ClientAddrHeader the
+	// desk believes. Empty, the client's address is always the
+	// connection's peer.
+	TrustedProxies []netip.Prefix
+	// ClientAddrHeader is the header in which a trusted proxy gives the
+	// client's address, such as "X-Forwarded-For"; the right-most
+	// address that is not a trusted proxy is the client's.
+	ClientAddrHeader string
+	// Limits bound what the desk holds and reads; [DefaultLimits] for
+	// what is zero.
+	Limits Limits
+	// Timeouts bound the HTTP server's connections; [DefaultTimeouts]
+	// for what is zero.
+	Timeouts Timeouts
 	// BanDuration is how long a ban lasts; a day when zero.
 	BanDuration time.Duration
 	// LogOutput is where the desk logs; os.Stderr when nil.
@@ -47,11 +51,47 @@ type Config struct {
 	LogLevel slog.Level
 }
 
+// Timeouts are the HTTP server's bounds on a connection; see
+// [net/http.Server] for each.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included: a client that
+	// trickles its body is cut off.
+	Read time.Duration
+	// Write bounds the time from the end of reading a request's headers
+	// to the end of writing the response.
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int
+}
+
+// DefaultTimeouts are the timeouts of a zero [Timeouts].
+var DefaultTimeouts = Timeouts{
+	ReadHeader:     5 * time.Second,
+	Read:           15 * time.Second,
+	Write:          30 * time.Second,
+	Idle:           60 * time.Second,
+	MaxHeaderBytes: 64 << 10,
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	t.ReadHeader = cmp.Or(t.ReadHeader, d.ReadHeader)
+	t.Read = cmp.Or(t.Read, d.Read)
+	t.Write = cmp.Or(t.Write, d.Write)
+	t.Idle = cmp.Or(t.Idle, d.Idle)
+	t.MaxHeaderBytes = cmp.Or(t.MaxHeaderBytes, d.MaxHeaderBytes)
+	return t
+}
+
 func (c Config) withDefaults() Config {
 	c.Addr = cmp.Or(c.Addr, DefaultAddr)
-	if len(c.SSOSecret) == 0 {
-		c.SSOSecret = DemoSSOSecret
-	}
+	c.Limits = c.Limits.withDefaults()
+	c.Timeouts = c.Timeouts.withDefaults()
 	c.BanDuration = cmp.Or(c.BanDuration, 24*time.Hour)
 	if c.LogOutput == nil {
 		c.LogOutput = os.Stderr
@@ -59,16 +99,19 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Module is the desk as an fx module: it provides the [Config] (the
-// default, unless [WithConfig] gives one), a *slog.Logger, the
-// [Telemetry] and its trace.TracerProvider, the [Store], the [Service],
-// the [API] and the [Server], which listens while the app runs. It
-// includes [bus.Module], which builds the bus with the desk's tracer
-// provider and logger, and the desk's own listener on
-// [topics.ModerationBanRequested] ([NewBanListener]).
+// Module is the desk's domain as an fx module: it provides the [Config]
+// (the default, unless [WithConfig] gives one), a *slog.Logger, the
+// [Telemetry] and its trace.TracerProvider, the [Store] and the
+// [Service], and the desk's own listener on
+// [topics.ModerationBanRequested] ([NewBanListener]). It needs a bus:
+// give bus.Module next to it, which builds the bus with the desk's tracer
+// provider and logger.
 //
-// The modules of the desk's features (moderation, single sign-on, ...)
-// are given next to it: fx.New(desk.Module, moderation.Module, ...).
+// The HTTP API is httpapi.Module. The modules of the desk's features
+// (moderation, single sign-on, ...) are given next to it, and
+// httpapi.Serve last, at the top level: fx.New(bus.Module, desk.Module,
+// httpapi.Module, moderation.Module, ..., httpapi.Serve). The app's main
+// does it.
 var Module = fx.Module("desk",
 	fx.Provide(
 		func() Config { return Config{}.withDefaults() },
@@ -78,14 +121,10 @@ var Module = fx.Module("desk",
 		(*Telemetry).MeterProvider,
 		NewStore,
 		NewService,
-		NewAPI,
-		NewServer,
 	),
-	bus.Module,
 	redactErrors,
 	publishes,
 	bus.Listen(topics.ModerationBanRequested, NewBanListener, bus.Rank(BanListenerRank)),
-	fx.Invoke(func(*Server) {}),
 )
 
 // publishes declares every topic and hook the desk publishes, so that the
@@ -129,91 +168,3 @@ func FxLogger(log *slog.Logger) fxevent.Logger {
 	l.UseLogLevel(slog.LevelDebug)
 	return l
 }
-
-// Server is the desk's HTTP server. It starts listening on [Config.Addr]
-// when the app starts, serving the [API]'s handler wrapped by otelhttp, so
-// that each request's server span is the parent of the spans of what it
-// publishes; and it shuts down, letting requests in flight finish, when
-// the app stops.
-type Server struct {
-	cfg Config
-	api *API
-	tp  trace.TracerProvider
-	log *slog.Logger
-
-	mu    sync.Mutex
-	srv   *http.Server
-	url   string
-	ready chan struct{}
-	done  chan struct{}
-}
-
-// NewServer returns the server, and hooks it to the app's lifecycle.
-func NewServer(lc fx.Lifecycle, cfg Config, api *API, tp trace.TracerProvider, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, api: api, tp: tp, log: log, ready: make(chan struct{}), done: make(chan struct{})}
-	lc.Append(fx.Hook{OnStart: s.Start, OnStop: s.Stop})
-	return s
-}
-
-// Start listens on the configured address and serves in a goroutine of
-// its own. The fx lifecycle calls it.
-func (s *Server) Start(ctx context.Context) error {
-	h, err := s.api.Handler(ctx)
-	if err != nil {
-		return err
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("desk: listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler: otelhttp.NewHandler(h, "desk",
-			otelhttp.WithTracerProvider(s.tp),
-			otelhttp.WithPublicEndpointFn(publicEndpoint),
-			otelhttp.WithPropagators(propagation.TraceContext{})),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	s.mu.Lock()
-	s.srv, s.url = srv, "http://"+ln.Addr().String()
-	s.mu.Unlock()
-	go func() {
-		defer close(s.done)
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("desk: server failed", "err", err)
-		}
-	}()
-	close(s.ready)
-	s.log.Info("desk: listening", "url", s.URL())
-	return nil
-}
-
-// Stop shuts the server down: it stops listening, then waits for the
-// requests in flight, until ctx is done. The fx lifecycle calls it.
-func (s *Server) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	err := srv.Shutdown(ctx)
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		return cmp.Or(err, ctx.Err())
-	}
-	return err
-}
-
-// URL returns the server's base URL, such as "http://127.0.0.1:41234",
-// once it has started; "" before.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.url
-}
-
-// Ready is closed once the server listens.
-func (s *Server) Ready() <-chan struct{} { return s.ready }

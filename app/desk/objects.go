@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"mime"
 	"strconv"
 	"time"
 
@@ -34,6 +36,9 @@ const (
 // "description", "thread_id", "caller", "agent_id", "service" for a
 // request, "impact" and "urgency" for an incident.
 func (s *Service) CreateTicket(ctx context.Context, rec map[string]any) (map[string]any, error) {
+	if _, err := s.requireOperator(ctx); err != nil {
+		return nil, err
+	}
 	var created topics.Ticket
 	res, err := topics.DataCreate.Run(ctx, s.bus, &topics.DataRequest{Table: topics.TableTickets, Record: rec},
 		func(_ context.Context, req *topics.DataRequest) (*topics.DataResult, error) {
@@ -41,7 +46,9 @@ func (s *Service) CreateTicket(ctx context.Context, rec map[string]any) (map[str
 			if err != nil {
 				return nil, err
 			}
-			created = s.store.CreateTicket(t)
+			if created, err = s.store.CreateTicket(t); err != nil {
+				return nil, err
+			}
 			return &topics.DataResult{Records: []map[string]any{TicketRecord(created)}}, nil
 		})
 	if err != nil {
@@ -60,6 +67,9 @@ func (s *Service) CreateTicket(ctx context.Context, rec map[string]any) (map[str
 // "description", "status", "agent_id", and "service" for a request,
 // "impact" and "urgency" for an incident.
 func (s *Service) UpdateTicket(ctx context.Context, id int64, changes map[string]any) (map[string]any, error) {
+	if _, err := s.requireOperator(ctx); err != nil {
+		return nil, err
+	}
 	var updated topics.Ticket
 	var written map[string]any
 	req := &topics.DataRequest{Table: topics.TableTickets, ID: strconv.FormatInt(id, 10), Record: changes}
@@ -94,8 +104,11 @@ func firstRecord(res *topics.DataResult) (map[string]any, error) {
 	return res.Records[0], nil
 }
 
-// Ticket returns the record of ticket id.
-func (s *Service) Ticket(id int64) (map[string]any, error) {
+// Ticket returns the record of ticket id, for an operator.
+func (s *Service) Ticket(ctx context.Context, id int64) (map[string]any, error) {
+	if _, err := s.requireOperator(ctx); err != nil {
+		return nil, err
+	}
 	t, ok := s.store.Ticket(id)
 	if !ok {
 		return nil, fmt.Errorf("ticket %d: %w", id, ErrNotFound)
@@ -103,14 +116,19 @@ func (s *Service) Ticket(id int64) (map[string]any, error) {
 	return TicketRecord(t), nil
 }
 
-// Tickets returns the records of every ticket.
-func (s *Service) Tickets() []map[string]any {
-	ts := s.store.Tickets()
+// Tickets returns a page of the records of the tickets, by ID, and the
+// cursor of the next page, for an operator.
+func (s *Service) Tickets(ctx context.Context, pg Page) ([]map[string]any, string, error) {
+	after, limit, err := s.listing(ctx, pg)
+	if err != nil {
+		return nil, "", err
+	}
+	ts, next := s.store.Tickets(after, limit)
 	out := make([]map[string]any, len(ts))
 	for i, t := range ts {
 		out[i] = TicketRecord(t)
 	}
-	return out
+	return out, cursor(next), nil
 }
 
 // newTicket builds a ticket from a record.
@@ -221,7 +239,7 @@ func str(k string, v any) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: %s must be a string", ErrInvalid, k)
 	}
-	return s, nil
+	return s, CheckText(k, s, MaxTextLen)
 }
 
 func integer(k string, v any) (int64, error) {
@@ -265,14 +283,20 @@ func TicketRecord(t topics.Ticket) map[string]any {
 // file's content in standard base64; it may have "description" and
 // "mime_type". It returns the record as the after handlers left it.
 func (s *Service) CreateDocument(ctx context.Context, rec map[string]any) (map[string]any, error) {
+	if _, err := s.requireOperator(ctx); err != nil {
+		return nil, err
+	}
 	var created *topics.Document
 	res, err := topics.DataCreate.Run(ctx, s.bus, &topics.DataRequest{Table: topics.TableDocuments, Record: rec},
 		func(_ context.Context, req *topics.DataRequest) (*topics.DataResult, error) {
-			d, err := newDocument(req.Record, s.now())
+			d, err := newDocument(req.Record, s.now(), s.limits)
 			if err != nil {
 				return nil, err
 			}
-			stored := s.store.AddDocument(d)
+			stored, err := s.store.AddDocument(d)
+			if err != nil {
+				return nil, err
+			}
 			created = &stored
 			return &topics.DataResult{Records: []map[string]any{DocumentRecord(stored)}}, nil
 		})
@@ -285,7 +309,7 @@ func (s *Service) CreateDocument(ctx context.Context, rec map[string]any) (map[s
 	return firstRecord(res)
 }
 
-func newDocument(rec map[string]any, now time.Time) (topics.Document, error) {
+func newDocument(rec map[string]any, now time.Time, l Limits) (topics.Document, error) {
 	d := topics.Document{Created: now, File: topics.File{MIMEType: "application/octet-stream"}}
 	for k, v := range rec {
 		var err error
@@ -301,9 +325,14 @@ func newDocument(rec map[string]any, now time.Time) (topics.Document, error) {
 		case "data":
 			var b64 string
 			if b64, err = str(k, v); err == nil {
+				if n := base64.StdEncoding.DecodedLen(len(b64)); n > l.MaxDocumentBytes+2 {
+					return d, fmt.Errorf("%w: data holds more than %d bytes", ErrInvalid, l.MaxDocumentBytes)
+				}
 				d.File.Data, err = base64.StdEncoding.DecodeString(b64)
 				if err != nil {
 					err = fmt.Errorf("%w: data must be standard base64: %v", ErrInvalid, err)
+				} else if len(d.File.Data) > l.MaxDocumentBytes {
+					err = fmt.Errorf("%w: data holds more than %d bytes", ErrInvalid, l.MaxDocumentBytes)
 				}
 			}
 		default:
@@ -316,6 +345,14 @@ func newDocument(rec map[string]any, now time.Time) (topics.Document, error) {
 	if d.Name == "" || d.File.Name == "" {
 		return d, fmt.Errorf("%w: name and file_name are required", ErrInvalid)
 	}
+	if err := errors.Join(CheckName("name", d.Name), CheckName("file_name", d.File.Name)); err != nil {
+		return d, err
+	}
+	mt, params, err := mime.ParseMediaType(d.File.MIMEType)
+	if err != nil || len(params) > 1 || (len(params) == 1 && params["charset"] == "") {
+		return d, fmt.Errorf("%w: mime_type %q is not a media type such as text/plain; charset=utf-8", ErrInvalid, d.File.MIMEType)
+	}
+	d.File.MIMEType = mime.FormatMediaType(mt, params)
 	return d, nil
 }
 
@@ -328,8 +365,11 @@ func DocumentRecord(d topics.Document) map[string]any {
 	}
 }
 
-// Document returns the record of document id.
-func (s *Service) Document(id int64) (map[string]any, error) {
+// Document returns the record of document id, for an operator.
+func (s *Service) Document(ctx context.Context, id int64) (map[string]any, error) {
+	if _, err := s.requireOperator(ctx); err != nil {
+		return nil, err
+	}
 	d, ok := s.store.Document(id)
 	if !ok {
 		return nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
@@ -341,6 +381,9 @@ func (s *Service) Document(id int64) (map[string]any, error) {
 // disposition given, and [topics.ObjectDocumentDownloaded] fires with the
 // document as its source.
 func (s *Service) DownloadDocument(ctx context.Context, id int64, disp topics.Disposition) (topics.File, error) {
+	if _, err := s.requireOperator(ctx); err != nil {
+		return topics.File{}, err
+	}
 	d, ok := s.store.Document(id)
 	if !ok {
 		return topics.File{}, fmt.Errorf("document %d: %w", id, ErrNotFound)

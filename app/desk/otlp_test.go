@@ -18,6 +18,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 )
 
@@ -103,7 +104,7 @@ func TestTracesExportedOverOTLP(t *testing.T) {
 
 	app, srv, tel := startDesk(t, fakeModules())
 	assert.Equal(t, "otlp http/protobuf to "+ts.URL, tel.Exporter)
-	_, err := desk.RunScenario(context.Background(), srv.URL(), io.Discard)
+	_, err := demo.RunScenario(context.Background(), srv.URL(), testSecret, io.Discard)
 	require.NoError(t, err)
 	app.RequireStop() // flushes the batch
 

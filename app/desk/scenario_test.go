@@ -13,7 +13,10 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -21,13 +24,20 @@ import (
 // startDesk starts the desk, with a real server on a loopback port, and
 // whatever opts add; it stops with the test, unless the test stops it
 // first.
-func startDesk(t *testing.T, opts ...fx.Option) (*fxtest.App, *desk.Server, *desk.Telemetry) {
+func startDesk(t *testing.T, opts ...fx.Option) (*fxtest.App, *httpapi.Server, *desk.Telemetry) {
+	t.Helper()
+	return startDeskWith(t, desk.Config{LogOutput: testWriter{t}}, opts...)
+}
+
+// startDeskWith is startDesk with cfg, and the tests' SSO secret.
+func startDeskWith(t *testing.T, cfg desk.Config, opts ...fx.Option) (*fxtest.App, *httpapi.Server, *desk.Telemetry) {
 	t.Helper()
 	var (
-		srv *desk.Server
+		srv *httpapi.Server
 		tel *desk.Telemetry
 	)
-	app := fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel))
+	cfg.SSOSecret = testSecret
+	app := fxtest.New(t, bus.Module, desk.Module, httpapi.Module, desk.WithConfig(cfg), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), httpapi.Serve)
 	app.RequireStart()
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	select {
@@ -42,7 +52,7 @@ func startDesk(t *testing.T, opts ...fx.Option) (*fxtest.App, *desk.Server, *des
 // has the effect the modules' contract promises.
 func TestScenarioWithTheModules(t *testing.T) {
 	var (
-		rcv      *desk.WebhookReceiver
+		rcv      *demo.WebhookReceiver
 		received *bustest.Recorder[topics.ChatMessage]
 		objects  *bustest.Recorder[topics.ObjectEvent]
 		updates  *bustest.Recorder[topics.ObjectUpdate]
@@ -50,7 +60,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 		loggedIn *bustest.Recorder[topics.OperatorLogin]
 	)
 	app, srv, _ := startDesk(t, fakeModules(), fakeWebhooks(),
-		fx.Provide(desk.NewWebhookReceiver), fx.Populate(&rcv),
+		fx.Provide(demo.NewWebhookReceiver), fx.Populate(&rcv),
 		bustest.Capture(&received, topics.ChatMessageReceived),
 		bustest.Capture(&objects, topics.ObjectCreated),
 		bustest.Capture(&updates, topics.ObjectUpdated),
@@ -58,7 +68,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 		bustest.Capture(&loggedIn, topics.OperatorLoggedIn),
 	)
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), srv.URL(), &out)
+	rep, err := demo.RunScenario(context.Background(), srv.URL(), testSecret, &out)
 	t.Log("\n" + out.String())
 	require.NoError(t, err)
 
@@ -75,6 +85,10 @@ func TestScenarioWithTheModules(t *testing.T) {
 		"visitor bob arrives":           201,
 		"operator SSO, forged":          401,
 		"operator signs in (SSO)":       200,
+		"operator SSO, replayed":        401,
+		"bob reads alice's chat":        403,
+		"bob comes back as bob2":        201,
+		"bob2 starts a chat":            403, // from bob's address, which is banned
 		"chat alice starts":             201,
 		"chat bob starts":               201,
 		"operator joins alice":          200,
@@ -97,6 +111,8 @@ func TestScenarioWithTheModules(t *testing.T) {
 		"carol registers":               201,
 		"carol logs in, wrong password": 401,
 		"carol logs in":                 200,
+		"carol writes to the operators": 201,
+		"carol announces":               403,
 		"announcement published":        201,
 		"cron runs":                     200,
 		"chat closed":                   200,
@@ -126,7 +142,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 	assert.ElementsMatch(t, []string{"ban.created", "object.created"}, topicsGot,
 		"the webhook's rules pass the ban and the incident, nothing else")
 	var buf bytes.Buffer
-	require.NoError(t, desk.PrintDeliveries(&buf, rcv.Deliveries()))
+	require.NoError(t, demo.PrintDeliveries(&buf, rcv.Deliveries()))
 	assert.Contains(t, buf.String(), "got 2 call(s)")
 }
 
@@ -135,7 +151,7 @@ func TestScenarioWithTheModules(t *testing.T) {
 func TestScenarioWithoutModules(t *testing.T) {
 	_, srv, tel := startDesk(t)
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), srv.URL(), &out)
+	rep, err := demo.RunScenario(context.Background(), srv.URL(), testSecret, &out)
 	require.NoError(t, err, out.String())
 	assert.Empty(t, rep.Operator)
 	assert.False(t, rep.Banned)
@@ -153,7 +169,7 @@ func TestScenarioWithoutModules(t *testing.T) {
 	for _, r := range rows {
 		names = append(names, r.Topic)
 	}
-	for _, topic := range []string{topics.ThreadMessagePosting.Name(), topics.VisitorCreated.Name(), topics.DataCreate.Name()} {
+	for _, topic := range []string{topics.ThreadMessagePosting.Name(), topics.VisitorCreated.Name(), topics.UserRegister.Name()} {
 		assert.Contains(t, names, topic)
 	}
 }
@@ -167,15 +183,15 @@ func TestScenarioFailsOnAServerError(t *testing.T) {
 	ts := httptest.NewServer(boom)
 	defer ts.Close()
 	var out bytes.Buffer
-	rep, err := desk.RunScenario(context.Background(), ts.URL, &out)
+	rep, err := demo.RunScenario(context.Background(), ts.URL, testSecret, &out)
 	require.ErrorContains(t, err, "chat page assets: GET /page/assets: 500 Internal Server Error")
 	assert.Len(t, rep.Steps, 1, "it stops at the first server error")
 
-	_, err = desk.RunScenario(context.Background(), "http://127.0.0.1:1", &out)
+	_, err = demo.RunScenario(context.Background(), "http://127.0.0.1:1", testSecret, &out)
 	assert.ErrorContains(t, err, "chat page assets: GET /page/assets")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = desk.RunScenario(ctx, ts.URL, &out)
+	_, err = demo.RunScenario(ctx, ts.URL, testSecret, &out)
 	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -40,10 +40,12 @@ var (
 	ErrRejected = errors.New("rejected")
 )
 
-// RoleOperator is the role of an operator's session; RoleUser that of a
-// registered user's, unless the user.register hook gives others.
+// RoleOperator is the role of an operator's session; RoleVisitor that of
+// a visitor's, issued when the visitor is first tracked; RoleUser that of
+// a registered user's, unless the user.register hook gives others.
 const (
 	RoleOperator = "operator"
+	RoleVisitor  = "visitor"
 	RoleUser     = "user"
 )
 
@@ -61,15 +63,17 @@ const passwordIterations = 4096
 // Events whose listeners decide ("thread.message_posting",
 // "operator.authenticate", "thread.function_call", the hooks) do.
 type Service struct {
-	bus   *bus.Bus
-	store *Store
-	log   *slog.Logger
-	now   func() time.Time
+	bus    *bus.Bus
+	store  *Store
+	log    *slog.Logger
+	limits Limits
+	now    func() time.Time
 }
 
-// NewService returns the service on bus b and store s.
+// NewService returns the service on bus b and store s, within the store's
+// limits.
 func NewService(b *bus.Bus, s *Store, log *slog.Logger) *Service {
-	return &Service{bus: b, store: s, log: log, now: time.Now}
+	return &Service{bus: b, store: s, log: log, limits: s.Limits(), now: time.Now}
 }
 
 // Store returns the service's store.
@@ -117,33 +121,127 @@ func (s *Service) reported(ctx context.Context, err error) {
 
 // Arrival is a visitor the widget tracks.
 type Arrival struct {
-	// UserID is the widget's cookie; required.
+	// UserID is the widget's cookie; required. A new one makes a new
+	// visitor; a known one is that visitor's only, who must be the caller.
 	UserID topics.UserID
 	// Name is the name the visitor gave, if any.
 	Name string
 	// UserAgent is the visitor's browser.
 	UserAgent string
-	// IP is the visitor's address.
+	// IP is the address the visitor connects from: the connection's, never
+	// one the client claims.
 	IP netip.Addr
 }
 
-// TrackVisitor records a visitor's arrival: a new visitor is stored and
-// [topics.VisitorCreated] fires; then, for every visitor,
-// [topics.VisitorTracked]. It returns the visitor and whether it is new.
-func (s *Service) TrackVisitor(ctx context.Context, a Arrival) (topics.Visitor, bool, error) {
-	if a.UserID == "" {
-		return topics.Visitor{}, false, fmt.Errorf("%w: user_id is required", ErrInvalid)
+// Tracked is a visitor tracked, and, for a new one, the bearer token of
+// its next requests.
+type Tracked struct {
+	// Visitor is the visitor as stored.
+	Visitor topics.Visitor
+	// New is set for a visitor seen for the first time.
+	New bool
+	// Token is the new visitor's bearer token; "" for a known one.
+	Token string
+}
+
+// TrackVisitor records a visitor's arrival. A new visitor is stored, gets
+// a session whose bearer token it returns, and [topics.VisitorCreated]
+// fires; a known visitor must be the caller (its token), else the error is
+// [ErrUnauthenticated] or [ErrForbidden]. Then, for both,
+// [topics.VisitorTracked] fires.
+func (s *Service) TrackVisitor(ctx context.Context, a Arrival) (Tracked, error) {
+	if err := CheckName("user_id", string(a.UserID)); err != nil {
+		return Tracked{}, err
 	}
-	v, created := s.store.TrackVisitor(topics.Visitor{
+	if a.UserID == "" {
+		return Tracked{}, fmt.Errorf("%w: user_id is required", ErrInvalid)
+	}
+	if err := errors.Join(CheckText("name", a.Name, MaxNameLen), CheckText("user_agent", a.UserAgent, MaxNameLen)); err != nil {
+		return Tracked{}, err
+	}
+	if _, known := s.store.Visitor(a.UserID); known {
+		if err := s.requireVisitor(ctx, a.UserID); err != nil {
+			return Tracked{}, err
+		}
+	}
+	v, created, err := s.store.TrackVisitor(topics.Visitor{
 		UserID: a.UserID, UserName: a.Name, UserAgent: a.UserAgent, UserIP: a.IP, Remote: addrString(a.IP),
 	}, s.now())
+	if err != nil {
+		return Tracked{}, err
+	}
+	tr := Tracked{Visitor: v, New: created}
 	if created {
+		tr.Token = rand.Text()
+		if err := s.store.AddSession(tr.Token, Session{UserID: "visitor:" + string(v.UserID), Roles: []string{RoleVisitor}, Visitor: v.UserID}); err != nil {
+			return Tracked{}, err
+		}
 		e := v
 		s.reported(ctx, topics.VisitorCreated.Publish(ctx, s.bus, &topics.VisitorEvent{Visitor: &e}))
 	}
 	e := v
 	s.reported(ctx, topics.VisitorTracked.Publish(ctx, s.bus, &topics.VisitorEvent{Visitor: &e}))
-	return v, created, nil
+	return tr, nil
+}
+
+// visitor returns the visitor of the session in ctx, if it is a visitor's.
+func (s *Service) visitor(ctx context.Context) (topics.UserID, bool) {
+	sess, ok := s.session(ctx)
+	if !ok || sess.Visitor == "" {
+		return "", false
+	}
+	return sess.Visitor, true
+}
+
+// session returns the session of the caller in ctx.
+func (s *Service) session(ctx context.Context) (Session, bool) {
+	c, ok := bus.CallerFrom(ctx)
+	if !ok || c.Anonymous() || c.Token == "" {
+		return Session{}, false
+	}
+	return s.store.Session(c.Token)
+}
+
+// requireVisitor returns nil when the caller in ctx is the visitor
+// userID; [ErrUnauthenticated] for an anonymous caller, [ErrForbidden] for
+// anyone else.
+func (s *Service) requireVisitor(ctx context.Context, userID topics.UserID) error {
+	if v, ok := s.visitor(ctx); ok && v == userID {
+		return nil
+	}
+	if _, ok := s.session(ctx); !ok {
+		return fmt.Errorf("%w: visitor %q: send the token its first visit returned", ErrUnauthenticated, userID)
+	}
+	return fmt.Errorf("%w: visitor %q is another client's", ErrForbidden, userID)
+}
+
+// requireCaller returns an [ErrUnauthenticated] error for an anonymous
+// caller.
+func (s *Service) requireCaller(ctx context.Context) (Session, error) {
+	sess, ok := s.session(ctx)
+	if !ok {
+		return Session{}, fmt.Errorf("%w: sign in first", ErrUnauthenticated)
+	}
+	return sess, nil
+}
+
+// threadFor returns the thread id, if the caller in ctx may see it: an
+// operator, or the thread's visitor. An anonymous caller gets
+// [ErrUnauthenticated], another client [ErrForbidden], and a thread that
+// does not exist [ErrNotFound].
+func (s *Service) threadFor(ctx context.Context, id topics.ThreadID) (topics.Thread, error) {
+	sess, err := s.requireCaller(ctx)
+	if err != nil {
+		return topics.Thread{}, err
+	}
+	t, err := s.thread(id)
+	if err != nil {
+		return topics.Thread{}, err
+	}
+	if sess.Operator != 0 || (sess.Visitor != "" && sess.Visitor == t.UserID) {
+		return t, nil
+	}
+	return topics.Thread{}, fmt.Errorf("%w: thread %d is another visitor's", ErrForbidden, id)
 }
 
 func addrString(a netip.Addr) string {
@@ -153,20 +251,26 @@ func addrString(a netip.Addr) string {
 	return a.String()
 }
 
-// checkBan returns an [ErrBanned] error when the visitor userID, or their
-// address, is under a ban.
-func (s *Service) checkBan(userID topics.UserID) error {
+// checkBan returns an [ErrBanned] error when the visitor userID, their
+// last known address, or the address from, is under a ban.
+func (s *Service) checkBan(userID topics.UserID, from netip.Addr) error {
 	v, _ := s.store.Visitor(userID)
-	if b, ok := s.store.ActiveBan(userID, v.UserIP, s.now()); ok {
-		return fmt.Errorf("visitor %q is %w until %s: %s", userID, ErrBanned, b.Until.UTC().Format(time.RFC3339), b.Comment)
+	for _, addr := range []netip.Addr{v.UserIP, from} {
+		if b, ok := s.store.ActiveBan(userID, addr, s.now()); ok {
+			return fmt.Errorf("visitor %q is %w until %s: %s", userID, ErrBanned, b.Until.UTC().Format(time.RFC3339), b.Comment)
+		}
 	}
 	return nil
 }
 
 // ChatRequest is a visitor's request to chat.
 type ChatRequest struct {
-	// UserID is the visitor; they must have been tracked.
+	// UserID is the visitor, who must be the caller; the caller's visitor
+	// when empty.
 	UserID topics.UserID
+	// From is the address the request comes from; a ban on it refuses the
+	// chat.
+	From netip.Addr
 	// Name is the name the visitor gives for the chat, if any.
 	Name string
 	// Locale is the chat's language; "en" when empty.
@@ -180,24 +284,42 @@ type ChatRequest struct {
 // Greeting is the desk's first message in a new thread.
 const Greeting = "Thank you for contacting us. An operator will be with you soon."
 
-// StartChat opens a thread for a tracked visitor who is not banned:
-// [topics.ThreadCreated] and [topics.ChatStarted] fire, the desk greets
-// the visitor, and, when an operator is online, [topics.ThreadUserReady]
-// fires. It returns the thread and whether the visitor is ready to chat.
+// StartChat opens a thread for the visitor of the session in ctx, who is
+// not banned, by id or address: [topics.ThreadCreated] and
+// [topics.ChatStarted] fire, the desk greets the visitor, and, when an
+// operator is online, [topics.ThreadUserReady] fires. It returns the
+// thread and whether the visitor is ready to chat.
 func (s *Service) StartChat(ctx context.Context, req ChatRequest) (topics.Thread, bool, error) {
-	v, ok := s.store.Visitor(req.UserID)
-	if !ok {
-		return topics.Thread{}, false, fmt.Errorf("visitor %q: %w", req.UserID, ErrNotFound)
+	me, ok := s.visitor(ctx)
+	switch {
+	case !ok:
+		if _, err := s.requireCaller(ctx); err != nil {
+			return topics.Thread{}, false, err
+		}
+		return topics.Thread{}, false, fmt.Errorf("%w: visitors only: a chat starts with a visitor's token", ErrForbidden)
+	case req.UserID != "" && req.UserID != me:
+		return topics.Thread{}, false, fmt.Errorf("%w: visitor %q is another client's", ErrForbidden, req.UserID)
 	}
-	if err := s.checkBan(v.UserID); err != nil {
+	if err := errors.Join(CheckText("name", req.Name, MaxNameLen), CheckName("locale", req.Locale),
+		CheckText("referer", req.Referer, MaxNameLen)); err != nil {
+		return topics.Thread{}, false, err
+	}
+	v, ok := s.store.Visitor(me)
+	if !ok {
+		return topics.Thread{}, false, fmt.Errorf("visitor %q: %w", me, ErrNotFound)
+	}
+	if err := s.checkBan(v.UserID, req.From); err != nil {
 		return topics.Thread{}, false, err
 	}
 	now := s.now()
-	t := s.store.CreateThread(topics.Thread{
+	t, err := s.store.CreateThread(topics.Thread{
 		State: topics.ThreadStateQueue, UserID: v.UserID, UserName: cmp.Or(req.Name, v.UserName),
 		UserAgent: v.UserAgent, Remote: v.Remote, Referer: req.Referer, Locale: cmp.Or(req.Locale, "en"),
 		GroupID: req.Group, Created: now, Modified: now,
 	})
+	if err != nil {
+		return topics.Thread{}, false, err
+	}
 	e := t
 	s.reported(ctx, topics.ThreadCreated.Publish(ctx, s.bus, &topics.ThreadEvent{Thread: &e}))
 	s.reported(ctx, topics.ChatStarted.Publish(ctx, s.bus, &topics.ChatEvent{Thread: t.ID, Time: now}))
@@ -221,15 +343,29 @@ func (s *Service) thread(id topics.ThreadID) (topics.Thread, error) {
 	return t, nil
 }
 
-// PostMessage posts body to thread id: as the operator of the session in
-// ctx, if any, else as the thread's visitor, who must not be banned.
-func (s *Service) PostMessage(ctx context.Context, id topics.ThreadID, body string) (topics.Message, error) {
-	t, err := s.thread(id)
+// Post is a message to post.
+type Post struct {
+	// Body is the text; required.
+	Body string
+	// From is the address the request comes from; a ban on it refuses a
+	// visitor's message.
+	From netip.Addr
+}
+
+// PostMessage posts p to thread id: as the operator of the session in
+// ctx, or as the thread's visitor, who must not be banned; anyone else is
+// refused.
+func (s *Service) PostMessage(ctx context.Context, id topics.ThreadID, p Post) (topics.Message, error) {
+	t, err := s.threadFor(ctx, id)
 	if err != nil {
 		return topics.Message{}, err
 	}
+	body := p.Body
 	if body == "" {
 		return topics.Message{}, fmt.Errorf("%w: body is required", ErrInvalid)
+	}
+	if err := CheckText("body", body, s.limits.MaxMessageBytes); err != nil {
+		return topics.Message{}, err
 	}
 	if t.State == topics.ThreadStateClosed {
 		return topics.Message{}, fmt.Errorf("thread %d is closed: %w", id, ErrConflict)
@@ -237,7 +373,7 @@ func (s *Service) PostMessage(ctx context.Context, id topics.ThreadID, body stri
 	kind, opts := topics.MessageKindUser, topics.MessageOptions{From: t.UserName}
 	if op, ok := s.operator(ctx); ok {
 		kind, opts = topics.MessageKindAgent, topics.MessageOptions{From: operatorName(op), OperatorID: op.ID}
-	} else if err := s.checkBan(t.UserID); err != nil {
+	} else if err := s.checkBan(t.UserID, p.From); err != nil {
 		return topics.Message{}, err
 	}
 	return s.post(ctx, t, kind, body, opts)
@@ -253,7 +389,7 @@ func (s *Service) post(ctx context.Context, t topics.Thread, kind topics.Message
 		return topics.Message{}, s.refused(ctx, "message", ErrRejected, err)
 	}
 	if p.Kind == topics.MessageKindUser {
-		if err := s.checkBan(t.UserID); err != nil {
+		if err := s.checkBan(t.UserID, netip.Addr{}); err != nil {
 			return topics.Message{}, err
 		}
 	}
@@ -261,28 +397,42 @@ func (s *Service) post(ctx context.Context, t topics.Thread, kind topics.Message
 	if created.IsZero() {
 		created = s.now()
 	}
-	m := s.store.AddMessage(topics.Message{
+	m, err := s.store.AddMessage(topics.Message{
 		ThreadID: t.ID, Kind: p.Kind, From: p.Options.From, OperatorID: p.Options.OperatorID, Body: p.Body,
 		Created: created, Plugin: p.Options.Plugin, Data: p.Options.Data,
 	})
+	if err != nil {
+		return topics.Message{}, err
+	}
 	_, _, _, _ = s.store.UpdateThread(t.ID, func(t *topics.Thread) error { t.Modified = created; return nil })
 	e := m
 	s.reported(ctx, topics.ChatMessageReceived.Publish(ctx, s.bus, &topics.ChatMessage{Thread: t.ID, Message: &e}))
 	return m, nil
 }
 
-// Messages returns the messages of thread id, as the listeners of
-// [topics.ThreadMessagesAlter] leave them.
-func (s *Service) Messages(ctx context.Context, id topics.ThreadID) ([]topics.Message, error) {
-	t, err := s.thread(id)
+// Messages returns a page of the messages of thread id, oldest first, as
+// the listeners of [topics.ThreadMessagesAlter] leave them, for an
+// operator or the thread's visitor.
+func (s *Service) Messages(ctx context.Context, id topics.ThreadID, pg Page) ([]topics.Message, string, error) {
+	t, err := s.threadFor(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	l := &topics.MessageList{Thread: &t, Messages: s.store.Messages(id)}
+	after, limit, err := pg.check(s.limits)
+	if err != nil {
+		return nil, "", err
+	}
+	ms, next := s.store.Messages(id, topics.MessageID(after), limit)
+	l := &topics.MessageList{Thread: &t, Messages: ms}
 	if err := topics.ThreadMessagesAlter.Publish(ctx, s.bus, l); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return l.Messages, nil
+	return l.Messages, cursor(int64(next)), nil
+}
+
+// Thread returns thread id, for an operator or the thread's visitor.
+func (s *Service) Thread(ctx context.Context, id topics.ThreadID) (topics.Thread, error) {
+	return s.threadFor(ctx, id)
 }
 
 // operator returns the operator of the session in ctx, if it is an
@@ -304,7 +454,7 @@ func (s *Service) requireOperator(ctx context.Context) (topics.Operator, error) 
 	if op, ok := s.operator(ctx); ok {
 		return op, nil
 	}
-	if c, ok := bus.CallerFrom(ctx); !ok || c.Anonymous() {
+	if _, ok := s.session(ctx); !ok {
 		return topics.Operator{}, fmt.Errorf("%w: operators only: sign in first", ErrUnauthenticated)
 	}
 	return topics.Operator{}, fmt.Errorf("%w: operators only", ErrForbidden)
@@ -312,12 +462,25 @@ func (s *Service) requireOperator(ctx context.Context) (topics.Operator, error) 
 
 func operatorName(op topics.Operator) string { return cmp.Or(op.CommonName, op.LocalName, op.Login) }
 
-// SignInOperator authenticates the operator behind r through
-// [topics.OperatorAuthenticate]: a listener that recognises them fills
-// the operator in. The operator is then stored and online, gets a session
-// token, and [topics.OperatorLoggedIn] fires. Without a listener that
-// recognises them, or when one refuses, the error is [ErrUnauthenticated].
-func (s *Service) SignInOperator(ctx context.Context, r *http.Request) (topics.Operator, string, error) {
+// Credentials are what a client presents to sign an operator in: the
+// request's headers (single sign-on headers, say), and the address it
+// comes from.
+type Credentials struct {
+	// Header holds the request's headers.
+	Header http.Header
+	// From is the address the request comes from.
+	From netip.Addr
+}
+
+// SignInOperator authenticates the operator whose credentials are cr
+// through [topics.OperatorAuthenticate]: a listener that recognises them
+// fills the operator in. Its payload's Request is a request that carries
+// only cr's headers and address. The operator is then stored and online,
+// gets a session token, and [topics.OperatorLoggedIn] fires. Without a
+// listener that recognises them, or when one refuses, the error is
+// [ErrUnauthenticated].
+func (s *Service) SignInOperator(ctx context.Context, cr Credentials) (topics.Operator, string, error) {
+	r := (&http.Request{Method: http.MethodPost, Header: cr.Header.Clone(), RemoteAddr: addrString(cr.From)}).WithContext(ctx)
 	a := &topics.Authentication{Request: r}
 	if err := topics.OperatorAuthenticate.Publish(ctx, s.bus, a); err != nil {
 		return topics.Operator{}, "", s.refused(ctx, "", ErrUnauthenticated, err)
@@ -331,9 +494,14 @@ func (s *Service) SignInOperator(ctx context.Context, r *http.Request) (topics.O
 	case a.Operator.Disabled:
 		return topics.Operator{}, "", fmt.Errorf("%w: operator %q is disabled", ErrForbidden, a.Operator.Login)
 	}
-	op := s.store.SignInOperator(*a.Operator, s.now())
+	op, err := s.store.SignInOperator(*a.Operator, s.now())
+	if err != nil {
+		return topics.Operator{}, "", err
+	}
 	token := rand.Text()
-	s.store.AddSession(token, Session{UserID: "operator:" + op.Login, Roles: []string{RoleOperator}, Operator: op.ID})
+	if err := s.store.AddSession(token, Session{UserID: "operator:" + op.Login, Roles: []string{RoleOperator}, Operator: op.ID}); err != nil {
+		return topics.Operator{}, "", err
+	}
 	e := cloneOperator(op)
 	s.reported(ctx, topics.OperatorLoggedIn.Publish(ctx, s.bus, &topics.OperatorLogin{Operator: &e}))
 	return op, token, nil
@@ -388,9 +556,12 @@ func (s *Service) JoinThread(ctx context.Context, id topics.ThreadID) (topics.Th
 	return after, nil
 }
 
-// CloseThread closes thread id: [topics.ThreadClosed] and
-// [topics.ChatEnded] fire.
+// CloseThread closes thread id, for an operator or the thread's visitor:
+// [topics.ThreadClosed] and [topics.ChatEnded] fire.
 func (s *Service) CloseThread(ctx context.Context, id topics.ThreadID) (topics.Thread, error) {
+	if _, err := s.threadFor(ctx, id); err != nil {
+		return topics.Thread{}, err
+	}
 	now := s.now()
 	_, after, ok, err := s.store.UpdateThread(id, func(t *topics.Thread) error {
 		if t.State == topics.ThreadStateClosed {
@@ -411,19 +582,23 @@ func (s *Service) CloseThread(ctx context.Context, id topics.ThreadID) (topics.T
 	return after, nil
 }
 
-// CallFunction calls the API function name about thread id through
-// [topics.ThreadFunctionCall] and returns its results. A function that no
+// CallFunction calls the API function name about thread id, for an
+// operator or the thread's visitor, through [topics.ThreadFunctionCall]
+// and returns its results; the payload has no Request. A function that no
 // listener implements, one that leaves the results empty, is
 // [ErrNotFound]; a listener's error is [ErrRejected].
-func (s *Service) CallFunction(ctx context.Context, r *http.Request, id topics.ThreadID, name string, args map[string]any) (map[string]any, error) {
-	t, err := s.thread(id)
+func (s *Service) CallFunction(ctx context.Context, id topics.ThreadID, name string, args map[string]any) (map[string]any, error) {
+	if err := CheckName("function", name); err != nil {
+		return nil, err
+	}
+	t, err := s.threadFor(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if args == nil {
 		args = map[string]any{}
 	}
-	call := &topics.FunctionCall{Request: r, Thread: &t, Function: name, Arguments: args, Results: map[string]any{}}
+	call := &topics.FunctionCall{Thread: &t, Function: name, Arguments: args, Results: map[string]any{}}
 	if op, ok := s.operator(ctx); ok {
 		call.Operator = &op
 	}
@@ -438,13 +613,13 @@ func (s *Service) CallFunction(ctx context.Context, r *http.Request, id topics.T
 
 // PageAssets returns the CSS and JavaScript assets of the chat page, as
 // the listeners of [topics.PageAddCSS] and [topics.PageAddJS] leave them,
-// lighter first.
-func (s *Service) PageAssets(ctx context.Context, r *http.Request) (css, js []topics.Asset, err error) {
-	c := &topics.PageAssets{Request: r}
+// lighter first. The payloads have no Request.
+func (s *Service) PageAssets(ctx context.Context) (css, js []topics.Asset, err error) {
+	c := &topics.PageAssets{}
 	if err := topics.PageAddCSS.Publish(ctx, s.bus, c); err != nil {
 		return nil, nil, err
 	}
-	j := &topics.PageAssets{Request: r}
+	j := &topics.PageAssets{}
 	if err := topics.PageAddJS.Publish(ctx, s.bus, j); err != nil {
 		return nil, nil, err
 	}
@@ -464,15 +639,18 @@ type CronResult struct {
 	Errors []string
 }
 
-// RunCron runs the periodic tasks: the statistics, then
+// RunCron runs the periodic tasks, for an operator: the statistics, then
 // [topics.CronRun], whose listeners all run even when some fail.
-func (s *Service) RunCron(ctx context.Context) CronResult {
+func (s *Service) RunCron(ctx context.Context) (CronResult, error) {
+	if _, err := s.requireOperator(ctx); err != nil {
+		return CronResult{}, err
+	}
 	res := CronResult{Time: s.now(), Counts: s.store.Counts()}
 	if err := topics.CronRun.Publish(ctx, s.bus, &topics.CronTick{Time: res.Time}); err != nil {
 		s.log.WarnContext(ctx, "desk: cron listeners failed", "err", err)
 		res.Errors = errorList(err)
 	}
-	return res
+	return res, nil
 }
 
 // errorList splits a joined error into its messages.
@@ -498,6 +676,9 @@ func (s *Service) RequestBan(ctx context.Context, req topics.BanRequest) (topics
 	if req.UserID == "" && req.Address == "" {
 		return topics.Ban{}, fmt.Errorf("%w: user_id or address is required", ErrInvalid)
 	}
+	if err := errors.Join(CheckName("user_id", string(req.UserID)), CheckText("reason", req.Reason, MaxNameLen)); err != nil {
+		return topics.Ban{}, err
+	}
 	req.By, req.Ban = "operator:"+op.Login, nil
 	if err := topics.ModerationBanRequested.Publish(ctx, s.bus, &req); err != nil {
 		return topics.Ban{}, s.refused(ctx, "ban", ErrRejected, err)
@@ -511,6 +692,10 @@ func (s *Service) RequestBan(ctx context.Context, req topics.BanRequest) (topics
 // Register registers a user through the [topics.UserRegister] hook: its
 // before handlers may change the request (add roles, say) or veto it.
 func (s *Service) Register(ctx context.Context, req topics.RegisterRequest) (*topics.Account, error) {
+	if err := errors.Join(CheckName("login", req.Login), CheckText("email", req.Email, MaxNameLen),
+		CheckText("password", req.Password, MaxNameLen)); err != nil {
+		return nil, err
+	}
 	if len(req.Roles) == 0 {
 		req.Roles = []string{RoleUser}
 	}
@@ -524,7 +709,10 @@ func (s *Service) Register(ctx context.Context, req topics.RegisterRequest) (*to
 		if err != nil {
 			return nil, err
 		}
-		a, ok := s.store.AddAccount(topics.Account{Login: req.Login, Email: req.Email, Roles: req.Roles}, salt, hash)
+		a, ok, err := s.store.AddAccount(topics.Account{Login: req.Login, Email: req.Email, Roles: req.Roles}, salt, hash)
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			return nil, fmt.Errorf("login %q is taken: %w", req.Login, ErrConflict)
 		}
@@ -557,35 +745,60 @@ func (s *Service) Login(ctx context.Context, req topics.LoginRequest) (*topics.S
 	if sess == nil || sess.Token == "" {
 		return nil, fmt.Errorf("%w: the login gave no session", ErrUnauthenticated)
 	}
-	s.store.AddSession(sess.Token, Session{UserID: sess.UserID, Roles: sess.Roles})
+	if err := s.store.AddSession(sess.Token, Session{UserID: sess.UserID, Roles: slices.DeleteFunc(slices.Clone(sess.Roles),
+		func(r string) bool { return r == RoleOperator || r == RoleVisitor })}); err != nil {
+		return nil, err
+	}
 	return sess, nil
 }
 
 // PublishMessage publishes a message to a channel through the
-// [topics.MessagingPublish] hook. The desk knows
-// [topics.ChannelOperators], which reaches the operators online, and
-// [topics.ChannelAnnouncements], which reaches every visitor.
+// [topics.MessagingPublish] hook, for a caller signed in. The desk knows
+// [topics.ChannelOperators], which reaches the operators online, and to
+// which any caller signed in may publish, and
+// [topics.ChannelAnnouncements], which reaches every visitor, and to which
+// only operators may.
 func (s *Service) PublishMessage(ctx context.Context, req topics.PublishRequest) (*topics.PublishStatus, error) {
+	sess, err := s.requireCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(CheckName("channel", string(req.Channel)), CheckText("message", req.Message, s.limits.MaxMessageBytes)); err != nil {
+		return nil, err
+	}
+	if req.Channel == topics.ChannelAnnouncements && sess.Operator == 0 {
+		return nil, fmt.Errorf("%w: only operators publish announcements", ErrForbidden)
+	}
 	if req.Headers == nil {
 		req.Headers = map[string]string{}
 	}
-	if c, ok := bus.CallerFrom(ctx); ok && !c.Anonymous() {
-		req.Headers["publisher"] = c.UserID
+	for k, v := range req.Headers {
+		if err := errors.Join(CheckName("header name", k), CheckText("header "+k, v, MaxNameLen)); err != nil {
+			return nil, err
+		}
 	}
+	req.Headers["publisher"] = sess.UserID
 	st, err := topics.MessagingPublish.Run(ctx, s.bus, &req, func(_ context.Context, req *topics.PublishRequest) (*topics.PublishStatus, error) {
 		var delivered int
 		switch req.Channel {
 		case topics.ChannelOperators:
 			delivered = s.store.OperatorsOnline()
 		case topics.ChannelAnnouncements:
-			delivered = len(s.store.Visitors())
+			delivered = s.store.VisitorCount()
 		default:
 			return nil, fmt.Errorf("channel %q: %w", req.Channel, ErrNotFound)
 		}
 		if req.Message == "" {
 			return nil, fmt.Errorf("%w: message is required", ErrInvalid)
 		}
-		return &topics.PublishStatus{MessageID: s.store.Publish(req.Channel, req.Message), Delivered: delivered}, nil
+		id, err := s.store.Publish(req.Channel, req.Message)
+		if err != nil {
+			return nil, err
+		}
+		return &topics.PublishStatus{MessageID: id, Delivered: delivered}, nil
 	})
 	return st, s.hookError(ctx, err)
 }
+
+// Limits returns the limits within which the service works.
+func (s *Service) Limits() Limits { return s.limits }

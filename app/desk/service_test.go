@@ -14,6 +14,7 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
 	"github.com/fxbus/fxbus/topics"
@@ -37,24 +38,24 @@ func TestMessageStoredAsListenersLeftIt(t *testing.T) {
 	received.Reset()
 	path := "/threads/" + itoa(f.thread) + "/messages"
 
-	w := f.do("POST", path, "", `{"body":"darn it"}`)
+	w := f.do("POST", path, f.aliceToken, `{"body":"darn it"}`)
 	require.Equal(t, 201, w.Code, w.Body.String())
-	var m desk.MessageJSON
+	var m httpapi.MessageJSON
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &m))
 	assert.Equal(t, "**** it [checked]", m.Body, "moderation (rank -10) then the test's listener")
 	last, _ := received.Last()
 	assert.Equal(t, "**** it [checked]", last.Message.Body)
 	assert.Equal(t, topics.ThreadID(f.thread), last.Thread)
 
-	w = f.do("POST", path, "", `{"body":"buy spam"}`)
+	w = f.do("POST", path, f.aliceToken, `{"body":"buy spam"}`)
 	assert.Equal(t, 422, w.Code)
 	assert.Contains(t, w.Body.String(), "no spam")
 	bustest.AssertCount(t, received, 1, "a refused message is not received")
 
-	var ms []desk.MessageJSON
-	f.must(t, "GET", path, "", "", &ms)
+	var ms httpapi.ListJSON[httpapi.MessageJSON]
+	f.must(t, "GET", path, f.aliceToken, "", &ms)
 	var bodies []string
-	for _, m := range ms {
+	for _, m := range ms.Items {
 		bodies = append(bodies, m.Body)
 	}
 	assert.Equal(t, []string{desk.Greeting + " [checked]", "**** it [checked]"}, bodies, "the stored messages")
@@ -63,16 +64,16 @@ func TestMessageStoredAsListenersLeftIt(t *testing.T) {
 func TestAbuserBanned(t *testing.T) {
 	var created *bustest.Recorder[topics.BanEvent]
 	f := newFixture(t, bustest.Capture(&created, topics.BanCreated))
-	var th desk.ThreadJSON
-	f.must(t, "POST", "/threads", "", `{"user_id":"bob"}`, &th)
+	var th httpapi.ThreadJSON
+	f.must(t, "POST", "/threads", f.bobToken, `{}`, &th)
 	path := "/threads/" + itoa(th.ID) + "/messages"
 
-	w := f.do("POST", path, "", `{"body":"this darn thing"}`)
+	w := f.do("POST", path, f.bobToken, `{"body":"this darn thing"}`)
 	require.Equal(t, 201, w.Code, w.Body.String())
 	assert.Contains(t, w.Body.String(), `"body":"this **** thing"`)
 	bustest.AssertCount(t, created, 0)
 
-	w = f.do("POST", path, "", `{"body":"what the heck"}`)
+	w = f.do("POST", path, f.bobToken, `{"body":"what the heck"}`)
 	assert.Equal(t, 403, w.Code, "the message that got bob banned is refused")
 	assert.Contains(t, w.Body.String(), `visitor \"bob\" is banned until`)
 	require.True(t, bustest.AssertCount(t, created, 1))
@@ -81,15 +82,26 @@ func TestAbuserBanned(t *testing.T) {
 	assert.Equal(t, "abusive language (moderation)", ban.Ban.Comment)
 	assert.NotZero(t, ban.Ban.ID)
 
-	var bans []desk.BanJSON
-	f.must(t, "GET", "/bans", "", "", &bans)
-	require.Len(t, bans, 1)
-	assert.Equal(t, "bob", bans[0].UserID)
+	var bans httpapi.ListJSON[httpapi.BanJSON]
+	f.must(t, "GET", "/bans", f.opToken, "", &bans)
+	require.Len(t, bans.Items, 1)
+	assert.Equal(t, "bob", bans.Items[0].UserID)
 
-	assert.Equal(t, 403, f.do("POST", path, "", `{"body":"hello?"}`).Code, "no more messages")
-	assert.Equal(t, 403, f.do("POST", "/threads", "", `{"user_id":"bob"}`).Code, "no new chat")
+	assert.Equal(t, 403, f.do("POST", path, f.bobToken, `{"body":"hello?"}`).Code, "no more messages")
+	assert.Equal(t, 403, f.do("POST", "/threads", f.bobToken, `{}`).Code, "no new chat")
 	assert.Equal(t, 201, f.do("POST", path, f.opToken, `{"body":"Goodbye, Bob."}`).Code, "the operator may still write")
-	assert.Equal(t, 201, f.do("POST", "/threads", "", `{"user_id":"alice"}`).Code, "others are not banned")
+	assert.Equal(t, 201, f.do("POST", "/threads", f.aliceToken, `{}`).Code, "others are not banned")
+
+	// Bob comes back under another id, from the same address: the ban on
+	// the address, which came from the connection, holds.
+	var v httpapi.VisitorJSON
+	w = f.doFrom(bobAddr, "POST", "/visitors", "", `{"user_id":"bob-again"}`)
+	require.Equal(t, 201, w.Code, w.Body.String())
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
+	assert.Equal(t, "203.0.113.20", v.IP)
+	w = f.doFrom(bobAddr, "POST", "/threads", v.Token, `{}`)
+	assert.Equal(t, 403, w.Code, "no new chat under a new id: %s", w.Body)
+	assert.Contains(t, w.Body.String(), "is banned until")
 }
 
 func TestBanRequestedByOperatorOrRefused(t *testing.T) {
@@ -114,9 +126,9 @@ func TestBanRequestedByOperatorOrRefused(t *testing.T) {
 	w = f.do("POST", "/bans", f.opToken, `{"user_id":"alice"}`)
 	assert.Equal(t, 422, w.Code)
 	assert.Contains(t, w.Body.String(), "alice is a regular")
-	var bans []desk.BanJSON
-	f.must(t, "GET", "/bans", "", "", &bans)
-	assert.Len(t, bans, 1, "a refused ban is not stored")
+	var bans httpapi.ListJSON[httpapi.BanJSON]
+	f.must(t, "GET", "/bans", f.opToken, "", &bans)
+	assert.Len(t, bans.Items, 1, "a refused ban is not stored")
 }
 
 func TestOperatorSignsInAndJoins(t *testing.T) {
@@ -159,7 +171,7 @@ func TestUserReadyOnlyWithAnOperatorOnline(t *testing.T) {
 		visitor *bustest.Recorder[topics.VisitorEvent]
 		tracked *bustest.Recorder[topics.VisitorEvent]
 	)
-	fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
+	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
 		bustest.Capture(&created, topics.ThreadCreated),
 		bustest.Capture(&started, topics.ChatStarted),
 		bustest.Capture(&ready, topics.ThreadUserReady),
@@ -167,14 +179,18 @@ func TestUserReadyOnlyWithAnOperatorOnline(t *testing.T) {
 		bustest.Capture(&tracked, topics.VisitorTracked),
 	)
 	ctx := context.Background()
-	for range 2 {
-		_, _, err := svc.TrackVisitor(ctx, desk.Arrival{UserID: "alice"})
-		require.NoError(t, err)
-	}
+	tr, err := svc.TrackVisitor(ctx, desk.Arrival{UserID: "alice"})
+	require.NoError(t, err)
+	require.NotEmpty(t, tr.Token)
+	c, ok := svc.Caller(tr.Token)
+	require.True(t, ok)
+	ctx = bus.WithCaller(ctx, c)
+	_, err = svc.TrackVisitor(ctx, desk.Arrival{UserID: "alice"})
+	require.NoError(t, err)
 	bustest.AssertCount(t, visitor, 1, "created once")
 	bustest.AssertCount(t, tracked, 2, "tracked each time")
 
-	th, isReady, err := svc.StartChat(ctx, desk.ChatRequest{UserID: "alice"})
+	th, isReady, err := svc.StartChat(ctx, desk.ChatRequest{})
 	require.NoError(t, err)
 	assert.False(t, isReady)
 	bustest.AssertCount(t, created, 1)
@@ -214,7 +230,7 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 	bustest.AssertCount(t, documents, 1, "the fixture's document")
 
 	var rec map[string]any
-	f.must(t, "POST", "/tickets", "", `{"class":"Incident","title":"Widget down","impact":2,"urgency":1}`, &rec)
+	f.must(t, "POST", "/tickets", f.opToken, `{"class":"Incident","title":"Widget down","impact":2,"urgency":1}`, &rec)
 	assert.Equal(t, "triaged", rec["description"], "the before handler changed the record stored")
 	assert.Equal(t, "first line", rec["queue"], "the after handler changed the result")
 	bustest.AssertCount(t, tickets, 2, "a listener on Ticket hears requests and incidents")
@@ -224,7 +240,7 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 	assert.Equal(t, topics.Priority(2), inc.Object.(*topics.Incident).Impact)
 	bustest.AssertCount(t, documents, 1)
 
-	w := f.do("POST", "/tickets", "", `{"class":"Incident","title":"forbidden words"}`)
+	w := f.do("POST", "/tickets", f.opToken, `{"class":"Incident","title":"forbidden words"}`)
 	assert.Equal(t, 403, w.Code, "a veto of the before stage")
 	assert.Contains(t, w.Body.String(), "no such titles")
 	bustest.AssertCount(t, tickets, 2)
@@ -239,7 +255,7 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 func TestDocumentDownloadedFromItsDocument(t *testing.T) {
 	var downloads *bustest.Recorder[topics.DocumentDownload]
 	f := newFixture(t, bustest.Capture(&downloads, topics.ObjectDocumentDownloaded, bus.FromSource[*topics.Document]()))
-	f.must(t, "GET", "/documents/"+itoa(f.document)+"/download?disposition=inline", "", "", nil)
+	f.must(t, "GET", "/documents/"+itoa(f.document)+"/download?disposition=inline", f.opToken, "", nil)
 	require.True(t, bustest.AssertCount(t, downloads, 1))
 	d, _ := downloads.Last()
 	assert.Equal(t, "Greeting", d.Object.(*topics.Document).Name)
@@ -267,10 +283,9 @@ func TestCallerReachesTheHooks(t *testing.T) {
 		}),
 	)
 	w := f.do("POST", "/channels/operators/messages", "", `{"message":"hi"}`)
-	assert.Equal(t, 403, w.Code)
-	assert.Contains(t, w.Body.String(), "log in to publish")
+	assert.Equal(t, 401, w.Code, "the desk refuses an anonymous caller before the hook runs")
 
-	f.must(t, "POST", "/channels/announcements/messages", f.userToken, `{"message":"hi","headers":{"lang":"en"}}`, nil)
+	f.must(t, "POST", "/channels/operators/messages", f.userToken, `{"message":"hi","headers":{"lang":"en"}}`, nil)
 	require.Len(t, seen, 1)
 	assert.Equal(t, "u1", seen[0].UserID)
 	assert.Equal(t, []string{desk.RoleUser, "vip"}, seen[0].Roles, "the register hook added a role, the login kept it")
@@ -292,7 +307,7 @@ func TestLoginAfterHookShapesTheSession(t *testing.T) {
 			return nil
 		}),
 	)
-	var login desk.LoginJSON
+	var login httpapi.LoginJSON
 	f.must(t, "POST", "/users/login", "", `{"login":"carol","password":"pw"}`, &login)
 	assert.Equal(t, []string{desk.RoleUser, "beta"}, login.Roles)
 	c, ok := f.svc.Caller(login.Token)
@@ -310,12 +325,12 @@ func TestFunctionFailureAndCronErrors(t *testing.T) {
 		}),
 		bus.Listen(topics.CronRun, func(context.Context, *topics.CronTick) error { return errors.New("disk full") }),
 	)
-	w := f.do("POST", "/threads/"+itoa(f.thread)+"/functions/boom", "", "")
+	w := f.do("POST", "/threads/"+itoa(f.thread)+"/functions/boom", f.aliceToken, "")
 	assert.Equal(t, 422, w.Code)
 	assert.Contains(t, w.Body.String(), "boom failed")
 
-	var res desk.CronJSON
-	f.must(t, "POST", "/cron", "", "", &res)
+	var res httpapi.CronJSON
+	f.must(t, "POST", "/cron", f.opToken, "", &res)
 	require.Len(t, res.Errors, 1)
 	assert.Contains(t, res.Errors[0], "disk full")
 	assert.Equal(t, 1, res.Counts["tickets"])
@@ -328,13 +343,13 @@ func TestCloseThread(t *testing.T) {
 	)
 	f := newFixture(t, bustest.Capture(&closed, topics.ThreadClosed), bustest.Capture(&ended, topics.ChatEnded))
 	path := "/threads/" + itoa(f.thread)
-	f.must(t, "POST", path+"/close", "", "", nil)
+	f.must(t, "POST", path+"/close", f.aliceToken, "", nil)
 	bustest.AssertCount(t, closed, 1)
 	bustest.AssertPublished(t, ended, func(e *topics.ChatEvent) bool { return e.Thread == topics.ThreadID(f.thread) })
-	assert.Equal(t, 409, f.do("POST", path+"/close", "", "").Code)
-	assert.Equal(t, 409, f.do("POST", path+"/messages", "", `{"body":"hi"}`).Code)
+	assert.Equal(t, 409, f.do("POST", path+"/close", f.aliceToken, "").Code)
+	assert.Equal(t, 409, f.do("POST", path+"/messages", f.aliceToken, `{"body":"hi"}`).Code)
 	assert.Equal(t, 409, f.do("POST", path+"/join", f.opToken, "").Code)
-	assert.Equal(t, 404, f.do("POST", "/threads/999/close", "", "").Code)
+	assert.Equal(t, 404, f.do("POST", "/threads/999/close", f.opToken, "").Code)
 }
 
 func TestRoutesAlteredAndResourcesNotFound(t *testing.T) {
@@ -367,8 +382,8 @@ func TestRoutesAlteredAndResourcesNotFound(t *testing.T) {
 }
 
 func TestRoutesConflict(t *testing.T) {
-	var api *desk.API
-	fxtest.New(t, desk.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
+	var api *httpapi.API
+	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
 		bus.Listen(topics.RoutingAlter, func(_ context.Context, rc *topics.RouteCollection) error {
 			rc.Routes = append(rc.Routes, topics.Route{Name: "mine", Pattern: "GET /healthz", Handler: http.NotFoundHandler()})
 			return nil
@@ -384,7 +399,7 @@ func TestPageAssetsLighterFirst(t *testing.T) {
 			topics.Asset{Kind: topics.AssetKindAbsoluteURL, Content: "https://cdn.example/late.css", Weight: 5})
 		return nil
 	}, bus.Rank(20)))
-	var assets desk.PageAssetsJSON
+	var assets httpapi.PageAssetsJSON
 	f.must(t, "GET", "/page/assets", "", "", &assets)
 	var got []string
 	for _, a := range assets.CSS {

@@ -19,10 +19,14 @@ import (
 // number of goroutines. It hands out copies: changing what it returned
 // never changes what it holds.
 type Store struct {
+	limits Limits
+
 	mu sync.RWMutex
 
+	bytes     int64            // content held: message bodies, documents, channel messages
 	lastID    map[string]int64 // by kind of record
 	visitors  map[topics.UserID]*topics.Visitor
+	byVisitor []*topics.Visitor // by ID
 	threads   map[topics.ThreadID]*topics.Thread
 	messages  map[topics.ThreadID][]topics.Message
 	operators map[topics.OperatorID]*topics.Operator
@@ -54,13 +58,16 @@ type Session struct {
 	UserID string
 	// Roles are the caller's roles, such as "user" or "operator".
 	Roles []string
-	// Operator is the operator signed in; zero for a user.
+	// Operator is the operator signed in; zero for anyone else.
 	Operator topics.OperatorID
+	// Visitor is the visitor whose session it is; "" for anyone else.
+	Visitor topics.UserID
 }
 
-// NewStore returns an empty store.
-func NewStore() *Store {
+// NewStore returns an empty store within cfg.Limits.
+func NewStore(cfg Config) *Store {
 	return &Store{
+		limits:    cfg.Limits.withDefaults(),
 		lastID:    map[string]int64{},
 		visitors:  map[topics.UserID]*topics.Visitor{},
 		threads:   map[topics.ThreadID]*topics.Thread{},
@@ -75,6 +82,9 @@ func NewStore() *Store {
 	}
 }
 
+// Limits returns the store's limits.
+func (s *Store) Limits() Limits { return s.limits }
+
 // nextID returns a new id for a record of a kind, such as "thread":
 // 1, 2, 3... The caller holds mu.
 func (s *Store) nextID(kind string) int64 {
@@ -82,11 +92,43 @@ func (s *Store) nextID(kind string) int64 {
 	return s.lastID[kind]
 }
 
+// room returns an [ErrFull] error if a record of kind, of which the
+// store holds n, and of size bytes of content, would take the store
+// beyond its limits. The caller holds mu.
+func (s *Store) room(kind string, n int, size int) error {
+	if n >= s.limits.MaxRecords {
+		return fmt.Errorf("%w: it holds %d %ss, its limit", ErrFull, n, kind)
+	}
+	if s.bytes+int64(size) > s.limits.MaxStoreBytes {
+		return fmt.Errorf("%w: a %s of %d bytes would take it beyond its %d bytes", ErrFull, kind, size, s.limits.MaxStoreBytes)
+	}
+	return nil
+}
+
+// page returns the records with ids after after, at most limit of them,
+// in order, from get of the ids 1 to last (the ids of a kind, which the
+// store never deletes), and the id of the last one when there may be
+// more.
+func page[T any](last, after int64, limit int, get func(int64) (T, bool)) ([]T, int64) {
+	out := make([]T, 0, min(int64(limit), max(last-after, 0)))
+	id := after
+	for id < last && len(out) < limit {
+		id++
+		if v, ok := get(id); ok {
+			out = append(out, v)
+		}
+	}
+	if id < last {
+		return out, id
+	}
+	return out, 0
+}
+
 // TrackVisitor records that the visitor v.UserID was seen at now: a new
 // visitor is stored with a new ID; a known one gets v's name, agent and
 // address, when given, and its last time. It returns the visitor as stored
 // and whether it is new.
-func (s *Store) TrackVisitor(v topics.Visitor, now time.Time) (topics.Visitor, bool) {
+func (s *Store) TrackVisitor(v topics.Visitor, now time.Time) (topics.Visitor, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.visitors[v.UserID]; ok {
@@ -97,13 +139,17 @@ func (s *Store) TrackVisitor(v topics.Visitor, now time.Time) (topics.Visitor, b
 		}
 		old.Remote = cmp.Or(v.Remote, old.Remote)
 		old.LastTime = now
-		return *old, false
+		return *old, false, nil
+	}
+	if err := s.room("visitor", len(s.visitors), 0); err != nil {
+		return topics.Visitor{}, false, err
 	}
 	v.ID = topics.VisitorID(s.nextID("visitor"))
 	v.FirstTime, v.LastTime = now, now
 	v.Invitation = nil
 	s.visitors[v.UserID] = &v
-	return v, true
+	s.byVisitor = append(s.byVisitor, &v)
+	return v, true, nil
 }
 
 // Visitor returns the visitor userID.
@@ -117,28 +163,38 @@ func (s *Store) Visitor(userID topics.UserID) (topics.Visitor, bool) {
 	return *v, true
 }
 
-// Visitors returns every visitor, by ID.
-func (s *Store) Visitors() []topics.Visitor {
+// Visitors returns a page of the visitors, by ID: those after the ID
+// after, at most limit, and the ID after which the next page starts; 0
+// for none.
+func (s *Store) Visitors(after topics.VisitorID, limit int) ([]topics.Visitor, topics.VisitorID) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]topics.Visitor, 0, len(s.visitors))
-	for _, v := range s.visitors {
-		out = append(out, *v)
-	}
-	slices.SortFunc(out, func(a, b topics.Visitor) int { return cmp.Compare(a.ID, b.ID) })
-	return out
+	out, next := page(int64(len(s.byVisitor)), int64(after), limit, func(id int64) (topics.Visitor, bool) {
+		return *s.byVisitor[id-1], true
+	})
+	return out, topics.VisitorID(next)
+}
+
+// VisitorCount returns how many visitors the store holds.
+func (s *Store) VisitorCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.visitors)
 }
 
 // CreateThread stores t with a new ID and counts a chat for its visitor.
-func (s *Store) CreateThread(t topics.Thread) topics.Thread {
+func (s *Store) CreateThread(t topics.Thread) (topics.Thread, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.room("thread", len(s.threads), 0); err != nil {
+		return topics.Thread{}, err
+	}
 	t.ID = topics.ThreadID(s.nextID("thread"))
 	s.threads[t.ID] = &t
 	if v, ok := s.visitors[t.UserID]; ok {
 		v.Chats++
 	}
-	return t
+	return t, nil
 }
 
 // Thread returns the thread id.
@@ -152,16 +208,18 @@ func (s *Store) Thread(id topics.ThreadID) (topics.Thread, bool) {
 	return *t, true
 }
 
-// Threads returns every thread, by ID.
-func (s *Store) Threads() []topics.Thread {
+// Threads returns a page of the threads, by ID, as [Store.Visitors] does.
+func (s *Store) Threads(after topics.ThreadID, limit int) ([]topics.Thread, topics.ThreadID) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]topics.Thread, 0, len(s.threads))
-	for _, t := range s.threads {
-		out = append(out, *t)
-	}
-	slices.SortFunc(out, func(a, b topics.Thread) int { return cmp.Compare(a.ID, b.ID) })
-	return out
+	out, next := page(s.lastID["thread"], int64(after), limit, func(id int64) (topics.Thread, bool) {
+		t, ok := s.threads[topics.ThreadID(id)]
+		if !ok {
+			return topics.Thread{}, false
+		}
+		return *t, true
+	})
+	return out, topics.ThreadID(next)
 }
 
 // UpdateThread changes the thread id with change, under the store's lock,
@@ -183,31 +241,50 @@ func (s *Store) UpdateThread(id topics.ThreadID, change func(*topics.Thread) err
 	return before, after, true, nil
 }
 
-// AddMessage stores m with a new ID at the end of its thread.
-func (s *Store) AddMessage(m topics.Message) topics.Message {
+// AddMessage stores m with a new ID at the end of its thread, or returns
+// an [ErrFull] error.
+func (s *Store) AddMessage(m topics.Message) (topics.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if n := len(s.messages[m.ThreadID]); n >= s.limits.MaxMessagesPerThread {
+		return topics.Message{}, fmt.Errorf("%w: thread %d has %d messages, its limit", ErrFull, m.ThreadID, n)
+	}
+	if err := s.room("message", 0, len(m.Body)); err != nil {
+		return topics.Message{}, err
+	}
+	s.bytes += int64(len(m.Body))
 	m.ID = topics.MessageID(s.nextID("message"))
 	m.Data = maps.Clone(m.Data)
 	s.messages[m.ThreadID] = append(s.messages[m.ThreadID], m)
 	m.Data = maps.Clone(m.Data)
-	return m
+	return m, nil
 }
 
-// Messages returns the messages of thread id, oldest first.
-func (s *Store) Messages(id topics.ThreadID) []topics.Message {
+// Messages returns a page of the messages of thread id, oldest first:
+// those after the message after, at most limit, and the message after
+// which the next page starts; 0 for none. It copies only the page.
+func (s *Store) Messages(id topics.ThreadID, after topics.MessageID, limit int) ([]topics.Message, topics.MessageID) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := slices.Clone(s.messages[id])
+	ms := s.messages[id]
+	i, _ := slices.BinarySearchFunc(ms, after, func(m topics.Message, id topics.MessageID) int { return cmp.Compare(m.ID, id) })
+	if i < len(ms) && ms[i].ID == after {
+		i++
+	}
+	end := min(i+limit, len(ms))
+	out := slices.Clone(ms[i:end])
 	for i := range out {
 		out[i].Data = maps.Clone(out[i].Data)
 	}
-	return out
+	if end < len(ms) && len(out) > 0 {
+		return out, out[len(out)-1].ID
+	}
+	return out, 0
 }
 
 // SignInOperator stores op, a new ID when its login is new, and marks it
 // online. It returns the operator as stored.
-func (s *Store) SignInOperator(op topics.Operator, now time.Time) topics.Operator {
+func (s *Store) SignInOperator(op topics.Operator, now time.Time) (topics.Operator, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	op.Groups = slices.Clone(op.Groups)
@@ -219,11 +296,14 @@ func (s *Store) SignInOperator(op topics.Operator, now time.Time) topics.Operato
 		}
 	}
 	if op.ID == 0 {
+		if err := s.room("operator", len(s.operators), 0); err != nil {
+			return topics.Operator{}, err
+		}
 		op.ID = topics.OperatorID(s.nextID("operator"))
 	}
 	s.operators[op.ID] = &op
 	s.online[op.ID] = true
-	return cloneOperator(op)
+	return cloneOperator(op), nil
 }
 
 // Operator returns the operator id.
@@ -237,16 +317,21 @@ func (s *Store) Operator(id topics.OperatorID) (topics.Operator, bool) {
 	return cloneOperator(*op), true
 }
 
-// Operators returns every operator, by ID, and which are online.
-func (s *Store) Operators() ([]topics.Operator, map[topics.OperatorID]bool) {
+// Operators returns a page of the operators, by ID, as [Store.Visitors]
+// does, and which of them are online.
+func (s *Store) Operators(after topics.OperatorID, limit int) ([]topics.Operator, map[topics.OperatorID]bool, topics.OperatorID) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]topics.Operator, 0, len(s.operators))
-	for _, op := range s.operators {
-		out = append(out, cloneOperator(*op))
-	}
-	slices.SortFunc(out, func(a, b topics.Operator) int { return cmp.Compare(a.ID, b.ID) })
-	return out, maps.Clone(s.online)
+	online := map[topics.OperatorID]bool{}
+	out, next := page(s.lastID["operator"], int64(after), limit, func(id int64) (topics.Operator, bool) {
+		op, ok := s.operators[topics.OperatorID(id)]
+		if !ok {
+			return topics.Operator{}, false
+		}
+		online[op.ID] = s.online[op.ID]
+		return cloneOperator(*op), true
+	})
+	return out, online, topics.OperatorID(next)
 }
 
 // OperatorsOnline counts the operators online.
@@ -262,12 +347,15 @@ func cloneOperator(op topics.Operator) topics.Operator {
 }
 
 // AddBan stores b with a new ID, for the visitor userID, and returns it.
-func (s *Store) AddBan(b topics.Ban, userID topics.UserID) topics.Ban {
+func (s *Store) AddBan(b topics.Ban, userID topics.UserID) (topics.Ban, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.room("ban", len(s.bans), 0); err != nil {
+		return topics.Ban{}, err
+	}
 	b.ID = topics.BanID(s.nextID("ban"))
 	s.bans = append(s.bans, storedBan{ban: b, userID: userID})
-	return b
+	return b, nil
 }
 
 // BanRecord is a stored ban and the visitor it was asked for.
@@ -277,15 +365,16 @@ type BanRecord struct {
 	UserID topics.UserID
 }
 
-// Bans returns every ban, oldest first, expired or not.
-func (s *Store) Bans() []BanRecord {
+// Bans returns a page of the bans, oldest first, expired or not, as
+// [Store.Visitors] does.
+func (s *Store) Bans(after topics.BanID, limit int) ([]BanRecord, topics.BanID) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]BanRecord, len(s.bans))
-	for i, b := range s.bans {
-		out[i] = BanRecord{Ban: b.ban, UserID: b.userID}
-	}
-	return out
+	out, next := page(int64(len(s.bans)), int64(after), limit, func(id int64) (BanRecord, bool) {
+		b := s.bans[id-1]
+		return BanRecord{Ban: b.ban, UserID: b.userID}, true
+	})
+	return out, topics.BanID(next)
 }
 
 // ActiveBan returns a ban in force at now for the visitor userID or the
@@ -307,9 +396,12 @@ func (s *Store) ActiveBan(userID topics.UserID, addr netip.Addr, now time.Time) 
 // CreateTicket stores t with a new ID and, unless it has one, a reference
 // such as "R-000012" for a request or "I-000013" for an incident. It
 // returns a copy.
-func (s *Store) CreateTicket(t topics.Ticket) topics.Ticket {
+func (s *Store) CreateTicket(t topics.Ticket) (topics.Ticket, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.room("ticket", len(s.tickets), 0); err != nil {
+		return nil, err
+	}
 	t = cloneTicket(t)
 	info := t.Ticket()
 	info.ID = s.nextID("ticket")
@@ -317,7 +409,7 @@ func (s *Store) CreateTicket(t topics.Ticket) topics.Ticket {
 		info.Ref = fmt.Sprintf("%s-%06d", refPrefix(t), info.ID)
 	}
 	s.tickets[info.ID] = t
-	return cloneTicket(t)
+	return cloneTicket(t), nil
 }
 
 // Ticket returns the ticket id.
@@ -331,16 +423,17 @@ func (s *Store) Ticket(id int64) (topics.Ticket, bool) {
 	return cloneTicket(t), true
 }
 
-// Tickets returns every ticket, by ID.
-func (s *Store) Tickets() []topics.Ticket {
+// Tickets returns a page of the tickets, by ID, as [Store.Visitors] does.
+func (s *Store) Tickets(after int64, limit int) ([]topics.Ticket, int64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]topics.Ticket, 0, len(s.tickets))
-	for _, t := range s.tickets {
-		out = append(out, cloneTicket(t))
-	}
-	slices.SortFunc(out, func(a, b topics.Ticket) int { return cmp.Compare(a.Ticket().ID, b.Ticket().ID) })
-	return out
+	return page(s.lastID["ticket"], after, limit, func(id int64) (topics.Ticket, bool) {
+		t, ok := s.tickets[id]
+		if !ok {
+			return nil, false
+		}
+		return cloneTicket(t), true
+	})
 }
 
 // UpdateTicket changes the ticket id with change, under the store's lock,
@@ -388,13 +481,17 @@ func cloneTicket(t topics.Ticket) topics.Ticket {
 }
 
 // AddDocument stores d with a new ID and returns it.
-func (s *Store) AddDocument(d topics.Document) topics.Document {
+func (s *Store) AddDocument(d topics.Document) (topics.Document, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.room("document", len(s.documents), len(d.File.Data)); err != nil {
+		return topics.Document{}, err
+	}
+	s.bytes += int64(len(d.File.Data))
 	d.ID = s.nextID("document")
 	d.File.Data = slices.Clone(d.File.Data)
 	s.documents[d.ID] = &d
-	return cloneDocument(d)
+	return cloneDocument(d), nil
 }
 
 // Document returns the document id.
@@ -416,17 +513,20 @@ func cloneDocument(d topics.Document) topics.Document {
 // AddAccount stores a new user account, with a new UserID, and the salt
 // and hash of its password. It returns false, storing nothing, when the
 // login is taken.
-func (s *Store) AddAccount(a topics.Account, salt, hash []byte) (topics.Account, bool) {
+func (s *Store) AddAccount(a topics.Account, salt, hash []byte) (topics.Account, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.accounts[a.Login]; ok {
-		return topics.Account{}, false
+		return topics.Account{}, false, nil
+	}
+	if err := s.room("account", len(s.accounts), 0); err != nil {
+		return topics.Account{}, false, err
 	}
 	a.UserID = "u" + strconv.FormatInt(s.nextID("user"), 10)
 	stored := a
 	stored.Roles = slices.Clone(a.Roles)
 	s.accounts[a.Login] = &account{Account: stored, salt: slices.Clone(salt), hash: slices.Clone(hash)}
-	return a, true
+	return a, true, nil
 }
 
 // Account returns the account of login, and the salt and hash of its
@@ -444,11 +544,15 @@ func (s *Store) Account(login string) (a topics.Account, salt, hash []byte, ok b
 }
 
 // AddSession stores the session of a bearer token.
-func (s *Store) AddSession(token string, sess Session) {
+func (s *Store) AddSession(token string, sess Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.room("session", len(s.sessions), 0); err != nil {
+		return err
+	}
 	sess.Roles = slices.Clone(sess.Roles)
 	s.sessions[token] = sess
+	return nil
 }
 
 // Session returns the session of a bearer token.
@@ -461,11 +565,15 @@ func (s *Store) Session(token string) (Session, bool) {
 }
 
 // Publish appends msg to channel c and returns its id.
-func (s *Store) Publish(c topics.Channel, msg string) string {
+func (s *Store) Publish(c topics.Channel, msg string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.room("channel message", len(s.channels[c]), len(msg)); err != nil {
+		return "", err
+	}
+	s.bytes += int64(len(msg))
 	s.channels[c] = append(s.channels[c], msg)
-	return string(c) + "-" + strconv.Itoa(len(s.channels[c]))
+	return string(c) + "-" + strconv.Itoa(len(s.channels[c])), nil
 }
 
 // ChannelMessages returns the messages published to channel c, oldest
@@ -486,6 +594,7 @@ func (s *Store) Counts() map[string]int {
 		n += len(ms)
 	}
 	return map[string]int{
+		"bytes":    int(s.bytes),
 		"visitors": len(s.visitors), "threads": len(s.threads), "messages": n,
 		"operators_online": len(s.online), "bans": len(s.bans),
 		"tickets": len(s.tickets), "documents": len(s.documents),

@@ -198,6 +198,24 @@ func PrintSummary(w io.Writer, rows []Row) error {
 	return nil
 }
 
+// Step is one request of a scripted run, such as the demo's scenario, and
+// what came back: what [Summarize] and [TraceSteps] link to its trace.
+type Step struct {
+	// Name says what the step does, such as "operator signs in (SSO)".
+	Name string
+	// Request is the method and path, such as "POST /threads".
+	Request string
+	// Status is the HTTP status of the answer; zero when skipped.
+	Status int
+	// Result says what came back, or why the step was skipped.
+	Result string
+	// Skipped is set for a step that an earlier result made pointless.
+	Skipped bool
+	// TraceID is the trace of the request, from the desk's traceresponse
+	// header; "" when it sent none.
+	TraceID string
+}
+
 // StepTrace is a scenario step with what its request fired.
 type StepTrace struct {
 	Step

@@ -234,12 +234,13 @@ func (s *SpanStore) Ended() ([]sdktrace.ReadOnlySpan, int) {
 	return append([]sdktrace.ReadOnlySpan(nil), s.spans...), s.dropped
 }
 
-// withRoute sets http.route, the route template of pattern ("/threads/{id}"
+// WithRoute sets http.route, the route template of pattern ("/threads/{id}"
 // for "POST /threads/{id}"), on the request's server span, and answers
-// with a traceresponse header naming the trace, then serves h. otelhttp
-// wraps the whole mux, so its span starts before the mux matches a route;
-// the route is known only here.
-func withRoute(pattern string, h http.Handler) http.Handler {
+// with a traceresponse header naming the trace, then serves h. The HTTP
+// API wraps each route's handler with it: otelhttp wraps the whole mux,
+// so its span starts before the mux matches a route; the route is known
+// only here.
+func WithRoute(pattern string, h http.Handler) http.Handler {
 	route := pattern
 	if i := strings.IndexByte(route, ' '); i >= 0 { // "METHOD [HOST]/PATH"
 		route = strings.TrimSpace(route[i+1:])
@@ -272,9 +273,9 @@ func TraceIDOf(h http.Header) string {
 	return parts[1]
 }
 
-// publicEndpoint says that every request comes from the public: a
-// client's traceparent becomes a link of the server span, never its
+// PublicEndpoint, for otelhttp.WithPublicEndpointFn, says that every
+// request comes from the public: a client's traceparent becomes a link of the server span, never its
 // parent, so that a client sending an unsampled traceparent cannot hide
 // its requests from tracing, nor a sampled one make the desk trace all it
 // sends. (otelhttp v0.72 has only the Fn form of WithPublicEndpoint.)
-func publicEndpoint(*http.Request) bool { return true }
+func PublicEndpoint(*http.Request) bool { return true }

@@ -16,6 +16,7 @@ import (
 	collectormetrics "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 )
 
@@ -104,7 +105,7 @@ func TestMetricsExported(t *testing.T) {
 	app, srv, tel := startDesk(t, fakeModules())
 	assert.Equal(t, "otlp http/protobuf to "+ts.URL+"/v1/metrics", tel.MetricsExporter)
 	assert.Equal(t, "none", tel.Exporter, "traces stay in memory")
-	_, err := desk.RunScenario(context.Background(), srv.URL(), io.Discard)
+	_, err := demo.RunScenario(context.Background(), srv.URL(), testSecret, io.Discard)
 	require.NoError(t, err)
 
 	var rm metricdata.ResourceMetrics
@@ -145,7 +146,7 @@ func TestLostSpansCounted(t *testing.T) {
 	t.Setenv("OTEL_METRICS_EXPORTER", "none") // this collector takes traces only
 
 	app, srv, tel := startDesk(t, fakeModules())
-	_, err := desk.RunScenario(context.Background(), srv.URL(), io.Discard)
+	_, err := demo.RunScenario(context.Background(), srv.URL(), testSecret, io.Discard)
 	require.NoError(t, err)
 	n, err := tel.Lost()
 	require.NoError(t, err, "nothing exported yet")

@@ -16,6 +16,20 @@ const (
 	// DefaultDrainTimeout bounds the drain at stop when
 	// [Config.DrainTimeout] is not set.
 	DefaultDrainTimeout = 10 * time.Second
+	// DefaultMaxAttempts is how many times a delivery is tried when
+	// [Config.MaxAttempts] is not set.
+	DefaultMaxAttempts = 3
+	// DefaultBackoff is the wait before the first retry when
+	// [Config.Backoff] is not set; it doubles at each retry, up to
+	// MaxBackoff.
+	DefaultBackoff = 250 * time.Millisecond
+	// MaxBackoff bounds the wait between two attempts.
+	MaxBackoff = 10 * time.Second
+	// DefaultLogInterval is how often, at most, an endpoint logs its drops
+	// and failures when [Config.LogInterval] is not set.
+	DefaultLogInterval = 10 * time.Second
+	// MinSecretLen is the shortest [Endpoint.Secret], in bytes.
+	MinSecretLen = 16
 )
 
 // The policies of an [Endpoint].
@@ -38,6 +52,27 @@ type Config struct {
 	// drain; what is left then is dropped. Zero means
 	// [DefaultDrainTimeout]. The stop's own deadline, if sooner, wins.
 	DrainTimeout time.Duration
+	// AllowLoopback lets endpoints be on the loopback interface
+	// (127.0.0.0/8, ::1, localhost): for a local receiver, in a demo or a
+	// test. Off, such an endpoint is a mistake at start, and a name that
+	// resolves to such an address fails the delivery.
+	AllowLoopback bool
+	// AllowPrivate lets endpoints be on private, link-local or
+	// unspecified addresses (10.0.0.0/8, 192.168.0.0/16, 169.254.0.0/16,
+	// fc00::/7, ...), which a public deployment must not reach on a
+	// configuration's say-so. Off, as AllowLoopback.
+	AllowPrivate bool
+	// MaxAttempts is how many times a delivery is tried before it counts
+	// as failed; zero means [DefaultMaxAttempts]. Only network errors,
+	// timeouts, 429 and 5xx answers are retried.
+	MaxAttempts int
+	// Backoff is the wait before the first retry, doubled at each next one
+	// up to [MaxBackoff], with jitter; zero means [DefaultBackoff].
+	Backoff time.Duration
+	// LogInterval is how often, at most, an endpoint logs its drops and
+	// its failures (with their counts since the last line); zero means
+	// [DefaultLogInterval].
+	LogInterval time.Duration
 }
 
 // Endpoint is an HTTP endpoint that receives the events its rules pass.
@@ -46,8 +81,15 @@ type Endpoint struct {
 	// ("webhooks/<Name>"), in [Stats] and in logs. It is required and
 	// unique.
 	Name string
-	// URL is where events are POSTed; an absolute http or https URL.
+	// URL is where events are POSTed: an absolute http or https URL,
+	// without user information; on the loopback interface only with
+	// [Config.AllowLoopback], on a private address only with
+	// [Config.AllowPrivate]. Redirects are not followed: a 3xx answer
+	// fails the delivery.
 	URL string
+	// Secret signs each delivery (see [HeaderSignature] and [Verify]); at
+	// least [MinSecretLen] random bytes, shared with the receiver.
+	Secret []byte
 	// Policy is [Include] (the default, for "") or [Exclude].
 	Policy string
 	// Rules are the filter rules, applied with Policy.

@@ -75,8 +75,8 @@ func FuzzConfig(f *testing.F) {
 		if hasWhere {
 			rule.Where = [][]webhooks.Field{{{Name: field, Equals: equals}}}
 		}
-		cfg := webhooks.Config{Endpoints: []webhooks.Endpoint{{
-			Name: name, URL: rawURL, Policy: policy,
+		cfg := webhooks.Config{AllowLoopback: true, AllowPrivate: true, Endpoints: []webhooks.Endpoint{{
+			Name: name, URL: rawURL, Policy: policy, Secret: testSecret,
 			Rules: []webhooks.Rule{rule, {ID: id2, Topic: topic2}},
 		}}}
 		w, err := webhooks.New(webhooks.Params{Config: cfg, Logger: log})
@@ -114,6 +114,9 @@ func FuzzConfig(f *testing.F) {
 		}
 		if u, perr := url.Parse(rawURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			mistake("", "", fmt.Sprintf("URL %q is not an absolute http or https URL", rawURL))
+			return
+		} else if u.User != nil {
+			mistake("", "", "URL has user information")
 			return
 		}
 		if policy != "" && policy != webhooks.Include && policy != webhooks.Exclude {

@@ -21,7 +21,7 @@ import (
 // A mistake in the config fails the app's start, naming the endpoint, the
 // rule and the topic.
 func TestConfigMistakesFailTheStart(t *testing.T) {
-	const url = "http://127.0.0.1:1/hook"
+	const url = "https://crm.example.com/hook"
 	ep := func(rules ...webhooks.Rule) webhooks.Endpoint {
 		return webhooks.Endpoint{Name: "crm", URL: url, Rules: rules}
 	}
@@ -84,8 +84,27 @@ func TestConfigMistakesFailTheStart(t *testing.T) {
 			webhooks.ConfigError{Endpoint: `"crm"`}, `is not an absolute http or https URL`},
 		{"negative queue", []webhooks.Endpoint{{Name: "crm", URL: url, QueueSize: -1}},
 			webhooks.ConfigError{Endpoint: `"crm"`}, `negative QueueSize or Timeout`},
+		{"loopback", []webhooks.Endpoint{{Name: "crm", URL: "http://127.0.0.1:8080/"}},
+			webhooks.ConfigError{Endpoint: `"crm"`}, `127.0.0.1 is a loopback address (Config.AllowLoopback is off)`},
+		{"loopback v6", []webhooks.Endpoint{{Name: "crm", URL: "http://[::1]/"}},
+			webhooks.ConfigError{Endpoint: `"crm"`}, `::1 is a loopback address`},
+		{"localhost", []webhooks.Endpoint{{Name: "crm", URL: "http://localhost:9000/"}},
+			webhooks.ConfigError{Endpoint: `"crm"`}, `is a loopback address`},
+		{"private", []webhooks.Endpoint{{Name: "crm", URL: "http://10.1.2.3/"}},
+			webhooks.ConfigError{Endpoint: `"crm"`}, `10.1.2.3 is a private, link-local, multicast or unspecified address (Config.AllowPrivate is off)`},
+		{"metadata service", []webhooks.Endpoint{{Name: "crm", URL: "http://169.254.169.254/latest"}},
+			webhooks.ConfigError{Endpoint: `"crm"`}, `169.254.169.254 is a private, link-local`},
+		{"user information", []webhooks.Endpoint{{Name: "crm", URL: "https://u:p@crm.example.com/"}},
+			webhooks.ConfigError{Endpoint: `"crm"`}, `URL has user information`},
+		{"short secret", []webhooks.Endpoint{{Name: "crm", URL: url, Secret: []byte("short")}},
+			webhooks.ConfigError{Endpoint: `"crm"`}, `Secret has 5 bytes; it needs at least 16`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			for i := range tc.endpoints {
+				if tc.endpoints[i].Secret == nil {
+					tc.endpoints[i].Secret = testSecret
+				}
+			}
 			app := fx.New(fx.NopLogger, bus.Module, webhooks.Module,
 				fx.Supply(webhooks.Config{Endpoints: tc.endpoints}))
 			err := app.Err()
@@ -104,7 +123,7 @@ func TestConfigMistakesFailTheStart(t *testing.T) {
 // A duplicate rule id is the bus's own error, underneath.
 func TestConfigDuplicateRuleIsARuleError(t *testing.T) {
 	_, err := webhooks.New(webhooks.Params{Config: webhooks.Config{Endpoints: []webhooks.Endpoint{{
-		Name: "crm", URL: "http://127.0.0.1:1/", Rules: []webhooks.Rule{{ID: "x", Topic: "ban.created"}, {ID: "x", Topic: "ban.created"}},
+		Name: "crm", URL: "https://crm.example.com/", Secret: testSecret, Rules: []webhooks.Rule{{ID: "x", Topic: "ban.created"}, {ID: "x", Topic: "ban.created"}},
 	}}}})
 	assert.ErrorIs(t, err, bus.ErrDuplicateRule)
 }

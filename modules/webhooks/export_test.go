@@ -15,3 +15,9 @@ func Catalogue() (ts []bus.AnyTopic, samples []any, before []bool) {
 	}
 	return ts, samples, before
 }
+
+// CheckDial runs the dialer's check of an address about to be connected
+// to, for tests.
+func CheckDial(allowLoopback, allowPrivate bool, address string) error {
+	return addrPolicy{loopback: allowLoopback, private: allowPrivate}.control("tcp", address, nil)
+}

@@ -12,7 +12,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fxbus/fxbus/modules/webhooks"
 )
+
+// testSecret signs the tests' deliveries.
+var testSecret = []byte("the-webhook-tests-secret")
 
 // delivery is one request the receiver got.
 type delivery struct {
@@ -21,6 +26,8 @@ type delivery struct {
 	ContentType string
 	Topic       string
 	Event       json.RawMessage
+	ID          string // Fxbus-Delivery
+	Verified    error  // of the signature, under testSecret
 }
 
 // receiver is an HTTP server on loopback that records what webhooks POST
@@ -36,6 +43,9 @@ type receiver struct {
 	gate chan struct{}
 	// status is the status to answer with; 204 when zero.
 	status int
+	// answers, when not nil, gives the status of the next answers, before
+	// status.
+	answers chan int
 
 	mu  sync.Mutex
 	got []delivery
@@ -75,6 +85,8 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		ContentType: req.Header.Get("Content-Type"),
 		Topic:       env.Topic,
 		Event:       env.Event,
+		ID:          req.Header.Get(webhooks.HeaderDelivery),
+		Verified:    webhooks.Verify(testSecret, body, req.Header.Get(webhooks.HeaderSignature), 0, time.Now()),
 	}
 	r.arrived <- d
 	if r.gate != nil {
@@ -84,8 +96,15 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	if r.status != 0 && r.status != http.StatusNoContent {
-		http.Error(w, "no", r.status)
+	status := r.status
+	if r.answers != nil {
+		select {
+		case status = <-r.answers:
+		default:
+		}
+	}
+	if status != 0 && status != http.StatusNoContent {
+		http.Error(w, "no", status)
 		return
 	}
 	r.mu.Lock()

@@ -2,14 +2,19 @@ package webhooks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,12 +55,15 @@ type Params struct {
 // Webhooks delivers events to the configured endpoints. Make it with
 // [New], then [Webhooks.Start] it on a bus and [Webhooks.Stop] it.
 type Webhooks struct {
-	endpoints []*endpoint
-	stats     *Stats
-	log       *slog.Logger
-	drain     time.Duration
-	transport *http.Transport
-	client    *http.Client
+	endpoints   []*endpoint
+	stats       *Stats
+	log         *slog.Logger
+	drain       time.Duration
+	attempts    int
+	backoff     time.Duration
+	logInterval time.Duration
+	transport   *http.Transport
+	client      *http.Client
 
 	mu      sync.Mutex
 	started bool
@@ -86,12 +94,20 @@ func New(p Params) (*Webhooks, error) {
 	if t, ok := http.DefaultTransport.(*http.Transport); ok {
 		transport = t.Clone()
 	}
+	policy := addrPolicy{loopback: p.Config.AllowLoopback, private: p.Config.AllowPrivate}
+	transport.Proxy = nil // a proxy would dial in the endpoint's stead, past the address checks
+	transport.DialContext = (&net.Dialer{Timeout: 30 * time.Second, Control: policy.control}).DialContext
 	w := &Webhooks{
-		stats:     &Stats{byName: map[string]*counters{}},
-		log:       log,
-		drain:     drain,
-		transport: transport,
-		client:    &http.Client{Transport: transport},
+		stats:       &Stats{byName: map[string]*counters{}},
+		log:         log,
+		drain:       drain,
+		attempts:    cmp.Or(max(p.Config.MaxAttempts, 0), DefaultMaxAttempts),
+		backoff:     cmp.Or(max(p.Config.Backoff, 0), DefaultBackoff),
+		logInterval: cmp.Or(max(p.Config.LogInterval, 0), DefaultLogInterval),
+		transport:   transport,
+		client: &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // a 3xx fails the delivery: never re-POST elsewhere
+		}},
 	}
 	byName := map[string]route{}
 	all := routes()
@@ -107,7 +123,7 @@ func New(p Params) (*Webhooks, error) {
 		byName[t.Name()] = r
 	}
 	for i, ec := range p.Config.Endpoints {
-		e, err := compile(i, ec, byName, all)
+		e, err := compile(i, ec, byName, all, policy)
 		if err != nil {
 			return nil, err
 		}
@@ -115,6 +131,8 @@ func New(p Params) (*Webhooks, error) {
 			return nil, &ConfigError{Endpoint: fmt.Sprintf("%q", e.name), Err: errors.New("name given twice")}
 		}
 		e.w, e.c = w, &counters{}
+		e.dropLog = &throttle{every: w.logInterval}
+		e.failLog = &throttle{every: w.logInterval}
 		w.stats.byName[e.name] = e.c
 		w.endpoints = append(w.endpoints, e)
 	}
@@ -122,7 +140,7 @@ func New(p Params) (*Webhooks, error) {
 }
 
 // compile checks and compiles the i-th endpoint of the config.
-func compile(i int, ec Endpoint, byName map[string]route, all []route) (*endpoint, error) {
+func compile(i int, ec Endpoint, byName map[string]route, all []route, addrs addrPolicy) (*endpoint, error) {
 	name := fmt.Sprintf("%q", ec.Name)
 	if ec.Name == "" {
 		name = fmt.Sprintf("#%d", i)
@@ -137,6 +155,15 @@ func compile(i int, ec Endpoint, byName map[string]route, all []route) (*endpoin
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fail("URL %q is not an absolute http or https URL", ec.URL)
 	}
+	if u.User != nil {
+		return nil, fail("URL has user information: give the receiver a Secret instead")
+	}
+	if err := addrs.checkHost(u.Hostname()); err != nil {
+		return nil, fail("URL %q: %v", u.Redacted(), err)
+	}
+	if len(ec.Secret) < MinSecretLen {
+		return nil, fail("Secret has %d bytes; it needs at least %d random bytes, shared with the receiver", len(ec.Secret), MinSecretLen)
+	}
 	var policy bus.RulePolicy
 	switch ec.Policy {
 	case "", Include:
@@ -149,7 +176,7 @@ func compile(i int, ec Endpoint, byName map[string]route, all []route) (*endpoin
 	if ec.QueueSize < 0 || ec.Timeout < 0 {
 		return nil, fail("negative QueueSize or Timeout")
 	}
-	e := &endpoint{name: ec.Name, url: u.String(), queueSize: ec.QueueSize, timeout: ec.Timeout}
+	e := &endpoint{name: ec.Name, url: u.String(), secret: slices.Clone(ec.Secret), queueSize: ec.QueueSize, timeout: ec.Timeout}
 	if e.queueSize == 0 {
 		e.queueSize = DefaultQueueSize
 	}
@@ -259,6 +286,14 @@ func (w *Webhooks) Stop(ctx context.Context) error {
 		if err := e.wait(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("webhooks: endpoint %q: %w", e.name, err))
 		}
+		e.dropLog.flush(w.log, "webhooks: events dropped", "endpoint", e.name)
+		e.failLog.flush(w.log, "webhooks: deliveries failed", "endpoint", e.name)
+		level := slog.LevelInfo
+		if e.c.dropped.Load()+e.c.failed.Load() > 0 {
+			level = slog.LevelWarn
+		}
+		w.log.Log(context.Background(), level, "webhooks: endpoint stopped", "endpoint", e.name,
+			"delivered", e.c.delivered.Load(), "failed", e.c.failed.Load(), "dropped", e.c.dropped.Load())
 	}
 	w.transport.CloseIdleConnections()
 	return errors.Join(errs...)
@@ -271,6 +306,7 @@ type endpoint struct {
 	c         *counters
 	name      string
 	url       string
+	secret    []byte
 	rules     *bus.RuleSet
 	routes    []route
 	queueSize int
@@ -283,7 +319,16 @@ type endpoint struct {
 
 	mu     sync.RWMutex // guards closed; held for reading by senders
 	closed bool
-	queue  chan []byte
+	queue  chan delivery
+
+	dropLog, failLog *throttle
+}
+
+// delivery is a queued event: its body, its topic, and its id.
+type delivery struct {
+	body  []byte
+	topic string
+	id    string
 }
 
 func (e *endpoint) start(b *bus.Bus) error {
@@ -292,7 +337,7 @@ func (e *endpoint) start(b *bus.Bus) error {
 		return err
 	}
 	e.plugin = p
-	e.queue = make(chan []byte, e.queueSize)
+	e.queue = make(chan delivery, e.queueSize)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.done = make(chan struct{})
 	go e.work()
@@ -335,6 +380,7 @@ func (e *endpoint) wait(ctx context.Context) error {
 		return nil
 	}
 	e.w.log.Warn("webhooks: drain timed out; events abandoned", "endpoint", e.name, "abandoned", n)
+	e.dropLog.flush(e.w.log, "webhooks: events dropped", "endpoint", e.name)
 	return fmt.Errorf("drain: %d event(s) abandoned: %w", n, ctx.Err())
 }
 
@@ -352,22 +398,23 @@ func (e *endpoint) send(topic string, payload any) {
 	body, err := json.Marshal(envelope{Topic: topic, Event: payload})
 	if err != nil {
 		e.c.failed.Add(1)
-		e.w.log.Error("webhooks: cannot encode event", "endpoint", e.name, "topic", topic, "error", err)
+		e.failLog.note(e.w.log, "webhooks: deliveries failed", "endpoint", e.name, "topic", topic, "error", err)
 		return
 	}
+	d := delivery{body: body, topic: topic, id: rand.Text()}
 	e.mu.RLock()
 	queued := false
 	if !e.closed {
 		select {
-		case e.queue <- body:
+		case e.queue <- d:
 			queued = true
 		default:
 		}
 	}
 	e.mu.RUnlock()
 	if !queued {
-		n := e.c.dropped.Add(1)
-		e.w.log.Warn("webhooks: queue full; event dropped", "endpoint", e.name, "topic", topic, "dropped_total", n)
+		e.c.dropped.Add(1)
+		e.dropLog.note(e.w.log, "webhooks: events dropped (queue full or stopping)", "endpoint", e.name, "topic", topic)
 	}
 }
 
@@ -375,45 +422,91 @@ func (e *endpoint) send(topic string, payload any) {
 // empty. Once the endpoint is abandoned, it drops what is left.
 func (e *endpoint) work() {
 	defer close(e.done)
-	for body := range e.queue {
+	for d := range e.queue {
 		if e.ctx.Err() != nil {
 			e.c.dropped.Add(1)
+			e.dropLog.note(e.w.log, "webhooks: events dropped (queue full or stopping)", "endpoint", e.name, "topic", d.topic)
 			continue
 		}
-		if err := e.post(body); err != nil {
+		if err := e.deliver(d); err != nil {
 			e.c.failed.Add(1)
-			e.w.log.Warn("webhooks: delivery failed", "endpoint", e.name, "error", err)
+			e.failLog.note(e.w.log, "webhooks: deliveries failed", "endpoint", e.name, "topic", d.topic, "error", err)
 			continue
 		}
 		e.c.delivered.Add(1)
 	}
 }
 
-// post delivers one event.
-func (e *endpoint) post(body []byte) error {
+// deliver posts d, and retries, after a backoff, what may succeed later:
+// a network error, a timeout, a 429 or a 5xx. It gives up when the
+// endpoint is abandoned.
+func (e *endpoint) deliver(d delivery) error {
+	wait := e.w.backoff
+	for attempt := 1; ; attempt++ {
+		err := e.post(d)
+		var re *retryable
+		if err == nil || !errors.As(err, &re) || attempt >= e.w.attempts {
+			if err != nil && attempt > 1 {
+				err = fmt.Errorf("after %d attempts: %w", attempt, err)
+			}
+			return err
+		}
+		e.c.retried.Add(1)
+		// Full jitter in [wait/2, wait), so that endpoints recovering at once
+		// are not retried in step.
+		t := time.NewTimer(wait/2 + time.Duration(mrand.Int64N(int64(wait/2)+1)))
+		select {
+		case <-t.C:
+		case <-e.ctx.Done():
+			t.Stop()
+			return fmt.Errorf("abandoned at stop after %d attempt(s): %w", attempt, err)
+		}
+		wait = min(2*wait, MaxBackoff)
+	}
+}
+
+// retryable is an error worth another attempt.
+type retryable struct{ err error }
+
+func (r *retryable) Error() string { return r.err.Error() }
+func (r *retryable) Unwrap() error { return r.err }
+
+// post delivers one event, once, signed.
+func (e *endpoint) post(d delivery) error {
 	ctx, cancel := context.WithTimeout(e.ctx, e.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(d.body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "fxbus-webhooks")
+	req.Header.Set(HeaderDelivery, d.id)
+	req.Header.Set(HeaderEvent, d.topic)
+	req.Header.Set(HeaderSignature, Sign(e.secret, d.body, time.Now()))
 	resp, err := e.w.client.Do(req)
 	if err != nil {
-		return err
+		if errors.Is(err, errAddress) {
+			return err
+		}
+		return &retryable{err}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // so the connection is reused
 	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("POST %s: %s", e.url, resp.Status)
+	switch code := resp.StatusCode; {
+	case code >= 200 && code <= 299:
+		return nil
+	case code >= 300 && code <= 399:
+		return fmt.Errorf("POST %s: %s: redirects are not followed", e.url, resp.Status)
+	case code == http.StatusTooManyRequests || code >= 500:
+		return &retryable{fmt.Errorf("POST %s: %s", e.url, resp.Status)}
 	}
-	return nil
+	return fmt.Errorf("POST %s: %s", e.url, resp.Status)
 }
 
 // counters are one endpoint's.
 type counters struct {
-	delivered, failed, dropped atomic.Int64
+	delivered, failed, dropped, retried atomic.Int64
 }
 
 // Stats counts, per endpoint, the events delivered, failed and dropped.
@@ -434,9 +527,14 @@ func (s *Stats) get(name string) *counters {
 func (s *Stats) Delivered(name string) int { return int(s.get(name).delivered.Load()) }
 
 // Failed returns how many events could not be delivered to the endpoint
-// named name: a network error, a timeout, a status other than 2xx, or a
-// payload that does not encode to JSON. Failed deliveries are not retried.
+// named name: a network error, a timeout, a 429 or a 5xx after every
+// attempt; another status other than 2xx (a redirect among them); an
+// address refused; or a payload that does not encode to JSON.
 func (s *Stats) Failed(name string) int { return int(s.get(name).failed.Load()) }
+
+// Retried returns how many attempts to deliver to the endpoint named
+// name failed and were tried again.
+func (s *Stats) Retried(name string) int { return int(s.get(name).retried.Load()) }
 
 // Dropped returns how many events for the endpoint named name were dropped
 // without a delivery attempt: its queue was full, or the app stopped before

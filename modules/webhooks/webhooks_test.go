@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,10 +36,27 @@ type app struct {
 
 func newApp(t *testing.T, cfg webhooks.Config, opts ...fx.Option) *app {
 	t.Helper()
+	cfg = local(cfg)
 	a := &app{}
 	a.App = fxtest.New(t, append([]fx.Option{fx.NopLogger, bus.Module, webhooks.Module,
 		fx.Supply(cfg), fx.Populate(&a.b, &a.w, &a.stats)}, opts...)...)
 	return a
+}
+
+// local is cfg for the tests' receivers on loopback: loopback allowed,
+// short backoffs, and testSecret for the endpoints without a secret.
+func local(cfg webhooks.Config) webhooks.Config {
+	cfg.AllowLoopback = true
+	if cfg.Backoff == 0 {
+		cfg.Backoff = time.Millisecond
+	}
+	cfg.Endpoints = slices.Clone(cfg.Endpoints)
+	for i := range cfg.Endpoints {
+		if cfg.Endpoints[i].Secret == nil {
+			cfg.Endpoints[i].Secret = testSecret
+		}
+	}
+	return cfg
 }
 
 func logger(buf *syncBuffer) fx.Option {
@@ -197,8 +215,8 @@ func TestFullQueueDrops(t *testing.T) {
 	require.NoError(t, topics.BanDeleted.Publish(ctx, a.b, &topics.BanDeletion{ID: 2})) // queued
 	require.NoError(t, topics.BanDeleted.Publish(ctx, a.b, &topics.BanDeletion{ID: 3})) // dropped
 	assert.Equal(t, 1, a.stats.Dropped("slow"))
-	assert.Contains(t, log.String(), "queue full; event dropped")
-	assert.Contains(t, log.String(), "endpoint=slow topic=ban.deleted dropped_total=1")
+	assert.Contains(t, log.String(), "events dropped (queue full or stopping)")
+	assert.Contains(t, log.String(), "endpoint=slow topic=ban.deleted count=1")
 
 	r.release()
 	a.RequireStop()
@@ -273,9 +291,11 @@ func TestFailedDeliveries(t *testing.T) {
 	a.RequireStop()
 	assert.Equal(t, 2, a.stats.Failed("status"))
 	assert.Equal(t, 2, a.stats.Failed("down"))
+	assert.Equal(t, 2, a.stats.Retried("status"), "a 502 is tried three times")
+	assert.Equal(t, 2, a.stats.Retried("down"), "so is a connection refused")
 	assert.Zero(t, a.stats.Delivered("status"))
-	assert.Contains(t, log.String(), "502 Bad Gateway")
-	assert.Contains(t, log.String(), "cannot encode event")
+	assert.Contains(t, log.String(), "deliveries failed")
+	assert.Contains(t, log.String(), `endpoint stopped" endpoint=status delivered=0 failed=2 dropped=0`)
 }
 
 type chanError struct{ C chan int }
@@ -309,10 +329,10 @@ func TestNoConfig(t *testing.T) {
 // A plugin name already taken fails the start, and undoes what was done.
 func TestStartFailsForATakenName(t *testing.T) {
 	r := newReceiver(t)
-	w, err := webhooks.New(webhooks.Params{Config: webhooks.Config{Endpoints: []webhooks.Endpoint{
+	w, err := webhooks.New(webhooks.Params{Config: local(webhooks.Config{Endpoints: []webhooks.Endpoint{
 		{Name: "a", URL: r.url("a"), Rules: []webhooks.Rule{{Topic: "ban.deleted"}}},
 		{Name: "b", URL: r.url("b"), Rules: []webhooks.Rule{{Topic: "ban.deleted"}}},
-	}}})
+	}})})
 	require.NoError(t, err)
 	b, err := bus.New(nil)
 	require.NoError(t, err)

@@ -1,6 +1,8 @@
-package desk
+package httpapi
 
 import (
+	"cmp"
+	"net/netip"
 	"time"
 
 	"github.com/fxbus/fxbus/topics"
@@ -20,6 +22,9 @@ type VisitorJSON struct {
 	LastSeen  time.Time `json:"last_seen"`
 	Chats     int       `json:"chats"`
 	New       bool      `json:"new,omitempty"`
+	// Token, in the answer to a new visitor, is the bearer token of its
+	// next requests: keep it.
+	Token string `json:"token,omitempty"`
 }
 
 func visitorJSON(v topics.Visitor) VisitorJSON {
@@ -131,3 +136,12 @@ func assetsJSON(as []topics.Asset) []AssetJSON {
 	}
 	return out
 }
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func operatorName(op topics.Operator) string { return cmp.Or(op.CommonName, op.LocalName, op.Login) }

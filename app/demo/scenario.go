@@ -1,9 +1,10 @@
-package desk
+package demo
 
 import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,10 +12,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 )
 
 // The scenario's cast: two visitors, one of whom turns abusive; an
@@ -27,36 +33,44 @@ const (
 )
 
 // The headers of the single sign-on the sso module reads: the operator's
-// login, and its signature, the lower-case hex HMAC-SHA256 of the login
-// with the shared secret.
+// login, the time of signing in Unix seconds, and the signature, the
+// lower-case hex HMAC-SHA256 of "<timestamp>.<login>" with the shared
+// secret.
 const (
 	HeaderSSOLogin     = "X-SSO-Login"
+	HeaderSSOTimestamp = "X-SSO-Timestamp"
 	HeaderSSOSignature = "X-SSO-Signature"
 )
 
-// SignSSO returns the signature of login for [HeaderSSOSignature].
-func SignSSO(secret []byte, login string) string {
+// SignSSO returns the signature of login at time at for
+// [HeaderSSOSignature].
+func SignSSO(secret []byte, login string, at time.Time) string {
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(login))
+	m.Write([]byte(strconv.FormatInt(at.Unix(), 10) + "." + login))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// Step is one step of the scenario: a request and what came back.
-type Step struct {
-	// Name says what the step does, such as "operator signs in (SSO)".
-	Name string
-	// Request is the method and path, such as "POST /threads".
-	Request string
-	// Status is the HTTP status of the answer; zero when skipped.
-	Status int
-	// Result says what came back, or why the step was skipped.
-	Result string
-	// Skipped is set for a step that an earlier result made pointless.
-	Skipped bool
-	// TraceID is the trace of the request, from the desk's traceresponse
-	// header; "" when it sent none.
-	TraceID string
+// SSOHeaders returns the three headers of a single sign-on of login, now.
+func SSOHeaders(secret []byte, login string, now time.Time) http.Header {
+	h := http.Header{}
+	h.Set(HeaderSSOLogin, login)
+	h.Set(HeaderSSOTimestamp, strconv.FormatInt(now.Unix(), 10))
+	h.Set(HeaderSSOSignature, SignSSO(secret, login, now))
+	return h
 }
+
+// NewSSOSecret returns a new random secret of 32 bytes, for a demo or a
+// test: a real deployment shares one with its single sign-on front end.
+func NewSSOSecret() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// Step is one step of the scenario: a request and what came back. It is
+// the desk's [desk.Step], which the summary of the traces links to the
+// trace of each request.
+type Step = desk.Step
 
 // Report is what the scenario did and saw.
 type Report struct {
@@ -93,8 +107,10 @@ func (r *Report) Step(name string) (Step, bool) {
 //   - the chat page's assets (assets, widget modules);
 //   - two visitors arrive;
 //   - an operator signs in through single sign-on, first with a forged
-//     signature (refused), then signed with [DemoSSOSecret] (sso module);
-//   - both visitors start chats; the operator joins the first;
+//     signature (refused), then signed with secret (sso module), then
+//     the same signed headers are replayed (refused);
+//   - both visitors start chats, each with its own token; the operator
+//     joins the first; the second visitor cannot read the first's;
 //   - messages are posted; the second visitor's abusive message is
 //     rewritten, and at the second one they are banned (moderation
 //     module): their next message and their new chat are refused; the bans
@@ -107,31 +123,51 @@ func (r *Report) Step(name string) (Step, bool) {
 //     token the login issued;
 //   - cron runs (stats module); the first chat is closed.
 //
-// Every step goes through the real API with an [http.Client]. What the
-// modules do, the report shows; without them the desk still answers, and
-// RunScenario does not fail. It returns an error only when the desk
-// cannot be reached, answers with a server error, or says something
-// that is not JSON, or when ctx is done.
-func RunScenario(ctx context.Context, baseURL string, out io.Writer) (*Report, error) {
+// Every step goes through the real API with an [http.Client], with the
+// bearer token of whoever acts, as real clients would: each visitor the
+// one its arrival returned, the operator the one its sign-in returned.
+// What the modules do, the report shows; without them the desk still
+// answers, and RunScenario does not fail. It returns an error only when
+// the desk cannot be reached, answers with a server error, or says
+// something that is not JSON, or when ctx is done.
+func RunScenario(ctx context.Context, baseURL string, ssoSecret []byte, out io.Writer) (*Report, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	defer tr.CloseIdleConnections()
-	s := &scenario{ctx: ctx, base: strings.TrimSuffix(baseURL, "/"), out: out, rep: &Report{},
-		hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	s := &scenario{ctx: ctx, base: strings.TrimSuffix(baseURL, "/"), out: out, rep: &Report{}, secret: ssoSecret,
+		tokens: map[string]string{}, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second},
+		from: map[string]*http.Client{}}
+	// The abusive visitor connects from an address of its own, so that its
+	// ban by address is its own: on loopback, from 127.0.0.2, where the
+	// system has it (Linux does); else from the same address as the rest.
+	btr := tr.Clone()
+	defer btr.CloseIdleConnections()
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
+	btr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if c, err := (&net.Dialer{LocalAddr: local}).DialContext(ctx, network, addr); err == nil {
+			return c, nil
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	s.from[ScenarioAbuser] = &http.Client{Transport: btr, Timeout: 10 * time.Second}
 	s.play()
 	return s.rep, s.err
 }
 
 type scenario struct {
-	ctx  context.Context
-	base string
-	hc   *http.Client
-	out  io.Writer
-	rep  *Report
-	err  error
+	ctx    context.Context
+	base   string
+	secret []byte
+	hc     *http.Client
+	out    io.Writer
+	rep    *Report
+	err    error
+	tokens map[string]string       // the visitors' tokens, by user id
+	from   map[string]*http.Client // the clients of visitors who connect from elsewhere
 }
 
 // req is a request of the scenario.
 type req struct {
+	as           string // the visitor whose client sends it; "" for the default client
 	method, path string
 	token        string // bearer token, if any
 	header       http.Header
@@ -187,7 +223,7 @@ func (s *scenario) record(st Step) {
 		fmt.Fprintf(s.out, "%2d %-30s skipped: %s\n", n, st.Name, st.Result)
 		return
 	}
-	fmt.Fprintf(s.out, "%2d %-30s %-38s → %d %s\n", n, st.Name, st.Request, st.Status, st.Result)
+	fmt.Fprintf(s.out, "%2d %-32s %-38s → %d %s\n", n, st.Name, st.Request, st.Status, st.Result)
 }
 
 // send makes the request and reads the answer.
@@ -215,18 +251,28 @@ func (s *scenario) send(r req, into any) (answer, error) {
 	if r.token != "" {
 		hr.Header.Set("Authorization", "Bearer "+r.token)
 	}
-	res, err := s.hc.Do(hr)
+	hc := s.hc
+	as := r.as
+	for id, tok := range s.tokens { // a visitor's token, from its own client
+		if tok != "" && tok == r.token {
+			as = id
+		}
+	}
+	if c, ok := s.from[strings.TrimRight(as, "0123456789")]; ok {
+		hc = c
+	}
+	res, err := hc.Do(hr)
 	if err != nil {
 		return answer{}, err
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	b, err := io.ReadAll(io.LimitReader(res.Body, desk.DefaultLimits.MaxBodyBytes))
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{Status: res.StatusCode, TraceID: TraceIDOf(res.Header)}
+	a := answer{Status: res.StatusCode, TraceID: desk.TraceIDOf(res.Header)}
 	if !a.ok() {
-		var e ErrorJSON
+		var e httpapi.ErrorJSON
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {
 			return a, fmt.Errorf("%d with a body that is not a JSON error: %.80q", res.StatusCode, b)
 		}
@@ -256,14 +302,22 @@ func (s *scenario) play() {
 	opToken := s.operatorSignsIn()
 	aliceThread, bobThread := s.chats(alice, bob)
 	s.conversation(aliceThread, bobThread, opToken)
-	s.tickets(aliceThread, opToken)
-	s.document()
+	if opToken == "" {
+		for _, step := range []string{"user request opened", "incident opened", "document stored", "cron runs"} {
+			s.skip(step, "no operator signed in")
+		}
+	} else {
+		s.tickets(aliceThread, opToken)
+		s.document(opToken)
+	}
 	s.functions(aliceThread)
 	userToken := s.users()
-	s.messaging(userToken)
-	s.cron()
+	s.messaging(userToken, opToken)
+	if opToken != "" {
+		s.cron(opToken)
+	}
 	if aliceThread != 0 {
-		s.run("chat closed", req{method: "POST", path: fmt.Sprintf("/threads/%d/close", aliceThread)}, nil,
+		s.run("chat closed", req{method: "POST", path: fmt.Sprintf("/threads/%d/close", aliceThread), token: s.tokens[alice]}, nil,
 			func(answer) string { return "thread " + fmt.Sprint(aliceThread) + " closed" })
 	}
 	if s.err == nil {
@@ -272,7 +326,7 @@ func (s *scenario) play() {
 }
 
 func (s *scenario) page() {
-	var assets PageAssetsJSON
+	var assets httpapi.PageAssetsJSON
 	s.run("chat page assets", req{method: "GET", path: "/page/assets"}, &assets, func(answer) string {
 		for _, a := range slices.Concat(assets.CSS, assets.JS) {
 			s.rep.Assets = append(s.rep.Assets, a.Content)
@@ -281,7 +335,7 @@ func (s *scenario) page() {
 	})
 }
 
-func listOf(as []AssetJSON) string {
+func listOf(as []httpapi.AssetJSON) string {
 	if len(as) == 0 {
 		return "[]"
 	}
@@ -296,32 +350,38 @@ func listOf(as []AssetJSON) string {
 }
 
 func (s *scenario) visitors() (alice, bob string) {
-	for _, v := range []struct{ id, name, ip string }{
-		{ScenarioVisitor, "Alice", "203.0.113.10"},
-		{ScenarioAbuser, "Bob", "203.0.113.20"},
+	for _, v := range []struct{ id, name string }{
+		{ScenarioVisitor, "Alice"},
+		{ScenarioAbuser, "Bob"},
 	} {
-		var got VisitorJSON
-		s.run("visitor "+v.id+" arrives", req{method: "POST", path: "/visitors", body: map[string]string{
-			"user_id": v.id, "name": v.name, "ip": v.ip, "user_agent": "fxbus-scenario/1",
+		var got httpapi.VisitorJSON
+		s.run("visitor "+v.id+" arrives", req{as: v.id, method: "POST", path: "/visitors", body: map[string]string{
+			"user_id": v.id, "name": v.name, "user_agent": "fxbus-scenario/1",
 		}}, &got, func(answer) string {
-			return fmt.Sprintf("visitor %d from %s, new: %t", got.ID, got.IP, got.New)
+			s.tokens[v.id] = got.Token
+			return fmt.Sprintf("visitor %d from %s, new: %t, token issued", got.ID, got.IP, got.New)
 		})
 	}
 	return ScenarioVisitor, ScenarioAbuser
 }
 
 func (s *scenario) operatorSignsIn() string {
-	forged := http.Header{HeaderSSOLogin: {ScenarioOperator}, HeaderSSOSignature: {strings.Repeat("0", 64)}}
-	var forgedLogin LoginJSON
+	now := time.Now()
+	forged := SSOHeaders(s.secret, ScenarioOperator, now)
+	forged.Set(HeaderSSOSignature, strings.Repeat("0", 64))
+	var forgedLogin httpapi.LoginJSON
 	s.run("operator SSO, forged", req{method: "POST", path: "/operators/login", header: forged}, &forgedLogin,
 		func(answer) string { return fmt.Sprintf("operator %q signed in", forgedLogin.Operator.Login) })
 
-	signed := http.Header{HeaderSSOLogin: {ScenarioOperator}, HeaderSSOSignature: {SignSSO(DemoSSOSecret, ScenarioOperator)}}
-	var login LoginJSON
+	signed := SSOHeaders(s.secret, ScenarioOperator, now)
+	var login httpapi.LoginJSON
 	a := s.run("operator signs in (SSO)", req{method: "POST", path: "/operators/login", header: signed}, &login,
 		func(answer) string {
 			return fmt.Sprintf("operator %d %q, token issued", login.Operator.ID, login.Operator.Login)
 		})
+	var replayed httpapi.LoginJSON
+	s.run("operator SSO, replayed", req{method: "POST", path: "/operators/login", header: signed}, &replayed,
+		func(answer) string { return fmt.Sprintf("operator %q signed in again", replayed.Operator.Login) })
 	if !a.ok() || login.Operator == nil {
 		return ""
 	}
@@ -334,9 +394,9 @@ func (s *scenario) chats(alice, bob string) (aliceThread, bobThread int64) {
 		user string
 		id   *int64
 	}{{alice, &aliceThread}, {bob, &bobThread}} {
-		var t ThreadJSON
-		s.run("chat "+v.user+" starts", req{method: "POST", path: "/threads", body: map[string]any{
-			"user_id": v.user, "referer": "https://shop.example/orders",
+		var t httpapi.ThreadJSON
+		s.run("chat "+v.user+" starts", req{method: "POST", path: "/threads", token: s.tokens[v.user], body: map[string]any{
+			"referer": "https://shop.example/orders",
 		}}, &t, func(answer) string {
 			*v.id = t.ID
 			return fmt.Sprintf("thread %d, %s, user ready: %t", t.ID, t.State, t.UserReady != nil && *t.UserReady)
@@ -346,8 +406,8 @@ func (s *scenario) chats(alice, bob string) (aliceThread, bobThread int64) {
 }
 
 func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
-	post := func(name string, thread int64, token, body string) (MessageJSON, answer) {
-		var m MessageJSON
+	post := func(name string, thread int64, token, body string) (httpapi.MessageJSON, answer) {
+		var m httpapi.MessageJSON
 		a := s.run(name, req{method: "POST", path: fmt.Sprintf("/threads/%d/messages", thread), token: token,
 			body: map[string]string{"body": body}}, &m, func(answer) string {
 			return fmt.Sprintf("stored as %s: %q", m.Kind, m.Body)
@@ -358,11 +418,13 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		if opToken == "" {
 			s.skip("operator joins "+ScenarioVisitor, "no operator signed in")
 		} else {
-			var t ThreadJSON
+			var t httpapi.ThreadJSON
 			s.run("operator joins "+ScenarioVisitor, req{method: "POST", path: fmt.Sprintf("/threads/%d/join", aliceThread), token: opToken},
 				&t, func(answer) string { return fmt.Sprintf("thread %d %s with %s", t.ID, t.State, t.AgentName) })
 		}
-		post(ScenarioVisitor+" writes", aliceThread, "", "Hi! My order #1234 has not arrived.")
+		post(ScenarioVisitor+" writes", aliceThread, s.tokens[ScenarioVisitor], "Hi! My order #1234 has not arrived.")
+		s.run(ScenarioAbuser+" reads "+ScenarioVisitor+"'s chat", req{method: "GET", path: fmt.Sprintf("/threads/%d/messages", aliceThread),
+			token: s.tokens[ScenarioAbuser]}, nil, func(answer) string { return "read" })
 		if opToken == "" {
 			s.skip("operator answers", "no operator signed in")
 		} else {
@@ -373,28 +435,40 @@ func (s *scenario) conversation(aliceThread, bobThread int64, opToken string) {
 		return
 	}
 	for i, body := range []string{"This darn widget is useless.", "What the heck is going on?"} {
-		m, a := post(fmt.Sprintf("%s abuses (%d)", ScenarioAbuser, i+1), bobThread, "", body)
+		m, a := post(fmt.Sprintf("%s abuses (%d)", ScenarioAbuser, i+1), bobThread, s.tokens[ScenarioAbuser], body)
 		stored := ""
 		if a.ok() {
 			stored = m.Body
 		}
 		s.rep.AbusiveBodies = append(s.rep.AbusiveBodies, stored)
 	}
-	post(ScenarioAbuser+" writes again", bobThread, "", "Hello?")
-	var again ThreadJSON
-	s.run(ScenarioAbuser+" starts another chat", req{method: "POST", path: "/threads", body: map[string]any{"user_id": ScenarioAbuser}}, &again,
+	post(ScenarioAbuser+" writes again", bobThread, s.tokens[ScenarioAbuser], "Hello?")
+	var again httpapi.ThreadJSON
+	s.run(ScenarioAbuser+" starts another chat", req{method: "POST", path: "/threads", token: s.tokens[ScenarioAbuser], body: map[string]any{}}, &again,
+		func(answer) string { return fmt.Sprintf("thread %d, %s", again.ID, again.State) })
+	var fresh httpapi.VisitorJSON
+	s.run(ScenarioAbuser+" comes back as bob2", req{as: ScenarioAbuser, method: "POST", path: "/visitors", body: map[string]any{"user_id": ScenarioAbuser + "2"}}, &fresh,
+		func(answer) string {
+			s.tokens[ScenarioAbuser+"2"] = fresh.Token
+			return fmt.Sprintf("visitor %d, token issued", fresh.ID)
+		})
+	s.run("bob2 starts a chat", req{method: "POST", path: "/threads", token: s.tokens[ScenarioAbuser+"2"], body: map[string]any{}}, &again,
 		func(answer) string { return fmt.Sprintf("thread %d, %s", again.ID, again.State) })
 
-	var bans []BanJSON
-	s.run("bans listed", req{method: "GET", path: "/bans"}, &bans, func(answer) string {
+	if opToken == "" {
+		s.skip("bans listed", "no operator signed in")
+		return
+	}
+	var bans httpapi.ListJSON[httpapi.BanJSON]
+	s.run("bans listed", req{method: "GET", path: "/bans", token: opToken}, &bans, func(answer) string {
 		var who []string
-		for _, b := range bans {
+		for _, b := range bans.Items {
 			who = append(who, fmt.Sprintf("%s (%s) %q", b.UserID, b.Address, b.Comment))
 			if b.UserID == ScenarioAbuser {
 				s.rep.Banned = true
 			}
 		}
-		return strings.TrimSpace(fmt.Sprintf("%d ban(s) %s", len(bans), strings.Join(who, ", ")))
+		return strings.TrimSpace(fmt.Sprintf("%d ban(s) %s", len(bans.Items), strings.Join(who, ", ")))
 	})
 }
 
@@ -418,20 +492,20 @@ func (s *scenario) tickets(thread int64, opToken string) {
 			func(answer) string { return fmt.Sprintf("%s %v", t["ref"], t["status"]) })
 	}
 	request := open("user request opened", ticket{
-		"class": ClassUserRequest, "title": "Order #1234 not delivered", "service": "delivery",
+		"class": desk.ClassUserRequest, "title": "Order #1234 not delivered", "service": "delivery",
 		"caller": ScenarioVisitor, "thread_id": thread,
 	})
 	incident := open("incident opened", ticket{
-		"class": ClassIncident, "title": "Chat widget fails to load", "impact": 2, "urgency": 1,
+		"class": desk.ClassIncident, "title": "Chat widget fails to load", "impact": 2, "urgency": 1,
 	})
 	update("user request assigned", request, ticket{"status": "assigned", "description": "Carrier contacted."})
 	update("incident resolved", incident, ticket{"status": "resolved"})
 }
 
-func (s *scenario) document() {
+func (s *scenario) document(opToken string) {
 	const transcript = "alice: Hi! My order #1234 has not arrived.\nolivia: Sorry about that, I am on it.\n"
 	var doc map[string]any
-	s.run("document stored", req{method: "POST", path: "/documents", body: map[string]any{
+	s.run("document stored", req{method: "POST", path: "/documents", token: opToken, body: map[string]any{
 		"name": "Chat transcript", "file_name": "transcript.txt", "mime_type": "text/plain",
 		"data": base64.StdEncoding.EncodeToString([]byte(transcript)),
 	}}, &doc, func(answer) string { return fmt.Sprintf("document %v, %v bytes", doc["id"], doc["size"]) })
@@ -441,7 +515,7 @@ func (s *scenario) document() {
 		return
 	}
 	var data []byte
-	s.run("document downloaded", req{method: "GET", path: fmt.Sprintf("/documents/%d/download", int64(id))}, &data,
+	s.run("document downloaded", req{method: "GET", path: fmt.Sprintf("/documents/%d/download", int64(id)), token: opToken}, &data,
 		func(answer) string {
 			return fmt.Sprintf("%d bytes, same as stored: %t", len(data), string(data) == transcript)
 		})
@@ -454,7 +528,7 @@ func (s *scenario) functions(thread int64) {
 	}
 	call := func(name, fn string, args map[string]any) map[string]any {
 		var res map[string]any
-		s.run(name, req{method: "POST", path: fmt.Sprintf("/threads/%d/functions/%s", thread, fn),
+		s.run(name, req{method: "POST", path: fmt.Sprintf("/threads/%d/functions/%s", thread, fn), token: s.tokens[ScenarioVisitor],
 			body: map[string]any{"arguments": args}}, &res, func(answer) string {
 			b, _ := json.Marshal(res)
 			return string(b)
@@ -473,7 +547,7 @@ func (s *scenario) users() string {
 	s.run(ScenarioUser+" logs in, wrong password", req{method: "POST", path: "/users/login", body: map[string]string{
 		"login": ScenarioUser, "password": "hunter2",
 	}}, nil, func(answer) string { return "token issued" })
-	var login LoginJSON
+	var login httpapi.LoginJSON
 	a := s.run(ScenarioUser+" logs in", req{method: "POST", path: "/users/login", body: map[string]string{
 		"login": ScenarioUser, "password": "correct horse battery staple",
 	}}, &login, func(answer) string { return fmt.Sprintf("user %s, roles %v, token issued", login.UserID, login.Roles) })
@@ -483,23 +557,28 @@ func (s *scenario) users() string {
 	return login.Token
 }
 
-func (s *scenario) messaging(token string) {
-	if token == "" {
-		s.skip("announcement published", "no user logged in")
+func (s *scenario) messaging(userToken, opToken string) {
+	var st httpapi.PublishedJSON
+	published := func(answer) string { return fmt.Sprintf("message %s, delivered to %d", st.MessageID, st.Delivered) }
+	if userToken == "" {
+		s.skip(ScenarioUser+" writes to the operators", "no user logged in")
+	} else {
+		s.run(ScenarioUser+" writes to the operators", req{method: "POST", path: "/channels/operators/messages", token: userToken,
+			body: map[string]any{"message": "Is the desk open on Sunday?"}}, &st, published)
+		s.run(ScenarioUser+" announces", req{method: "POST", path: "/channels/announcements/messages", token: userToken,
+			body: map[string]any{"message": "Free shipping!"}}, &st, published)
+	}
+	if opToken == "" {
+		s.skip("announcement published", "no operator signed in")
 		return
 	}
-	var st struct {
-		MessageID string `json:"message_id"`
-		Delivered int    `json:"delivered"`
-	}
-	s.run("announcement published", req{method: "POST", path: "/channels/announcements/messages", token: token,
-		body: map[string]any{"message": "The desk closes at 18:00 today."}}, &st,
-		func(answer) string { return fmt.Sprintf("message %s, delivered to %d", st.MessageID, st.Delivered) })
+	s.run("announcement published", req{method: "POST", path: "/channels/announcements/messages", token: opToken,
+		body: map[string]any{"message": "The desk closes at 18:00 today."}}, &st, published)
 }
 
-func (s *scenario) cron() {
-	var res CronJSON
-	s.run("cron runs", req{method: "POST", path: "/cron"}, &res, func(answer) string {
+func (s *scenario) cron(opToken string) {
+	var res httpapi.CronJSON
+	s.run("cron runs", req{method: "POST", path: "/cron", token: opToken}, &res, func(answer) string {
 		keys := slices.Sorted(maps.Keys(res.Counts))
 		parts := make([]string, len(keys))
 		for i, k := range keys {

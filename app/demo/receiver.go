@@ -1,4 +1,4 @@
-package desk
+package demo
 
 import (
 	"encoding/json"
@@ -11,10 +11,16 @@ import (
 	"sync"
 
 	"go.uber.org/fx"
+
+	"github.com/fxbus/fxbus/modules/webhooks"
+
+	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
 )
 
-// Delivery is one webhook call received: the body the webhooks module
-// posts, {"topic": ..., "event": ...}.
+// Delivery is one webhook call received, its signature verified
+// (webhooks.VerifyRequest): the body the webhooks module posts,
+// {"topic": ..., "event": ...}.
 type Delivery struct {
 	// Topic is the name of the topic the event was published on.
 	Topic string `json:"topic"`
@@ -28,17 +34,21 @@ type Delivery struct {
 // receives only what its rules let through. It is safe for use by any
 // number of goroutines.
 type WebhookReceiver struct {
-	srv *httptest.Server
+	srv    *httptest.Server
+	secret []byte
 
-	mu  sync.Mutex
-	got []Delivery
+	mu       sync.Mutex
+	got      []Delivery
+	refused  int
+	seen     map[string]bool // delivery ids
+	replayed int
 }
 
 // NewWebhookReceiver starts a receiver, and closes it when the app stops:
 // after the webhooks module, which is built after it, has drained its
 // deliveries. What it received stays readable after.
 func NewWebhookReceiver(lc fx.Lifecycle) *WebhookReceiver {
-	r := &WebhookReceiver{}
+	r := &WebhookReceiver{secret: NewSSOSecret(), seen: map[string]bool{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.receive))
 	lc.Append(fx.StopHook(r.Close))
 	return r
@@ -46,18 +56,43 @@ func NewWebhookReceiver(lc fx.Lifecycle) *WebhookReceiver {
 
 func (r *WebhookReceiver) receive(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
-		writeJSON(w, http.StatusMethodNotAllowed, ErrorJSON{Error: "POST only"})
+		writeError(w, http.StatusMethodNotAllowed, "POST only")
+		return
+	}
+	body, err := webhooks.VerifyRequest(req, r.secret, desk.DefaultLimits.MaxBodyBytes, 0)
+	if err != nil {
+		r.mu.Lock()
+		r.refused++
+		r.mu.Unlock()
+		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	var d Delivery
-	if err := json.NewDecoder(io.LimitReader(req.Body, maxBody)).Decode(&d); err != nil || d.Topic == "" {
-		writeJSON(w, http.StatusBadRequest, ErrorJSON{Error: fmt.Sprintf("want {\"topic\": ..., \"event\": ...}: %v", err)})
+	if err := json.Unmarshal(body, &d); err != nil || d.Topic == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("want {\"topic\": ..., \"event\": ...}: %v", err))
 		return
 	}
 	r.mu.Lock()
-	r.got = append(r.got, d)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if id := req.Header.Get(webhooks.HeaderDelivery); r.seen[id] {
+		r.replayed++ // a retry of a delivery already received: answered, not recorded twice
+	} else {
+		r.seen[id] = true
+		r.got = append(r.got, d)
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// Secret returns the secret with which the webhooks module signs what it
+// posts to the receiver; the receiver refuses what it does not sign.
+func (r *WebhookReceiver) Secret() []byte { return r.secret }
+
+// Refused returns how many posts the receiver refused for a bad
+// signature.
+func (r *WebhookReceiver) Refused() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused
 }
 
 // URL returns the URL to post webhooks to.
@@ -94,4 +129,10 @@ func PrintDeliveries(w io.Writer, ds []Delivery) error {
 	}
 	_, err := fmt.Fprintf(w, "webhook receiver got %d call(s): %s\n", len(ds), what)
 	return err
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(httpapi.ErrorJSON{Error: msg})
 }
