@@ -64,27 +64,21 @@ type (
 	}
 )
 
-func TestForAsset(t *testing.T) {
+func TestAssetScopeRecipe(t *testing.T) {
 	lobby, support := &assetChannel{"lobby"}, &assetChannel{"lobby"} // same name, different assets
 	topic := bus.NewTopic[assetMsg]("asset.msg")
 	var log seedsLog
 	channelOf := func(m *assetMsg) *assetChannel { return m.Channel }
 	b := seedsNew(t, []bus.Listener{
-		bus.On(topic, seedsRecord[assetMsg](&log, "lobby"), bus.ForAsset(channelOf, lobby)),
-		bus.On(topic, seedsRecord[assetMsg](&log, "support"), bus.ForAsset(channelOf, support)),
-		bus.On(topic, seedsRecord[assetMsg](&log, "table 3"), bus.ForAsset(func(m *assetMsg) int { return m.Table }, 3)),
+		bus.On(topic, seedsRecord[assetMsg](&log, "lobby"), topic.When(func(m *assetMsg) bool { return channelOf(m) == lobby })),
+		bus.On(topic, seedsRecord[assetMsg](&log, "support"), topic.When(func(m *assetMsg) bool { return channelOf(m) == support })),
+		bus.On(topic, seedsRecord[assetMsg](&log, "table 3"), topic.When(func(m *assetMsg) bool { return m.Table == 3 })),
 		bus.On(topic, seedsRecord[assetMsg](&log, "all")),
 	})
 	ctx := context.Background()
 	require.NoError(t, topic.Publish(ctx, b, &assetMsg{Channel: lobby}))
 	require.NoError(t, topic.Publish(ctx, b, &assetMsg{Channel: support, Table: 3}))
 	assert.Equal(t, seedsLog{"lobby", "all", "support", "table 3", "all"}, log)
-
-	_, err := bus.New([]bus.Listener{bus.On(topic, seedsRecord[assetMsg](&log, "x"), bus.ForAsset[assetMsg, int](nil, 1))})
-	assert.ErrorContains(t, err, "ForAsset: nil asset function")
-	_, err = bus.New([]bus.Listener{bus.On(topic, seedsRecord[assetMsg](&log, "x"), bus.ForAsset(func(*srcEv) int { return 0 }, 1))})
-	var werr *bus.WiringError
-	assert.ErrorAs(t, err, &werr, "an asset function of another payload type is a wiring error")
 
 	if !raceEnabledSeeds {
 		e := &assetMsg{Channel: lobby}

@@ -65,7 +65,7 @@
 //   - [Topic.PublishFrom] carries a source value; a listener with
 //     [FromSource] hears only sources assignable to its type, so a listener
 //     on an interface hears every type that implements it (iTop).
-//   - [When] and [ForAsset] filter a listener by its payload; a [RuleSet]
+//   - [Topic.When] filters a listener by its payload (an asset scope is a When); a [RuleSet]
 //     of include or exclude rules, edited by id at run time, filters
 //     listeners given [WithRules] (plugin filter rules).
 //   - [Bus.RegisterPlugin] and [SubscribeAs] group runtime subscriptions

@@ -207,8 +207,9 @@ type (
 	}
 )
 
-// A listener scoped to an asset hears only the events for it.
-func ExampleForAsset() {
+// A listener scoped to an asset, here a channel, hears only the events for
+// it: a When that compares the payload's asset with the one it serves.
+func ExampleTopic_When_asset() {
 	lobby, support := &exChannel{"lobby"}, &exChannel{"support"}
 	posted := bus.NewTopic[exMessage]("message.posted")
 	channelOf := func(m *exMessage) *exChannel { return m.Channel }
@@ -216,7 +217,7 @@ func ExampleForAsset() {
 		bus.On(posted, func(_ context.Context, m *exMessage) error {
 			fmt.Println("support desk:", m.Text)
 			return nil
-		}, bus.ForAsset(channelOf, support)),
+		}, posted.When(func(m *exMessage) bool { return channelOf(m) == support })),
 	})
 	ctx := context.Background()
 	_ = posted.Publish(ctx, b, &exMessage{Channel: lobby, Text: "hi all"})

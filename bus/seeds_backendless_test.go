@@ -86,7 +86,7 @@ func TestBackendlessBeforeHandlerChangesArguments(t *testing.T) {
 			req.Message = "[" + c.UserID + "] " + req.Message
 			req.Headers["x-checked"] = "yes"
 			return nil
-		}, bus.ForAsset(blChannelOf, blDefault)),
+		}, blMessagingPublish.Before().When(func(r *blPublishReq) bool { return blChannelOf(r) == blDefault })),
 	})
 	m := &blMessaging{b: b}
 	req := &blPublishReq{Channel: blDefault, Message: "hi"}
@@ -147,7 +147,7 @@ func TestBackendlessAfterHandlerTurnsErrorIntoResult(t *testing.T) {
 				r.Res, r.Err = &blPublishRes{Status: "queued for later"}, nil
 			}
 			return nil
-		}, bus.ForAsset(blResultChannelOf, blAlerts)),
+		}, blMessagingPublish.After().When(func(r *bus.Result[blPublishReq, blPublishRes]) bool { return blResultChannelOf(r) == blAlerts })),
 	})
 	m := &blMessaging{b: b, full: true}
 	res, err := m.Publish(blAs("u1"), &blPublishReq{Channel: blAlerts, Message: "disk full"})
@@ -164,11 +164,11 @@ func TestBackendlessHandlerScopedToOneChannel(t *testing.T) {
 		bus.On(blMessagingPublish.Before(), func(_ context.Context, req *blPublishReq) error {
 			seen = append(seen, "before "+req.Channel.Name)
 			return nil
-		}, bus.ForAsset(blChannelOf, blAlerts)),
+		}, blMessagingPublish.Before().When(func(r *blPublishReq) bool { return blChannelOf(r) == blAlerts })),
 		bus.On(blMessagingPublish.After(), func(_ context.Context, r *bus.Result[blPublishReq, blPublishRes]) error {
 			seen = append(seen, "after "+r.Req.Channel.Name)
 			return nil
-		}, bus.ForAsset(blResultChannelOf, blAlerts)),
+		}, blMessagingPublish.After().When(func(r *bus.Result[blPublishReq, blPublishRes]) bool { return blResultChannelOf(r) == blAlerts })),
 	})
 	m := &blMessaging{b: b}
 	for _, ch := range []*blChannel{blDefault, blAlerts, {Name: "alerts"}} { // the last: same name, another channel

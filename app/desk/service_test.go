@@ -189,8 +189,6 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 		documents *bustest.Recorder[topics.ObjectEvent]
 		updated   *bustest.Recorder[topics.ObjectUpdate]
 	)
-	table := func(r *topics.DataRequest) topics.Table { return r.Table }
-	resultTable := func(r *bus.Result[topics.DataRequest, topics.DataResult]) topics.Table { return r.Req.Table }
 	f := newFixture(t,
 		bustest.Capture(&tickets, topics.ObjectCreated, bus.FromSource[topics.Ticket]()),
 		bustest.Capture(&incidents, topics.ObjectCreated, bus.FromSource[*topics.Incident]()),
@@ -202,13 +200,15 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 			}
 			r.Record["description"] = "triaged"
 			return nil
-		}, bus.ForAsset(table, topics.TableTickets)),
+		}, topics.DataCreate.Before().When(func(r *topics.DataRequest) bool { return r.Table == topics.TableTickets })),
 		bus.Listen(topics.DataCreate.After(), func(_ context.Context, r *bus.Result[topics.DataRequest, topics.DataResult]) error {
 			if r.Err == nil {
 				r.Res.Records[0]["queue"] = "first line"
 			}
 			return nil
-		}, bus.ForAsset(resultTable, topics.TableTickets)),
+		}, topics.DataCreate.After().When(func(r *bus.Result[topics.DataRequest, topics.DataResult]) bool {
+			return r.Req.Table == topics.TableTickets
+		})),
 	)
 	bustest.AssertCount(t, tickets, 1, "the fixture's request")
 	bustest.AssertCount(t, documents, 1, "the fixture's document")

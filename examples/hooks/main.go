@@ -60,14 +60,14 @@ func run(w io.Writer) error {
 			}
 			return nil
 		}, bus.Name("admins-only"), bus.Rank(-10),
-			bus.ForAsset(func(r *PublishReq) *Channel { return r.Channel }, Announcements)),
+			MessagingPublish.Before().When(func(r *PublishReq) bool { return r.Channel == Announcements })),
 		// After, on support only: change the result.
 		bus.On(MessagingPublish.After(), func(_ context.Context, r *PublishResult) error {
 			if r.Err == nil {
 				r.Res.AutoReply = "an operator will answer within 5 minutes"
 			}
 			return nil
-		}, bus.Name("auto-reply"), bus.ForAsset(func(r *PublishResult) *Channel { return r.Req.Channel }, Support)),
+		}, bus.Name("auto-reply"), MessagingPublish.After().When(func(r *PublishResult) bool { return r.Req.Channel == Support })),
 	})
 	if err != nil {
 		return err
