@@ -57,9 +57,10 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.mp = mp })
 }
 
-// WithMaxDepth sets how deeply publishes may nest before Publish returns a
-// [*DepthError] naming the chain of topics; the default is
-// [DefaultMaxDepth]. n <= 0 turns the limit, and its bookkeeping, off.
+// WithMaxDepth sets how deeply publishes may nest, through the contexts the
+// bus hands to handlers, before Publish returns a [*DepthError] naming the
+// chain of topics; the default is [DefaultMaxDepth]. n <= 0 turns the
+// limit off, and handlers then get the publisher's context itself.
 func WithMaxDepth(n int) Option {
 	return optionFunc(func(c *config) { c.maxDepth = n })
 }

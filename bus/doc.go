@@ -21,9 +21,15 @@
 // value group. Every handler gets the same payload pointer, so a handler sees
 // what earlier ones changed: that is how "alter" events and results work.
 //
-// A handler may publish; the nested publish runs to completion first. A
-// chain deeper than [WithMaxDepth] fails with a [*DepthError] naming the
-// topics, instead of overflowing the stack.
+// A handler may publish; the nested publish runs to completion first. The
+// bus counts the nesting through the context it hands to handlers: a
+// publish made with a handler's context (or one derived from it) nests in
+// that handler's publish while it runs, and a chain deeper than
+// [WithMaxDepth] fails with a [*DepthError] naming the topics, instead of
+// overflowing the stack. A publish made with a context that does not come
+// from a running handler, such as context.Background() or a context kept
+// after its handler returned, starts a new chain: a recursion through such
+// contexts is not bounded by the bus.
 //
 // # Errors
 //
