@@ -76,7 +76,8 @@
 //     listeners given [WithRules] (plugin filter rules).
 //   - [Bus.RegisterPlugin] and [SubscribeAs] group runtime subscriptions
 //     under a name, attributed in traces and removed together (Genesys).
-//   - [WithCaller] carries the caller's identity to handlers (Backendless).
+//   - the caller's identity travels in the context, under the application's
+//     own key, to every handler and nested publish (Backendless).
 //
 // Filters run before a handler's span starts, so a handler filtered out
 // costs no span.

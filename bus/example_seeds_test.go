@@ -176,29 +176,6 @@ func ExampleHook() {
 	// true true
 }
 
-// The caller's identity travels in the context to every handler.
-func ExampleWithCaller() {
-	deleted := bus.NewTopic[exUpdated]("record.deleted")
-	b, _ := bus.New([]bus.Listener{
-		bus.On(deleted, func(ctx context.Context, e *exUpdated) error {
-			c, ok := bus.CallerFrom(ctx)
-			if !ok || !c.HasRole("admin") {
-				return fmt.Errorf("%v may not delete %d", c, e.ID)
-			}
-			fmt.Println(c.UserID, "deleted", e.ID)
-			return nil
-		}),
-	})
-	admin := bus.WithCaller(context.Background(), bus.Caller{UserID: "ann", Token: "t0k3n", Roles: []string{"admin"}})
-	guest := bus.WithCaller(context.Background(), bus.Caller{UserID: "bob", Roles: []string{"guest"}})
-	fmt.Println(deleted.Publish(admin, b, &exUpdated{ID: 1}))
-	fmt.Println(errors.Unwrap(deleted.Publish(guest, b, &exUpdated{ID: 2})))
-	// Output:
-	// ann deleted 1
-	// <nil>
-	// bob [guest] may not delete 2
-}
-
 type (
 	exChannel struct{ Name string }
 	exMessage struct {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,15 +75,31 @@ func (m *blMessaging) Publish(ctx context.Context, req *blPublishReq) (*blPublis
 	})
 }
 
+// blCaller is the caller's identity, under the application's own context
+// key (Backendless: the user id, token and roles of the call).
+type blCaller struct {
+	UserID, Token string
+	Roles         []string
+}
+
+func (c blCaller) HasRole(r string) bool { return slices.Contains(c.Roles, r) }
+
+type blCallerKey struct{}
+
+func blCallerFrom(ctx context.Context) (blCaller, bool) {
+	c, ok := ctx.Value(blCallerKey{}).(blCaller)
+	return c, ok
+}
+
 func blAs(userID string, roles ...string) context.Context {
-	return bus.WithCaller(context.Background(), bus.Caller{UserID: userID, Token: "token-of-" + userID, Roles: roles})
+	return context.WithValue(context.Background(), blCallerKey{}, blCaller{UserID: userID, Token: "token-of-" + userID, Roles: roles})
 }
 
 func TestBackendlessBeforeHandlerChangesArguments(t *testing.T) {
 	b := seedsNew(t, []bus.Listener{
 		// beforePublish('default', ...)
 		bus.On(blMessagingPublish.Before(), func(ctx context.Context, req *blPublishReq) error {
-			c, _ := bus.CallerFrom(ctx)
+			c, _ := blCallerFrom(ctx)
 			req.Message = "[" + c.UserID + "] " + req.Message
 			req.Headers["x-checked"] = "yes"
 			return nil
@@ -102,7 +119,7 @@ func TestBackendlessBeforeHandlerVetoes(t *testing.T) {
 	var afterRan bool
 	b := seedsNew(t, []bus.Listener{
 		bus.On(blMessagingPublish.Before(), func(ctx context.Context, req *blPublishReq) error {
-			if c, _ := bus.CallerFrom(ctx); !c.HasRole("Publisher") {
+			if c, _ := blCallerFrom(ctx); !c.HasRole("Publisher") {
 				return errForbidden
 			}
 			return nil
@@ -187,7 +204,7 @@ func TestBackendlessCallerIdentityFromContext(t *testing.T) {
 	}
 	var seen []seenCaller
 	record := func(ctx context.Context) {
-		c, ok := bus.CallerFrom(ctx)
+		c, ok := blCallerFrom(ctx)
 		seen = append(seen, seenCaller{c.UserID, c.Token, c.Roles, ok})
 	}
 	b := seedsNew(t, []bus.Listener{

@@ -82,7 +82,7 @@ func (a *API) Routes() []topics.Route {
 // on [topics.RoutingAlter], whose listeners may add, replace or remove
 // routes, and serves them as they leave them, each behind the middleware
 // that puts the caller of a bearer token into the request's context
-// ([bus.WithCaller]). A request that no route matches publishes
+// ([topics.WithCaller]). A request that no route matches publishes
 // [topics.ResourceNotFound], whose listeners may answer it; otherwise it
 // gets a JSON 404.
 func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
@@ -140,7 +140,7 @@ func cleanPath(p string) string {
 }
 
 // authenticate is the middleware that puts the caller of the request's
-// bearer token into its context, with [bus.WithCaller]: from there it
+// bearer token into its context, with [topics.WithCaller]: from there it
 // reaches the service and every listener. A request without a token is
 // anonymous; one with a token the desk does not know gets a 401.
 func (a *API) authenticate(next http.Handler) http.Handler {
@@ -156,7 +156,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.writeError(w, r, fmt.Errorf("%w: unknown bearer token", ErrUnauthenticated))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(bus.WithCaller(r.Context(), c)))
+		next.ServeHTTP(w, r.WithContext(topics.WithCaller(r.Context(), c)))
 	})
 }
 

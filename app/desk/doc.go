@@ -32,7 +32,7 @@
 //
 // [API] serves JSON; every error is {"error": "..."} with its status
 // ([StatusOf]). A bearer token from a login puts its caller in the
-// request's context ([bus.WithCaller]), where listeners find it.
+// request's context ([topics.WithCaller]), where listeners find it.
 //
 //	GET   /healthz                          200 {"status":"ok"}
 //	POST  /visitors                         a visitor arrives: 201 new, 200 known

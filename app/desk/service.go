@@ -54,7 +54,7 @@ const passwordIterations = 4096
 // Service is the desk's domain: every operation updates the [Store] and
 // publishes the typed topics of package topics at the moments their
 // documentation says. The caller's identity, where it matters, comes from
-// ctx ([bus.CallerFrom]); the HTTP API puts it there.
+// ctx ([topics.CallerFrom]); the HTTP API puts it there.
 //
 // Events that report what has happened ("visitor.created", "ban.created")
 // do not undo the operation when a listener fails: the failures are logged.
@@ -288,7 +288,7 @@ func (s *Service) Messages(ctx context.Context, id topics.ThreadID) ([]topics.Me
 // operator returns the operator of the session in ctx, if it is an
 // operator's.
 func (s *Service) operator(ctx context.Context) (topics.Operator, bool) {
-	c, ok := bus.CallerFrom(ctx)
+	c, ok := topics.CallerFrom(ctx)
 	if !ok || c.Anonymous() || !c.HasRole(RoleOperator) {
 		return topics.Operator{}, false
 	}
@@ -304,7 +304,7 @@ func (s *Service) requireOperator(ctx context.Context) (topics.Operator, error) 
 	if op, ok := s.operator(ctx); ok {
 		return op, nil
 	}
-	if c, ok := bus.CallerFrom(ctx); !ok || c.Anonymous() {
+	if c, ok := topics.CallerFrom(ctx); !ok || c.Anonymous() {
 		return topics.Operator{}, fmt.Errorf("%w: operators only: sign in first", ErrUnauthenticated)
 	}
 	return topics.Operator{}, fmt.Errorf("%w: operators only", ErrForbidden)
@@ -340,12 +340,12 @@ func (s *Service) SignInOperator(ctx context.Context, r *http.Request) (topics.O
 }
 
 // Caller returns the caller whose session token is token.
-func (s *Service) Caller(token string) (bus.Caller, bool) {
+func (s *Service) Caller(token string) (topics.Caller, bool) {
 	sess, ok := s.store.Session(token)
 	if !ok {
-		return bus.Caller{}, false
+		return topics.Caller{}, false
 	}
-	return bus.Caller{UserID: sess.UserID, Token: token, Roles: sess.Roles}, true
+	return topics.Caller{UserID: sess.UserID, Token: token, Roles: sess.Roles}, true
 }
 
 // JoinThread puts the operator of the session in ctx in charge of thread
@@ -569,7 +569,7 @@ func (s *Service) PublishMessage(ctx context.Context, req topics.PublishRequest)
 	if req.Headers == nil {
 		req.Headers = map[string]string{}
 	}
-	if c, ok := bus.CallerFrom(ctx); ok && !c.Anonymous() {
+	if c, ok := topics.CallerFrom(ctx); ok && !c.Anonymous() {
 		req.Headers["publisher"] = c.UserID
 	}
 	st, err := topics.MessagingPublish.Run(ctx, s.bus, &req, func(_ context.Context, req *topics.PublishRequest) (*topics.PublishStatus, error) {

@@ -250,11 +250,11 @@ func TestDocumentDownloadedFromItsDocument(t *testing.T) {
 }
 
 func TestCallerReachesTheHooks(t *testing.T) {
-	var seen []bus.Caller
+	var seen []topics.Caller
 	var headers map[string]string
 	f := newFixture(t,
 		bus.Listen(topics.MessagingPublish.Before(), func(ctx context.Context, r *topics.PublishRequest) error {
-			c, ok := bus.CallerFrom(ctx)
+			c, ok := topics.CallerFrom(ctx)
 			if !ok || c.Anonymous() {
 				return errors.New("log in to publish")
 			}
@@ -342,7 +342,7 @@ func TestRoutesAlteredAndResourcesNotFound(t *testing.T) {
 		bus.Listen(topics.RoutingAlter, func(_ context.Context, rc *topics.RouteCollection) error {
 			rc.Routes = append(rc.Routes, topics.Route{Name: "static.css", Pattern: "GET /static/desk.css",
 				Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					c, _ := bus.CallerFrom(r.Context())
+					c, _ := topics.CallerFrom(r.Context())
 					w.Header().Set("Content-Type", "text/css")
 					_, _ = w.Write([]byte("/* " + c.UserID + " */"))
 				})})
