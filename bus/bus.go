@@ -109,8 +109,9 @@ type index struct {
 type slotCore interface {
 	topic() topicCore
 	listeners() []*listener
-	// insert and remove return the slot's next table with l added or
-	// removed, or an error when l cannot join; the caller stores it.
+	// insert, remove and build swap the slot's table for one with l added,
+	// l removed, or exactly ls; insert fails when the topic cannot take l.
+	// They run with b.mu held.
 	insert(b *Bus, l *listener) error
 	remove(b *Bus, l *listener)
 	build(b *Bus, ls []*listener)
