@@ -80,8 +80,8 @@ func TestAlloc(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s/stop and filter", p.name, c.name), func(t *testing.T) {
 				topic := bus.NewTopic[tick]("alloc.stop")
 				b := newBus(t, []bus.Listener{
-					bus.On(topic, count, bus.When(func(e *tick) bool { return e.N >= 0 })),
-					bus.On(topic, count, bus.When(func(e *tick) bool { return e.N < 0 })),
+					bus.On(topic, count, topic.When(func(e *tick) bool { return e.N >= 0 })),
+					bus.On(topic, count, topic.When(func(e *tick) bool { return e.N < 0 })),
 					bus.On(topic, stop),
 					bus.On(topic, count),
 				}, p.opts...)

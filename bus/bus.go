@@ -58,9 +58,10 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.mp = mp })
 }
 
-// WithMaxDepth sets how deeply publishes may nest before Publish returns a
-// [*DepthError] naming the chain of topics; the default is
-// [DefaultMaxDepth]. n <= 0 turns the limit, and its bookkeeping, off.
+// WithMaxDepth sets how deeply publishes may nest, through the contexts the
+// bus hands to handlers, before Publish returns a [*DepthError] naming the
+// chain of topics; the default is [DefaultMaxDepth]. n <= 0 turns the
+// limit off, and handlers then get the publisher's context itself.
 func WithMaxDepth(n int) Option {
 	return optionFunc(func(c *config) { c.maxDepth = n })
 }
@@ -123,8 +124,9 @@ type index struct {
 type slotCore interface {
 	topic() topicCore
 	listeners() []*listener
-	// insert and remove return the slot's next table with l added or
-	// removed, or an error when l cannot join; the caller stores it.
+	// insert, remove and build swap the slot's table for one with l added,
+	// l removed, or exactly ls; insert fails when the topic cannot take l.
+	// They run with b.mu held.
 	insert(b *Bus, l *listener) error
 	remove(b *Bus, l *listener)
 	build(b *Bus, ls []*listener)

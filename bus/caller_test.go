@@ -10,28 +10,12 @@ import (
 	"github.com/fxbus/fxbus/bus"
 )
 
-func TestCallerInContext(t *testing.T) {
-	ctx := context.Background()
-	_, ok := bus.CallerFrom(ctx)
-	assert.False(t, ok)
+type userKey struct{}
 
-	roles := []string{"admin", "operator"}
-	ctx = bus.WithCaller(ctx, bus.Caller{UserID: "u1", Token: "secret-token", Roles: roles})
-	roles[0] = "changed" // WithCaller kept its own copy
-	c, ok := bus.CallerFrom(ctx)
-	require.True(t, ok)
-	assert.Equal(t, "u1", c.UserID)
-	assert.Equal(t, "secret-token", c.Token)
-	assert.True(t, c.HasRole("admin"))
-	assert.False(t, c.HasRole("changed"))
-	assert.False(t, c.Anonymous())
-	assert.Equal(t, "u1 [admin operator]", c.String())
-	assert.NotContains(t, c.String(), "secret")
-	assert.True(t, bus.Caller{}.Anonymous())
-	assert.Equal(t, "anonymous []", bus.Caller{}.String())
-}
-
-func TestCallerReachesHandlersOfNestedPublishes(t *testing.T) {
+// TestContextValuesReachNestedHandlers: what the publisher put in the
+// context, such as the caller's identity, reaches the handlers of nested
+// publishes, with tracing or without.
+func TestContextValuesReachNestedHandlers(t *testing.T) {
 	outer := bus.NewTopic[srcEv]("caller.outer")
 	inner := bus.NewTopic[srcEv]("caller.inner")
 	var seen []string
@@ -39,18 +23,16 @@ func TestCallerReachesHandlersOfNestedPublishes(t *testing.T) {
 	b = seedsNew(t, []bus.Listener{
 		bus.On(outer, func(ctx context.Context, e *srcEv) error { return inner.Publish(ctx, b, e) }),
 		bus.On(inner, func(ctx context.Context, _ *srcEv) error {
-			c, _ := bus.CallerFrom(ctx)
-			seen = append(seen, c.UserID)
+			seen = append(seen, ctx.Value(userKey{}).(string))
 			return nil
 		}),
 	})
 	_, tracing := seedsTracing(t)
 	traced := seedsNew(t, []bus.Listener{bus.On(inner, func(ctx context.Context, _ *srcEv) error {
-		c, _ := bus.CallerFrom(ctx)
-		seen = append(seen, c.UserID+" traced")
+		seen = append(seen, ctx.Value(userKey{}).(string)+" traced")
 		return nil
 	})}, tracing)
-	ctx := bus.WithCaller(context.Background(), bus.Caller{UserID: "u7"})
+	ctx := context.WithValue(context.Background(), userKey{}, "u7")
 	require.NoError(t, outer.Publish(ctx, b, &srcEv{}))
 	require.NoError(t, inner.Publish(ctx, traced, &srcEv{}))
 	assert.Equal(t, []string{"u7", "u7 traced"}, seen)
@@ -64,27 +46,21 @@ type (
 	}
 )
 
-func TestForAsset(t *testing.T) {
+func TestAssetScopeRecipe(t *testing.T) {
 	lobby, support := &assetChannel{"lobby"}, &assetChannel{"lobby"} // same name, different assets
 	topic := bus.NewTopic[assetMsg]("asset.msg")
 	var log seedsLog
 	channelOf := func(m *assetMsg) *assetChannel { return m.Channel }
 	b := seedsNew(t, []bus.Listener{
-		bus.On(topic, seedsRecord[assetMsg](&log, "lobby"), bus.ForAsset(channelOf, lobby)),
-		bus.On(topic, seedsRecord[assetMsg](&log, "support"), bus.ForAsset(channelOf, support)),
-		bus.On(topic, seedsRecord[assetMsg](&log, "table 3"), bus.ForAsset(func(m *assetMsg) int { return m.Table }, 3)),
+		bus.On(topic, seedsRecord[assetMsg](&log, "lobby"), topic.When(func(m *assetMsg) bool { return channelOf(m) == lobby })),
+		bus.On(topic, seedsRecord[assetMsg](&log, "support"), topic.When(func(m *assetMsg) bool { return channelOf(m) == support })),
+		bus.On(topic, seedsRecord[assetMsg](&log, "table 3"), topic.When(func(m *assetMsg) bool { return m.Table == 3 })),
 		bus.On(topic, seedsRecord[assetMsg](&log, "all")),
 	})
 	ctx := context.Background()
 	require.NoError(t, topic.Publish(ctx, b, &assetMsg{Channel: lobby}))
 	require.NoError(t, topic.Publish(ctx, b, &assetMsg{Channel: support, Table: 3}))
 	assert.Equal(t, seedsLog{"lobby", "all", "support", "table 3", "all"}, log)
-
-	_, err := bus.New([]bus.Listener{bus.On(topic, seedsRecord[assetMsg](&log, "x"), bus.ForAsset[assetMsg, int](nil, 1))})
-	assert.ErrorContains(t, err, "ForAsset: nil asset function")
-	_, err = bus.New([]bus.Listener{bus.On(topic, seedsRecord[assetMsg](&log, "x"), bus.ForAsset(func(*srcEv) int { return 0 }, 1))})
-	var werr *bus.WiringError
-	assert.ErrorAs(t, err, &werr, "an asset function of another payload type is a wiring error")
 
 	if !raceEnabledSeeds {
 		e := &assetMsg{Channel: lobby}

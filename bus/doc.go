@@ -21,9 +21,15 @@
 // value group. Every handler gets the same payload pointer, so a handler sees
 // what earlier ones changed: that is how "alter" events and results work.
 //
-// A handler may publish; the nested publish runs to completion first. A
-// chain deeper than [WithMaxDepth] fails with a [*DepthError] naming the
-// topics, instead of overflowing the stack.
+// A handler may publish; the nested publish runs to completion first. The
+// bus counts the nesting through the context it hands to handlers: a
+// publish made with a handler's context (or one derived from it) nests in
+// that handler's publish while it runs, and a chain deeper than
+// [WithMaxDepth] fails with a [*DepthError] naming the topics, instead of
+// overflowing the stack. A publish made with a context that does not come
+// from a running handler, such as context.Background() or a context kept
+// after its handler returned, starts a new chain: a recursion through such
+// contexts is not bounded by the bus.
 //
 // # Errors
 //
@@ -65,12 +71,13 @@
 //   - [Topic.PublishFrom] carries a source value; a listener with
 //     [FromSource] hears only sources assignable to its type, so a listener
 //     on an interface hears every type that implements it (iTop).
-//   - [When] and [ForAsset] filter a listener by its payload; a [RuleSet]
+//   - [Topic.When] filters a listener by its payload (an asset scope is a When); a [RuleSet]
 //     of include or exclude rules, edited by id at run time, filters
 //     listeners given [WithRules] (plugin filter rules).
 //   - [Bus.RegisterPlugin] and [SubscribeAs] group runtime subscriptions
 //     under a name, attributed in traces and removed together (Genesys).
-//   - [WithCaller] carries the caller's identity to handlers (Backendless).
+//   - the caller's identity travels in the context, under the application's
+//     own key, to every handler and nested publish (Backendless).
 //
 // Filters run before a handler's span starts, so a handler filtered out
 // costs no span.

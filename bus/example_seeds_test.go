@@ -176,29 +176,6 @@ func ExampleHook() {
 	// true true
 }
 
-// The caller's identity travels in the context to every handler.
-func ExampleWithCaller() {
-	deleted := bus.NewTopic[exUpdated]("record.deleted")
-	b, _ := bus.New([]bus.Listener{
-		bus.On(deleted, func(ctx context.Context, e *exUpdated) error {
-			c, ok := bus.CallerFrom(ctx)
-			if !ok || !c.HasRole("admin") {
-				return fmt.Errorf("%v may not delete %d", c, e.ID)
-			}
-			fmt.Println(c.UserID, "deleted", e.ID)
-			return nil
-		}),
-	})
-	admin := bus.WithCaller(context.Background(), bus.Caller{UserID: "ann", Token: "t0k3n", Roles: []string{"admin"}})
-	guest := bus.WithCaller(context.Background(), bus.Caller{UserID: "bob", Roles: []string{"guest"}})
-	fmt.Println(deleted.Publish(admin, b, &exUpdated{ID: 1}))
-	fmt.Println(errors.Unwrap(deleted.Publish(guest, b, &exUpdated{ID: 2})))
-	// Output:
-	// ann deleted 1
-	// <nil>
-	// bob [guest] may not delete 2
-}
-
 type (
 	exChannel struct{ Name string }
 	exMessage struct {
@@ -207,8 +184,9 @@ type (
 	}
 )
 
-// A listener scoped to an asset hears only the events for it.
-func ExampleForAsset() {
+// A listener scoped to an asset, here a channel, hears only the events for
+// it: a When that compares the payload's asset with the one it serves.
+func ExampleTopic_When_asset() {
 	lobby, support := &exChannel{"lobby"}, &exChannel{"support"}
 	posted := bus.NewTopic[exMessage]("message.posted")
 	channelOf := func(m *exMessage) *exChannel { return m.Channel }
@@ -216,7 +194,7 @@ func ExampleForAsset() {
 		bus.On(posted, func(_ context.Context, m *exMessage) error {
 			fmt.Println("support desk:", m.Text)
 			return nil
-		}, bus.ForAsset(channelOf, support)),
+		}, posted.When(func(m *exMessage) bool { return channelOf(m) == support })),
 	})
 	ctx := context.Background()
 	_ = posted.Publish(ctx, b, &exMessage{Channel: lobby, Text: "hi all"})

@@ -46,7 +46,7 @@ func ExampleOn() {
 		bus.On(ThreadMessagePosting, func(_ context.Context, m *MessagePosting) error {
 			fmt.Println("alert supervisor:", m.Body)
 			return nil
-		}, bus.Rank(10), bus.When(func(m *MessagePosting) bool { return strings.Contains(m.Body, "refund") })),
+		}, bus.Rank(10), ThreadMessagePosting.When(func(m *MessagePosting) bool { return strings.Contains(m.Body, "refund") })),
 	})
 	if err != nil {
 		panic(err)

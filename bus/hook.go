@@ -124,7 +124,7 @@ func (h *Hook[Req, Res]) After() *Topic[Result[Req, Res]] { return h.after }
 //     that fails, Run returns a [*HookError] for the after stage;
 //  4. it returns the Result's Res and Err as the after handlers left them.
 //
-// ctx, with the caller's identity (see [WithCaller]) and trace, reaches
+// ctx, with its values (such as the caller's identity) and trace, reaches
 // every handler and op. A [ErrStop] from a before handler ends the before
 // stage without a veto. With tracing, Run opens a span "hook <name>" with,
 // inside it, the publish spans of both stages and a span "run <name>"

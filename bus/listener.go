@@ -98,21 +98,6 @@ func Name(name string) ListenerOption {
 	})
 }
 
-// When makes the listener hear only the events whose payload satisfies
-// pred. It is checked before the handler's span starts, so a filtered-out
-// handler costs no span. T must be the topic's payload type; a mismatch is
-// an error from [New] or Subscribe naming the listener.
-func When[T any](pred func(*T) bool) ListenerOption {
-	return listenerOptionFunc(func(l *listener) {
-		if pred == nil {
-			l.optErr = fmt.Errorf("When: nil predicate")
-			return
-		}
-		l.filters = append(l.filters, pred)
-		l.filterTypes = append(l.filterTypes, reflect.TypeFor[T]())
-	})
-}
-
 // Observer makes the listener one that watches rather than serves: it does
 // not count toward its topic's [Requirement], so a test recorder or an
 // auditor can listen to a topic that needs [ExactlyOne] listener.
@@ -229,7 +214,7 @@ func (l *listener) check() error {
 	want := l.topic.PayloadType()
 	for _, ft := range l.filterTypes {
 		if ft != want {
-			return fmt.Errorf("When takes *%s, the payload of topic %q is *%s", ft, l.topic.Name(), want)
+			return fmt.Errorf("When of a topic of *%s, on a listener of topic %q of *%s", ft, l.topic.Name(), want)
 		}
 	}
 	return nil

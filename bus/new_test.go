@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/fxbus/fxbus/bus"
 )
@@ -52,22 +53,15 @@ func TestNewWiringErrors(t *testing.T) {
 
 		{"When for another payload", func() ([]bus.Listener, []bus.Option, []string) {
 			topic := bus.NewTopic[event]("wiring.when")
-			l, at := bus.On(topic, ok, bus.Name("picky"), bus.When(func(*otherEvent) bool { return true })), line()
+			l, at := bus.On(topic, ok, bus.Name("picky"), bus.NewTopic[otherEvent]("wiring.other").When(func(*otherEvent) bool { return true })), line()
 			return []bus.Listener{l}, nil,
-				[]string{`topic "wiring.when"`, "picky", here(at), "When takes *bus_test.otherEvent", "*bus_test.event"}
+				[]string{`topic "wiring.when"`, "picky", here(at), "When of a topic of *bus_test.otherEvent", "*bus_test.event"}
 		}, nil},
 
 		{"nil When", func() ([]bus.Listener, []bus.Option, []string) {
 			topic := bus.NewTopic[event]("wiring.nilwhen")
-			l, at := bus.On(topic, ok, bus.Name("nowhen"), bus.When[event](nil)), line()
+			l, at := bus.On(topic, ok, bus.Name("nowhen"), topic.When(nil)), line()
 			return []bus.Listener{l}, nil, []string{`topic "wiring.nilwhen"`, "nowhen", here(at), "nil predicate"}
-		}, nil},
-
-		{"WithSpanAttributes for another payload", func() ([]bus.Listener, []bus.Option, []string) {
-			wrong := bus.WithSpanAttributes(func(*otherEvent) []attribute.KeyValue { return nil })
-			topic, at := bus.NewTopic[event]("wiring.spanattrs", wrong), line()
-			return []bus.Listener{bus.On(topic, ok)}, nil,
-				[]string{`topic "wiring.spanattrs"`, "WithSpanAttributes takes *bus_test.otherEvent", "*bus_test.event", here(at)}
 		}, nil},
 
 		{"empty topic name", func() ([]bus.Listener, []bus.Option, []string) {
@@ -124,7 +118,7 @@ func TestNewReportsEveryMistake(t *testing.T) {
 	some := bus.NewTopic[event]("wiring.all.some", bus.WithRequirement(bus.AtLeastOne))
 
 	nilHandler, at1 := bus.On(good, nil, bus.Name("nilh")), line()
-	badWhen, at2 := bus.On(good, record("x"), bus.Name("badwhen"), bus.When(func(*otherEvent) bool { return false })), line()
+	badWhen, at2 := bus.On(good, record("x"), bus.Name("badwhen"), bus.NewTopic[otherEvent]("wiring.all.other").When(func(*otherEvent) bool { return false })), line()
 	oneA, at3 := bus.On(one, record("a"), bus.Name("oneA")), line()
 	oneB, at4 := bus.On(one, record("b"), bus.Name("oneB")), line()
 
@@ -142,7 +136,7 @@ func TestNewReportsEveryMistake(t *testing.T) {
 	msg := err.Error()
 	for _, w := range []string{
 		"nilh (", here(at1), "nil handler",
-		"badwhen (", here(at2), "When takes",
+		"badwhen (", here(at2), "When of a topic of",
 		"listener #2 is nil",
 		`topic "wiring.all.one"`, here(at3), here(at4), "has 2",
 		`topic "wiring.all.some"`, "has none",
@@ -249,3 +243,10 @@ func TestDeclaredAt(t *testing.T) {
 	_, err := bus.New([]bus.Listener{l})
 	require.ErrorContains(t, err, "listener h (helper_test.go:7): nil handler")
 }
+
+// The payload-typed options take their type from the topic: a predicate
+// or attribute function of another payload type does not compile.
+var (
+	_ func(func(*event) bool) bus.ListenerOption                = (*bus.Topic[event])(nil).When
+	_ func(func(*event) []attribute.KeyValue) *bus.Topic[event] = (*bus.Topic[event])(nil).SpanAttributes
+)

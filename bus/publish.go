@@ -74,10 +74,11 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 }
 
 func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
-	if t.attrs == nil {
+	fn := t.attrs.Load()
+	if fn == nil {
 		return nil
 	}
-	return func() []attribute.KeyValue { return t.attrs(e) }
+	return func() []attribute.KeyValue { return (*fn)(e) }
 }
 
 // frame marks a context as inside a publish, so that a publish made with it

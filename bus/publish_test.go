@@ -146,10 +146,10 @@ func TestPublishWhenFilters(t *testing.T) {
 	topic := bus.NewTopic[event]("test.when")
 	b := newBus(t, []bus.Listener{
 		bus.On(topic, record("all")),
-		bus.On(topic, record("vip"), bus.When(func(e *event) bool { return e.ID == "vip" })),
+		bus.On(topic, record("vip"), topic.When(func(e *event) bool { return e.ID == "vip" })),
 		bus.On(topic, record("vip-and-long"),
-			bus.When(func(e *event) bool { return e.ID == "vip" }),
-			bus.When(func(e *event) bool { return len(e.Log) > 5 })),
+			topic.When(func(e *event) bool { return e.ID == "vip" }),
+			topic.When(func(e *event) bool { return len(e.Log) > 5 })),
 	})
 	e := &event{ID: "vip"}
 	require.NoError(t, topic.Publish(t.Context(), b, e))

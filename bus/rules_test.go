@@ -325,7 +325,7 @@ func TestRulesAllocateNothing(t *testing.T) {
 	var n atomic.Int64
 	bb := seedsNew(t, []bus.Listener{
 		bus.On(a, ruleCounter(&n), bus.WithRules(rs)),
-		bus.On(a, ruleCounter(&n), bus.WithRules(rs), bus.When(ruleEven)),
+		bus.On(a, ruleCounter(&n), bus.WithRules(rs), a.When(ruleEven)),
 		bus.On(b, ruleCounter(&n), bus.WithRules(rs)),
 	})
 	ctx := context.Background()

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,19 +75,35 @@ func (m *blMessaging) Publish(ctx context.Context, req *blPublishReq) (*blPublis
 	})
 }
 
+// blCaller is the caller's identity, under the application's own context
+// key (Backendless: the user id, token and roles of the call).
+type blCaller struct {
+	UserID, Token string
+	Roles         []string
+}
+
+func (c blCaller) HasRole(r string) bool { return slices.Contains(c.Roles, r) }
+
+type blCallerKey struct{}
+
+func blCallerFrom(ctx context.Context) (blCaller, bool) {
+	c, ok := ctx.Value(blCallerKey{}).(blCaller)
+	return c, ok
+}
+
 func blAs(userID string, roles ...string) context.Context {
-	return bus.WithCaller(context.Background(), bus.Caller{UserID: userID, Token: "token-of-" + userID, Roles: roles})
+	return context.WithValue(context.Background(), blCallerKey{}, blCaller{UserID: userID, Token: "token-of-" + userID, Roles: roles})
 }
 
 func TestBackendlessBeforeHandlerChangesArguments(t *testing.T) {
 	b := seedsNew(t, []bus.Listener{
 		// beforePublish('default', ...)
 		bus.On(blMessagingPublish.Before(), func(ctx context.Context, req *blPublishReq) error {
-			c, _ := bus.CallerFrom(ctx)
+			c, _ := blCallerFrom(ctx)
 			req.Message = "[" + c.UserID + "] " + req.Message
 			req.Headers["x-checked"] = "yes"
 			return nil
-		}, bus.ForAsset(blChannelOf, blDefault)),
+		}, blMessagingPublish.Before().When(func(r *blPublishReq) bool { return blChannelOf(r) == blDefault })),
 	})
 	m := &blMessaging{b: b}
 	req := &blPublishReq{Channel: blDefault, Message: "hi"}
@@ -102,7 +119,7 @@ func TestBackendlessBeforeHandlerVetoes(t *testing.T) {
 	var afterRan bool
 	b := seedsNew(t, []bus.Listener{
 		bus.On(blMessagingPublish.Before(), func(ctx context.Context, req *blPublishReq) error {
-			if c, _ := bus.CallerFrom(ctx); !c.HasRole("Publisher") {
+			if c, _ := blCallerFrom(ctx); !c.HasRole("Publisher") {
 				return errForbidden
 			}
 			return nil
@@ -147,7 +164,7 @@ func TestBackendlessAfterHandlerTurnsErrorIntoResult(t *testing.T) {
 				r.Res, r.Err = &blPublishRes{Status: "queued for later"}, nil
 			}
 			return nil
-		}, bus.ForAsset(blResultChannelOf, blAlerts)),
+		}, blMessagingPublish.After().When(func(r *bus.Result[blPublishReq, blPublishRes]) bool { return blResultChannelOf(r) == blAlerts })),
 	})
 	m := &blMessaging{b: b, full: true}
 	res, err := m.Publish(blAs("u1"), &blPublishReq{Channel: blAlerts, Message: "disk full"})
@@ -164,11 +181,11 @@ func TestBackendlessHandlerScopedToOneChannel(t *testing.T) {
 		bus.On(blMessagingPublish.Before(), func(_ context.Context, req *blPublishReq) error {
 			seen = append(seen, "before "+req.Channel.Name)
 			return nil
-		}, bus.ForAsset(blChannelOf, blAlerts)),
+		}, blMessagingPublish.Before().When(func(r *blPublishReq) bool { return blChannelOf(r) == blAlerts })),
 		bus.On(blMessagingPublish.After(), func(_ context.Context, r *bus.Result[blPublishReq, blPublishRes]) error {
 			seen = append(seen, "after "+r.Req.Channel.Name)
 			return nil
-		}, bus.ForAsset(blResultChannelOf, blAlerts)),
+		}, blMessagingPublish.After().When(func(r *bus.Result[blPublishReq, blPublishRes]) bool { return blResultChannelOf(r) == blAlerts })),
 	})
 	m := &blMessaging{b: b}
 	for _, ch := range []*blChannel{blDefault, blAlerts, {Name: "alerts"}} { // the last: same name, another channel
@@ -187,7 +204,7 @@ func TestBackendlessCallerIdentityFromContext(t *testing.T) {
 	}
 	var seen []seenCaller
 	record := func(ctx context.Context) {
-		c, ok := bus.CallerFrom(ctx)
+		c, ok := blCallerFrom(ctx)
 		seen = append(seen, seenCaller{c.UserID, c.Token, c.Roles, ok})
 	}
 	b := seedsNew(t, []bus.Listener{

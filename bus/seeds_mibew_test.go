@@ -146,7 +146,7 @@ func TestMibewThreadPostMessageFilterRewritesBodyBeforeStore(t *testing.T) {
 	_, err = bus.SubscribeAs(censor, mibewThreadPostMessage, func(_ context.Context, e *mibewPostMessage) error {
 		e.MessageBody = strings.ReplaceAll(e.MessageBody, "darn", "****")
 		return nil
-	}, bus.When(func(e *mibewPostMessage) bool { return e.MessageKind == mibewKindUser }))
+	}, mibewThreadPostMessage.When(func(e *mibewPostMessage) bool { return e.MessageKind == mibewKindUser }))
 	require.NoError(t, err)
 	signature, err := b.RegisterPlugin("Mibew:Signature")
 	require.NoError(t, err)
@@ -204,7 +204,7 @@ func TestMibewThreadFunctionCallFilledByThePluginThatKnowsIt(t *testing.T) {
 		_, err = bus.SubscribeAs(p, mibewThreadFunctionCall, func(_ context.Context, c *mibewFunctionCall) error {
 			fn(c)
 			return nil
-		}, bus.When(func(c *mibewFunctionCall) bool { return c.Function == function }))
+		}, mibewThreadFunctionCall.When(func(c *mibewFunctionCall) bool { return c.Function == function }))
 		require.NoError(t, err)
 	}
 	implement("Mibew:Clock", "microtime", func(c *mibewFunctionCall) {

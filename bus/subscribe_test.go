@@ -173,9 +173,9 @@ func TestSubscribeErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "nilh (")
 	assert.Contains(t, err.Error(), fmt.Sprintf("subscribe_test.go:%d", at), "names the Subscribe call")
 
-	_, err = topic.Subscribe(b, record("x"), bus.When(func(*otherEvent) bool { return true }))
+	_, err = topic.Subscribe(b, record("x"), bus.NewTopic[otherEvent]("sub.other").When(func(*otherEvent) bool { return true }))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "When takes")
+	assert.Contains(t, err.Error(), "When of a topic of")
 
 	bad := bus.NewTopic[event]("")
 	_, err = bad.Subscribe(b, record("x"))

@@ -39,7 +39,7 @@ func TestTelemetryListenerRan(t *testing.T) {
 	topic := bus.NewTopic[event]("tel.ran")
 	b := newBus(t, []bus.Listener{
 		bus.On(topic, record("a"), bus.Name("a")),
-		bus.On(topic, record("skipped"), bus.Name("skipped"), bus.When(func(e *event) bool { return len(e.Log) > 5 })),
+		bus.On(topic, record("skipped"), bus.Name("skipped"), topic.When(func(e *event) bool { return len(e.Log) > 5 })),
 		bus.On(topic, record("c"), bus.Name("c")),
 		bus.On(topic, failWith("stopper", bus.ErrStop), bus.Name("stopper")),
 		bus.On(topic, record("never"), bus.Name("never")),
@@ -100,13 +100,13 @@ func TestTelemetryGoexit(t *testing.T) {
 	assert.Len(t, rec.Ended(), 2)
 }
 
-// A panicking WithSpanAttributes function costs the span its attributes,
+// A panicking SpanAttributes function costs the span its attributes,
 // never the publish.
 func TestTelemetrySpanAttributesPanic(t *testing.T) {
 	rec, tp := newRecorder(t)
-	attrs := bus.WithSpanAttributes(func(*event) []attribute.KeyValue { panic("no attributes today") })
-	topic := bus.NewTopic[event]("tel.attrs.panic", attrs)
-	quiet := bus.NewTopic[event]("tel.attrs.panic.quiet", attrs)
+	attrs := func(*event) []attribute.KeyValue { panic("no attributes today") }
+	topic := bus.NewTopic[event]("tel.attrs.panic").SpanAttributes(attrs)
+	quiet := bus.NewTopic[event]("tel.attrs.panic.quiet").SpanAttributes(attrs)
 	b := newBus(t, []bus.Listener{bus.On(topic, record("a"), bus.Name("a"))}, bus.WithTracerProvider(tp))
 	e := &event{}
 	require.NoError(t, topic.Publish(t.Context(), b, e))

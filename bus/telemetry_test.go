@@ -329,9 +329,9 @@ func TestTelemetryNoPayloadOnSpans(t *testing.T) {
 
 func TestTelemetryWithSpanAttributes(t *testing.T) {
 	rec, tp := newRecorder(t)
-	topic := bus.NewTopic[order]("tel.attrs", bus.WithSpanAttributes(func(o *order) []attribute.KeyValue {
+	topic := bus.NewTopic[order]("tel.attrs").SpanAttributes(func(o *order) []attribute.KeyValue {
 		return []attribute.KeyValue{attribute.String("order.id", o.ID)}
-	}))
+	})
 	b := newBus(t, []bus.Listener{bus.On(topic, validateOrder, bus.Name("v"))}, bus.WithTracerProvider(tp))
 	require.NoError(t, topic.Publish(t.Context(), b, &order{ID: "o-42", Email: "bob@example.com"}))
 
@@ -343,9 +343,9 @@ func TestTelemetryWithSpanAttributes(t *testing.T) {
 	assert.NotContains(t, attrMap(spanNamed(t, spans, "v tel.attrs").Attributes()), "order.id")
 
 	// Without listeners the publish span is still there, with the attributes.
-	quiet := bus.NewTopic[order]("tel.attrs.quiet", bus.WithSpanAttributes(func(o *order) []attribute.KeyValue {
+	quiet := bus.NewTopic[order]("tel.attrs.quiet").SpanAttributes(func(o *order) []attribute.KeyValue {
 		return []attribute.KeyValue{attribute.String("order.id", o.ID)}
-	}))
+	})
 	rec.Reset()
 	require.NoError(t, quiet.Publish(t.Context(), b, &order{ID: "o-43"}))
 	spans = rec.Ended()
@@ -395,10 +395,10 @@ func TestTelemetryUnsampledParent(t *testing.T) {
 	rec, sdk := newRecorder(t, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
 	tp := &countingTracerProvider{TracerProvider: sdk}
 	attrCalls := 0
-	topic := bus.NewTopic[event]("tel.unsampled", bus.WithSpanAttributes(func(*event) []attribute.KeyValue {
+	topic := bus.NewTopic[event]("tel.unsampled").SpanAttributes(func(*event) []attribute.KeyValue {
 		attrCalls++
 		return nil
-	}))
+	})
 	b := newBus(t, []bus.Listener{bus.On(topic, record("a")), bus.On(topic, record("b")), bus.On(topic, record("c"))},
 		bus.WithTracerProvider(tp))
 

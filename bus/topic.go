@@ -73,8 +73,6 @@ type topicConfig struct {
 	description string
 	policy      ErrorPolicy
 	requirement Requirement
-	attrs       any // func(*T) []attribute.KeyValue, checked in NewTopic
-	attrsType   reflect.Type
 }
 
 // WithDescription sets a one-line description of when the topic fires, for
@@ -95,20 +93,6 @@ func WithRequirement(r Requirement) TopicOption {
 	return topicOptionFunc(func(c *topicConfig) { c.requirement = r })
 }
 
-// WithSpanAttributes opts the topic in to putting payload content on its
-// publish spans: fn picks the attributes. It is called only when the publish
-// span records. Without it, no payload content reaches a span, because
-// payloads often carry personal data.
-//
-// The type parameter must be the topic's payload type; a mismatch is
-// reported by [New] as an error naming the topic.
-func WithSpanAttributes[T any](fn func(*T) []attribute.KeyValue) TopicOption {
-	return topicOptionFunc(func(c *topicConfig) {
-		c.attrs = fn
-		c.attrsType = reflect.TypeFor[T]()
-	})
-}
-
 // Topic is a typed event: its payload is a *T. Declare topics once, as
 // package-level values, with [NewTopic]; a topic is its own identity, and its
 // name is used only for traces, errors and docs.
@@ -117,8 +101,8 @@ type Topic[T any] struct {
 	seq   uint64                    // declaration order, for reports
 	name  string
 	cfg   topicConfig
-	attrs func(*T) []attribute.KeyValue
-	err   error // a declaration mistake, reported by New
+	attrs atomic.Pointer[func(*T) []attribute.KeyValue] // see SpanAttributes
+	err   error                                         // a declaration mistake, reported by New
 	tel   *otelbus.Topic
 	pub0  *otelbus.Publish // the publish span when nobody listens
 	decl  Source           // where NewTopic was called
@@ -146,18 +130,54 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 	case t.cfg.requirement > ExactlyOne:
 		t.err = fmt.Errorf("topic %q: unknown %v", name, t.cfg.requirement)
 	}
-	if t.cfg.attrs != nil {
-		fn, ok := t.cfg.attrs.(func(*T) []attribute.KeyValue)
-		if !ok {
-			t.err = fmt.Errorf("topic %q: WithSpanAttributes takes *%s, the payload is *%s",
-				name, t.cfg.attrsType, reflect.TypeFor[T]())
-		}
-		t.attrs = fn
-	}
 	if t.err != nil && t.decl.File != "" {
 		t.err = fmt.Errorf("%w (declared at %s)", t.err, t.decl)
 	}
 	return t
+}
+
+// SpanAttributes opts the topic in to putting payload content on its
+// publish spans: fn picks the attributes, and is called only when the
+// publish span records. Without it, no payload content reaches a span,
+// because payloads often carry personal data. It returns t, so that it
+// reads as part of the declaration:
+//
+//	var Posted = bus.NewTopic[Posting]("message.posted").
+//		SpanAttributes(func(p *Posting) []attribute.KeyValue {
+//			return []attribute.KeyValue{attribute.Int64("chat.thread.id", p.ThreadID)}
+//		})
+//
+// A nil fn opts out again.
+func (t *Topic[T]) SpanAttributes(fn func(*T) []attribute.KeyValue) *Topic[T] {
+	if fn == nil {
+		t.attrs.Store(nil)
+	} else {
+		t.attrs.Store(&fn)
+	}
+	return t
+}
+
+// When makes a listener of t hear only the events whose payload satisfies
+// pred: bus.On(t, h, t.When(pred)). It is checked before the handler's span
+// starts, so a filtered-out handler costs no span. Several When options on
+// one listener must all hold.
+//
+// A listener scoped to an asset, such as a messaging channel or a data
+// table, is a When that compares the payload's asset with the one it
+// serves; with a pointer or an integer as the asset's key, rather than a
+// name, scoping costs a word compare:
+//
+//	var Lobby = &Channel{Name: "lobby"}
+//	bus.On(Publish, moderate, Publish.When(func(r *PublishReq) bool { return r.Channel == Lobby }))
+func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
+	return listenerOptionFunc(func(l *listener) {
+		if pred == nil {
+			l.optErr = fmt.Errorf("When: %w", ErrNilPredicate)
+			return
+		}
+		l.filters = append(l.filters, pred)
+		l.filterTypes = append(l.filterTypes, reflect.TypeFor[T]())
+	})
 }
 
 // Name returns the topic's name.

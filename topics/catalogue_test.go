@@ -116,6 +116,12 @@ func declarations(t *testing.T) []decl {
 			for _, spec := range gd.Specs {
 				vs := spec.(*ast.ValueSpec)
 				for i, v := range vs.Values {
+					// bus.NewTopic[T](...).SpanAttributes(fn) declares the topic too.
+					if c, ok := v.(*ast.CallExpr); ok {
+						if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "SpanAttributes" {
+							v = sel.X
+						}
+					}
 					call, ok := isCall(v, "NewTopic")
 					hook := false
 					if !ok {

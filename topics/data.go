@@ -4,7 +4,7 @@ import "github.com/fxbus/fxbus/bus"
 
 // Data hooks: the desk's data API, wrapped in before and after hooks
 // (Backendless "data service" handlers), each call about one [Table].
-// Handlers scope themselves to a table with bus.ForAsset on
+// Handlers scope themselves to a table with the topic's When on
 // [DataRequest.Table], a typed key: nothing is dispatched by string.
 
 // DataCreate wraps the creation of a record (Backendless beforeCreate /

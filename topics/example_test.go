@@ -2,6 +2,7 @@ package topics_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -142,4 +143,29 @@ func ExampleAll() {
 	// data 8
 	// messaging 2
 	// total 73
+}
+
+type record struct{ ID int }
+
+// The caller's identity travels in the context to every handler.
+func ExampleWithCaller() {
+	deleted := bus.NewTopic[record]("record.deleted")
+	b, _ := bus.New([]bus.Listener{
+		bus.On(deleted, func(ctx context.Context, e *record) error {
+			c, ok := topics.CallerFrom(ctx)
+			if !ok || !c.HasRole("admin") {
+				return fmt.Errorf("%v may not delete %d", c, e.ID)
+			}
+			fmt.Println(c.UserID, "deleted", e.ID)
+			return nil
+		}),
+	})
+	admin := topics.WithCaller(context.Background(), topics.Caller{UserID: "ann", Token: "t0k3n", Roles: []string{"admin"}})
+	guest := topics.WithCaller(context.Background(), topics.Caller{UserID: "bob", Roles: []string{"guest"}})
+	fmt.Println(deleted.Publish(admin, b, &record{ID: 1}))
+	fmt.Println(errors.Unwrap(deleted.Publish(guest, b, &record{ID: 2})))
+	// Output:
+	// ann deleted 1
+	// <nil>
+	// bob [guest] may not delete 2
 }

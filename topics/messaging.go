@@ -4,8 +4,8 @@ import "github.com/fxbus/fxbus/bus"
 
 // Messaging hooks: the desk's messaging API, wrapped in before and after
 // hooks (Backendless "messaging service" handlers), each call about one
-// [Channel]. Handlers scope themselves to a channel with bus.ForAsset on
-// [PublishRequest.Channel].
+// [Channel]. Handlers scope themselves to a channel with the topic's When
+// on [PublishRequest.Channel].
 
 // MessagingPublish wraps the publication of a message to a channel
 // (Backendless beforePublish / afterPublish).

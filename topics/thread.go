@@ -20,8 +20,8 @@ import (
 // arguments, goes on the publish span.
 var ThreadFunctionCall = bus.NewTopic[FunctionCall]("thread.function_call",
 	bus.WithDescription("The chat application called an API function the desk does not know; listeners may implement it."),
-	bus.WithErrorPolicy(bus.StopOnError),
-	bus.WithSpanAttributes(functionCallAttrs))
+	bus.WithErrorPolicy(bus.StopOnError)).
+	SpanAttributes(functionCallAttrs)
 
 // ThreadCreated fires after a thread has been created (Mibew THREAD_CREATE).
 var ThreadCreated = bus.NewTopic[ThreadEvent]("thread.created",
@@ -49,14 +49,14 @@ var ThreadClosed = bus.NewTopic[ThreadEvent]("thread.closed",
 // that returns an error keeps the message from being posted. The thread's
 // id and the message's kind, never its body, go on the publish span.
 var ThreadMessagePosting = bus.NewTopic[MessagePosting]("thread.message_posting",
-	bus.WithDescription("A message is about to be posted to a thread; listeners may change it."),
-	bus.WithSpanAttributes(func(m *MessagePosting) []attribute.KeyValue {
+	bus.WithDescription("A message is about to be posted to a thread; listeners may change it.")).
+	SpanAttributes(func(m *MessagePosting) []attribute.KeyValue {
 		kv := []attribute.KeyValue{attribute.String("chat.message.kind", m.Kind.String())}
 		if m.Thread != nil {
 			kv = append(kv, attribute.Int64("chat.thread.id", int64(m.Thread.ID)))
 		}
 		return kv
-	}))
+	})
 
 // ThreadMessagesAlter fires after the messages of a thread have been loaded
 // and before they are sent to the client (Mibew THREAD_GET_MESSAGES_ALTER).

@@ -6,7 +6,7 @@ import "github.com/fxbus/fxbus/bus"
 // hooks (Backendless "user service" handlers). Before handlers may change
 // the request or veto the call with an error; after handlers may change the
 // result, or turn an error into a result. The caller's identity is in the
-// context ([bus.CallerFrom]).
+// context ([CallerFrom]).
 
 // UserLogin wraps a user's login: its before topic fires with the
 // credentials before they are checked, its after topic with the session or

@@ -32,8 +32,8 @@ var UsersVisitorsAlter = bus.NewTopic[VisitorList]("users.visitors_alter",
 // [FunctionCall.Function] fills [FunctionCall.Results].
 var UsersFunctionCall = bus.NewTopic[FunctionCall]("users.function_call",
 	bus.WithDescription("The users application called an API function the desk does not know; listeners may implement it."),
-	bus.WithErrorPolicy(bus.StopOnError),
-	bus.WithSpanAttributes(functionCallAttrs))
+	bus.WithErrorPolicy(bus.StopOnError)).
+	SpanAttributes(functionCallAttrs)
 
 // ThreadListItem is a thread as the users application lists it.
 type ThreadListItem struct {

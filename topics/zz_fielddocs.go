@@ -56,6 +56,11 @@ var FieldDocs = map[string]map[string]string{
 		"Title":       "Title is the title of the chat window.",
 		"ForceSecure": "ForceSecure is set when the button must open the chat over HTTPS.",
 	},
+	"topics.Caller": {
+		"UserID": "UserID identifies the logged-in user; \"\" for an anonymous caller.",
+		"Token":  "Token is the user's session token; \"\" for none. It is a secret: String leaves it out.",
+		"Roles":  "Roles are the security roles of the call. Treat them as read-only.",
+	},
 	"topics.ChatAgent": {
 		"ID":         "ID identifies the operator.",
 		"Name":       "Name is the name the operator shows to the visitor.",

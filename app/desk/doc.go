@@ -30,7 +30,7 @@
 //
 // # Who may do what
 //
-// The caller's identity comes from ctx (bus.CallerFrom), where the HTTP API
+// The caller's identity comes from ctx (topics.CallerFrom), where the HTTP API
 // puts the session of a bearer token. A visitor gets its session when it
 // is first tracked ([Service.TrackVisitor]) and may act on and read only
 // its own threads; an operator signs in through [Service.SignInOperator]

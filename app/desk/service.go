@@ -56,7 +56,7 @@ const passwordIterations = 4096
 // Service is the desk's domain: every operation updates the [Store] and
 // publishes the typed topics of package topics at the moments their
 // documentation says. The caller's identity, where it matters, comes from
-// ctx ([bus.CallerFrom]); the HTTP API puts it there.
+// ctx ([topics.CallerFrom]); the HTTP API puts it there.
 //
 // Events that report what has happened ("visitor.created", "ban.created")
 // do not undo the operation when a listener fails: the failures are logged.
@@ -195,7 +195,7 @@ func (s *Service) visitor(ctx context.Context) (topics.UserID, bool) {
 
 // session returns the session of the caller in ctx.
 func (s *Service) session(ctx context.Context) (Session, bool) {
-	c, ok := bus.CallerFrom(ctx)
+	c, ok := topics.CallerFrom(ctx)
 	if !ok || c.Anonymous() || c.Token == "" {
 		return Session{}, false
 	}
@@ -438,7 +438,7 @@ func (s *Service) Thread(ctx context.Context, id topics.ThreadID) (topics.Thread
 // operator returns the operator of the session in ctx, if it is an
 // operator's.
 func (s *Service) operator(ctx context.Context) (topics.Operator, bool) {
-	c, ok := bus.CallerFrom(ctx)
+	c, ok := topics.CallerFrom(ctx)
 	if !ok || c.Anonymous() || !c.HasRole(RoleOperator) {
 		return topics.Operator{}, false
 	}
@@ -508,12 +508,12 @@ func (s *Service) SignInOperator(ctx context.Context, cr Credentials) (topics.Op
 }
 
 // Caller returns the caller whose session token is token.
-func (s *Service) Caller(token string) (bus.Caller, bool) {
+func (s *Service) Caller(token string) (topics.Caller, bool) {
 	sess, ok := s.store.Session(token)
 	if !ok {
-		return bus.Caller{}, false
+		return topics.Caller{}, false
 	}
-	return bus.Caller{UserID: sess.UserID, Token: token, Roles: sess.Roles}, true
+	return topics.Caller{UserID: sess.UserID, Token: token, Roles: sess.Roles}, true
 }
 
 // JoinThread puts the operator of the session in ctx in charge of thread

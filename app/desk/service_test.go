@@ -184,7 +184,7 @@ func TestUserReadyOnlyWithAnOperatorOnline(t *testing.T) {
 	require.NotEmpty(t, tr.Token)
 	c, ok := svc.Caller(tr.Token)
 	require.True(t, ok)
-	ctx = bus.WithCaller(ctx, c)
+	ctx = topics.WithCaller(ctx, c)
 	_, err = svc.TrackVisitor(ctx, desk.Arrival{UserID: "alice"})
 	require.NoError(t, err)
 	bustest.AssertCount(t, visitor, 1, "created once")
@@ -205,8 +205,6 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 		documents *bustest.Recorder[topics.ObjectEvent]
 		updated   *bustest.Recorder[topics.ObjectUpdate]
 	)
-	table := func(r *topics.DataRequest) topics.Table { return r.Table }
-	resultTable := func(r *bus.Result[topics.DataRequest, topics.DataResult]) topics.Table { return r.Req.Table }
 	f := newFixture(t,
 		bustest.Capture(&tickets, topics.ObjectCreated, bus.FromSource[topics.Ticket]()),
 		bustest.Capture(&incidents, topics.ObjectCreated, bus.FromSource[*topics.Incident]()),
@@ -218,13 +216,15 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 			}
 			r.Record["description"] = "triaged"
 			return nil
-		}, bus.ForAsset(table, topics.TableTickets)),
+		}, topics.DataCreate.Before().When(func(r *topics.DataRequest) bool { return r.Table == topics.TableTickets })),
 		bus.Listen(topics.DataCreate.After(), func(_ context.Context, r *bus.Result[topics.DataRequest, topics.DataResult]) error {
 			if r.Err == nil {
 				r.Res.Records[0]["queue"] = "first line"
 			}
 			return nil
-		}, bus.ForAsset(resultTable, topics.TableTickets)),
+		}, topics.DataCreate.After().When(func(r *bus.Result[topics.DataRequest, topics.DataResult]) bool {
+			return r.Req.Table == topics.TableTickets
+		})),
 	)
 	bustest.AssertCount(t, tickets, 1, "the fixture's request")
 	bustest.AssertCount(t, documents, 1, "the fixture's document")
@@ -266,11 +266,11 @@ func TestDocumentDownloadedFromItsDocument(t *testing.T) {
 }
 
 func TestCallerReachesTheHooks(t *testing.T) {
-	var seen []bus.Caller
+	var seen []topics.Caller
 	var headers map[string]string
 	f := newFixture(t,
 		bus.Listen(topics.MessagingPublish.Before(), func(ctx context.Context, r *topics.PublishRequest) error {
-			c, ok := bus.CallerFrom(ctx)
+			c, ok := topics.CallerFrom(ctx)
 			if !ok || c.Anonymous() {
 				return errors.New("log in to publish")
 			}
@@ -357,7 +357,7 @@ func TestRoutesAlteredAndResourcesNotFound(t *testing.T) {
 		bus.Listen(topics.RoutingAlter, func(_ context.Context, rc *topics.RouteCollection) error {
 			rc.Routes = append(rc.Routes, topics.Route{Name: "static.css", Pattern: "GET /static/desk.css",
 				Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					c, _ := bus.CallerFrom(r.Context())
+					c, _ := topics.CallerFrom(r.Context())
 					w.Header().Set("Content-Type", "text/css")
 					_, _ = w.Write([]byte("/* " + c.UserID + " */"))
 				})})

@@ -133,7 +133,7 @@ func TestRecordAtTheLastRankMissesAStoppedPublish(t *testing.T) {
 
 func TestRecordTakesListenerOptions(t *testing.T) {
 	b := newBus(t)
-	rec := bustest.Record(t, b, posted, bus.When(func(p *posting) bool { return p.Thread != nil && p.Thread.ID == 2 }))
+	rec := bustest.Record(t, b, posted, posted.When(func(p *posting) bool { return p.Thread != nil && p.Thread.ID == 2 }))
 	for id := range 4 {
 		publish(t, b, &posting{Thread: &thread{ID: id}})
 	}
@@ -212,7 +212,7 @@ func TestRecordConcurrentPublishes(t *testing.T) {
 func TestAssertionsThatHold(t *testing.T) {
 	b := newBus(t)
 	rec := bustest.Record(t, b, posted)
-	empty := bustest.Record(t, b, posted, bus.When(func(*posting) bool { return false }))
+	empty := bustest.Record(t, b, posted, posted.When(func(*posting) bool { return false }))
 	publish(t, b, &posting{Body: "a"})
 	publish(t, b, &posting{Body: "b"})
 

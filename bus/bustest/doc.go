@@ -37,7 +37,7 @@
 // instead. A publish that ends before the recorder's turn, because a
 // listener returned [bus.ErrStop] or failed under [bus.StopOnError], is not
 // recorded at the last rank; it is at the first. Other listener options work
-// too, such as [bus.When] to record only some events.
+// too, such as [bus.Topic.When] to record only some events.
 //
 // A recorder keeps a shallow copy of each payload, taken when it runs: a
 // listener or publisher that later changes a field of the payload does not

@@ -27,7 +27,7 @@ type Recorder[T any] struct {
 // Record subscribes a new [Recorder] to topic t on bus b, and unsubscribes
 // it when the test ends. It records at bus.Rank(math.MaxInt), after every
 // other listener, under the name "bustest.Recorder"; opts, such as
-// [bus.Rank] or [bus.When], override these. The recorder is a
+// [bus.Rank] or [bus.Topic.When], override these. The recorder is a
 // [bus.Observer], so it can record a topic that needs exactly one
 // listener, and errors and spans name the test line that made it. It fails
 // the test at once if it cannot subscribe: b is closed, say.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/fxbus/fxbus/bus"
@@ -36,6 +37,33 @@ type (
 // "Messaging.publish.after", around whatever operation Run is given.
 var MessagingPublish = bus.NewHook[PublishReq, PublishRes]("Messaging.publish")
 
+// Caller is who makes a call: the application's own type, under its own
+// context key, which every handler and nested publish can read.
+type Caller struct {
+	UserID string
+	Token  string // a secret: String leaves it out
+	Roles  []string
+}
+
+// HasRole reports whether role is one of the caller's roles.
+func (c Caller) HasRole(role string) bool { return slices.Contains(c.Roles, role) }
+
+// String returns the user id and roles, never the token.
+func (c Caller) String() string { return c.UserID + " [" + strings.Join(c.Roles, " ") + "]" }
+
+type callerKey struct{}
+
+// WithCaller returns a copy of ctx that carries c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller that ctx carries, and whether it carries one.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
 // ErrForbidden is what a before handler returns to veto a call.
 var ErrForbidden = errors.New("forbidden")
 
@@ -49,25 +77,25 @@ func run(w io.Writer) error {
 	b, err := bus.New([]bus.Listener{
 		// Before, on every channel: change the request.
 		bus.On(MessagingPublish.Before(), func(ctx context.Context, r *PublishReq) error {
-			c, _ := bus.CallerFrom(ctx)
+			c, _ := CallerFrom(ctx)
 			r.From, r.Message = c.UserID, strings.TrimSpace(r.Message)
 			return nil
 		}, bus.Name("stamp-sender")),
 		// Before, on announcements only, and first: an error vetoes the call.
 		bus.On(MessagingPublish.Before(), func(ctx context.Context, r *PublishReq) error {
-			if c, _ := bus.CallerFrom(ctx); !c.HasRole("Admin") {
+			if c, _ := CallerFrom(ctx); !c.HasRole("Admin") {
 				return fmt.Errorf("%w: %v may not post to #%s", ErrForbidden, c, r.Channel.Name)
 			}
 			return nil
 		}, bus.Name("admins-only"), bus.Rank(-10),
-			bus.ForAsset(func(r *PublishReq) *Channel { return r.Channel }, Announcements)),
+			MessagingPublish.Before().When(func(r *PublishReq) bool { return r.Channel == Announcements })),
 		// After, on support only: change the result.
 		bus.On(MessagingPublish.After(), func(_ context.Context, r *PublishResult) error {
 			if r.Err == nil {
 				r.Res.AutoReply = "an operator will answer within 5 minutes"
 			}
 			return nil
-		}, bus.Name("auto-reply"), bus.ForAsset(func(r *PublishResult) *Channel { return r.Req.Channel }, Support)),
+		}, bus.Name("auto-reply"), MessagingPublish.After().When(func(r *PublishResult) bool { return r.Req.Channel == Support })),
 	})
 	if err != nil {
 		return err
@@ -85,8 +113,8 @@ func run(w io.Writer) error {
 	// Where a request enters the service, put the caller in its context;
 	// every handler and the operation can read it. (Never on a span.)
 	ctx := context.Background()
-	ann := bus.WithCaller(ctx, bus.Caller{UserID: "ann", Token: "s3cr3t", Roles: []string{"Admin"}})
-	bob := bus.WithCaller(ctx, bus.Caller{UserID: "bob", Roles: []string{"Customer"}})
+	ann := WithCaller(ctx, Caller{UserID: "ann", Token: "s3cr3t", Roles: []string{"Admin"}})
+	bob := WithCaller(ctx, Caller{UserID: "bob", Roles: []string{"Customer"}})
 	for _, call := range []struct {
 		ctx     context.Context
 		channel *Channel
@@ -97,7 +125,7 @@ func run(w io.Writer) error {
 		{ann, Announcements, "we open at 9 tomorrow"},
 		{bob, Support, "my order is late"},
 	} {
-		c, _ := bus.CallerFrom(call.ctx) // %v prints the user and roles, never the token
+		c, _ := CallerFrom(call.ctx) // %v prints the user and roles, never the token
 		fmt.Fprintf(w, "%v posts to #%s:\n", c, call.channel.Name)
 		res, err := MessagingPublish.Run(call.ctx, b, &PublishReq{Channel: call.channel, Message: call.message}, deliver)
 		var herr *bus.HandlerError

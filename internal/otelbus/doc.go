@@ -3,8 +3,8 @@
 // decision, taken once when a bus is built, of whether to instrument at all.
 //
 // Everything that can be computed before the first publish is computed in
-// [Instrumentation.Listener] and [Instrumentation.Topic]: span names, start
-// options and metric record options. The per-publish functions only start and
+// [NewListener], [NewTopic], [Topic.Publish] and [NewHook]: span names,
+// start options and metric record options. The per-publish functions only start and
 // end spans and record durations.
 //
 // The names and attributes are the conventions documented in the fxbus

@@ -68,7 +68,7 @@ const (
 	// some out, or dispatch ended early (an error, a stop, a done context).
 	ListenerRanKey = attribute.Key("fxbus.listener.ran")
 	// SpanAttributesPanicKey is true on a publish span whose topic's
-	// WithSpanAttributes function panicked; the publish went on without
+	// SpanAttributes function panicked; the publish went on without
 	// its attributes.
 	SpanAttributesPanicKey = attribute.Key("fxbus.span_attributes.panic")
 	// StoppedKey is true on the handler span of a listener that stopped dispatch.

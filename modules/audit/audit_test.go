@@ -120,7 +120,7 @@ func TestModuleRecordsFirst(t *testing.T) {
 
 func TestModuleRecordsTheCaller(t *testing.T) {
 	b, log := start(t)
-	ctx := bus.WithCaller(context.Background(), bus.Caller{UserID: "admin", Token: "secret"})
+	ctx := topics.WithCaller(context.Background(), topics.Caller{UserID: "admin", Token: "secret"})
 	require.NoError(t, topics.BanDeleted.Publish(ctx, b, &topics.BanDeletion{ID: 1}))
 	require.NoError(t, topics.BanDeleted.Publish(context.Background(), b, &topics.BanDeletion{ID: 2}))
 	entries := log.Entries()

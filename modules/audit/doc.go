@@ -6,7 +6,7 @@
 // the others run, even when one of them fails afterwards. Each event
 // becomes an [Entry] in the [*Log] that the module provides: the topic's
 // name, a one-line summary without personal data beyond ids and logins, and
-// the caller that [bus.CallerFrom] finds in the context, if any.
+// the caller that [topics.CallerFrom] finds in the context, if any.
 //
 // The log is in memory and bounded: it keeps the newest [Config.Capacity]
 // entries, [DefaultCapacity] unless the container supplies a [Config].

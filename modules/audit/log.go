@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/fx"
 
-	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/topics"
 )
 
 // DefaultCapacity is how many entries a [Log] keeps when [Config.Capacity]
@@ -31,7 +31,7 @@ type Entry struct {
 	// Summary says what happened, in one line.
 	Summary string
 	// By is the user id of the caller in the publish's context (see
-	// [bus.WithCaller]); "" when the context carries none.
+	// [topics.WithCaller]); "" when the context carries none.
 	By string
 }
 
@@ -68,7 +68,7 @@ func NewLog(p Params) *Log {
 // entry is dropped.
 func (l *Log) Add(ctx context.Context, topic, summary string) {
 	e := Entry{Time: l.now(), Topic: topic, Summary: summary}
-	if c, ok := bus.CallerFrom(ctx); ok {
+	if c, ok := topics.CallerFrom(ctx); ok {
 		e.By = c.UserID
 	}
 	l.mu.Lock()

@@ -65,7 +65,7 @@ func (a Access) String() string {
 
 // allows returns nil if a caller with roles may call a route of access
 // a; else an [desk.ErrUnauthenticated] or [desk.ErrForbidden] error.
-func (a Access) allows(c bus.Caller, signedIn bool) error {
+func (a Access) allows(c topics.Caller, signedIn bool) error {
 	if a == Public {
 		return nil
 	}
@@ -184,7 +184,7 @@ func (a *API) Routes() []topics.Route {
 // guard checks the caller against access before h runs.
 func (a *API) guard(access Access, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		c, signedIn := bus.CallerFrom(r.Context())
+		c, signedIn := topics.CallerFrom(r.Context())
 		if err := access.allows(c, signedIn && !c.Anonymous()); err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (a *API) guard(access Access, h handlerFunc) handlerFunc {
 // on [topics.RoutingAlter], whose listeners may add, replace or remove
 // routes, and serves them as they leave them, each behind the middleware
 // that puts the caller of a bearer token into the request's context
-// ([bus.WithCaller]). A request whose path a route serves, but with
+// ([topics.WithCaller]). A request whose path a route serves, but with
 // another method, gets a 405 with the Allow header. A request that no
 // route matches publishes [topics.ResourceNotFound], whose listeners may
 // answer it; otherwise it gets a JSON 404. Every answer has
@@ -322,7 +322,7 @@ func cleanPath(p string) string {
 }
 
 // authenticate is the middleware that puts the caller of the request's
-// bearer token into its context, with [bus.WithCaller]: from there it
+// bearer token into its context, with [topics.WithCaller]: from there it
 // reaches the service and every listener. A request without a token is
 // anonymous; one with a token the desk does not know gets a 401.
 func (a *API) authenticate(next http.Handler) http.Handler {
@@ -338,7 +338,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.writeError(w, r, fmt.Errorf("%w: unknown bearer token", desk.ErrUnauthenticated))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(bus.WithCaller(r.Context(), c)))
+		next.ServeHTTP(w, r.WithContext(topics.WithCaller(r.Context(), c)))
 	})
 }
 

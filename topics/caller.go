@@ -1,4 +1,4 @@
-package bus
+package topics
 
 import (
 	"context"
@@ -11,9 +11,10 @@ import (
 // [WithCaller] where a request enters the service; handlers read it with
 // [CallerFrom], at any depth of nested publishes and hooks.
 //
-// It is one small struct in package bus, not a type of each application,
-// so that modules written apart, which talk only through topics, agree on
-// where to find the caller. The bus never puts it on a span or in an error.
+// It belongs to the desk's domain, beside its topics, so that modules
+// written apart, which talk only through topics, agree on where to find the
+// caller; the bus knows nothing of it, and puts no context value on a span
+// or in an error.
 type Caller struct {
 	// UserID identifies the logged-in user; "" for an anonymous caller.
 	UserID string
