@@ -88,8 +88,9 @@ type Bus struct {
 	publishers map[int][]PublisherInfo // declared publishers by topic id; set in New
 
 	// telemetryLater, when set, gives the providers to decide on at the
-	// first publish (see deferTelemetry); guarded by mu.
-	telemetryLater func() (trace.TracerProvider, metric.MeterProvider)
+	// first publish, and then what to run (see deferTelemetry); guarded by
+	// mu.
+	telemetryLater func() (trace.TracerProvider, metric.MeterProvider, func(*Bus))
 }
 
 // state is an immutable snapshot of the bus's dispatch tables. Writers copy
@@ -343,7 +344,7 @@ func (b *Bus) install(listeners []Listener, opts ...Option) error {
 // under fx, the OpenTelemetry globals may be set in an OnStart hook, after
 // the bus was built. Until then, b has no tables; publishes find none and
 // call wakeTelemetry.
-func (b *Bus) deferTelemetry(providers func() (trace.TracerProvider, metric.MeterProvider)) {
+func (b *Bus) deferTelemetry(providers func() (trace.TracerProvider, metric.MeterProvider, func(*Bus))) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := b.state.Load()
@@ -365,7 +366,7 @@ func (b *Bus) wakeTelemetry() error {
 	if st == nil || !st.telemetryLater {
 		return nil
 	}
-	tp, mp := b.telemetryLater()
+	tp, mp, then := b.telemetryLater()
 	inst, err := otelbus.New(tp, mp)
 	if err != nil {
 		return err
@@ -377,6 +378,9 @@ func (b *Bus) wakeTelemetry() error {
 		next.setTable(b, t, id, next.lists[id])
 	}
 	b.state.Store(&next) // publishes what was written above
+	if then != nil {
+		then(b)
+	}
 	return nil
 }
 

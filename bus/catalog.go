@@ -41,7 +41,7 @@ type publisherDecl struct {
 // topics that have listeners but no declared publisher. Under fx,
 // [Publishes] declares publishers for you.
 //
-// The report goes through [WithLogger]'s logger at level Info, or, with
+// The report goes through [WithLogger]'s logger at level Debug, or, with
 // [WithStrictWiring], fails New. (A topic that must be heard says so with
 // [WithRequirement]: New fails without a listener whatever the report.)
 func WithPublisher(t AnyTopic, module string) Option {
@@ -75,6 +75,32 @@ func WithStrictWiring() Option {
 // returns the reports as errors under strict wiring, and logs them
 // otherwise.
 func checkPublishers(cfg *config, st *state, pubs map[int][]PublisherInfo) []error {
+	reports := wiringReport(st, pubs)
+	if cfg.strict {
+		return reports
+	}
+	logWiring(cfg.logger, reports)
+	return nil
+}
+
+// logWiring logs reports to log, if any, at Debug, one line each: notes,
+// not warnings. An optional topic nobody hears is often an extension point,
+// and one nobody declared publishing is often heard by a broad listener,
+// such as an auditor; a topic that must be heard says so with
+// WithRequirement, and fails New.
+func logWiring(log *slog.Logger, reports []error) {
+	if log == nil {
+		return
+	}
+	for _, r := range reports {
+		log.Debug(r.Error())
+	}
+}
+
+// wiringReport returns the topics of st published without a listener
+// (runtime subscriptions count) and, once any publisher is declared, those
+// listened to without a publisher.
+func wiringReport(st *state, pubs map[int][]PublisherInfo) []error {
 	var reports []error
 	for _, id := range slices.Sorted(maps.Keys(st.topics)) {
 		t := st.topics[id]
@@ -86,19 +112,14 @@ func checkPublishers(cfg *config, st *state, pubs map[int][]PublisherInfo) []err
 			reports = append(reports, &WiringError{Topic: t.Name(), Listener: listenerList(st.lists[id]), Err: ErrNoPublisher})
 		}
 	}
-	if cfg.strict {
-		return reports
+	return reports
+}
+
+// reportWiring logs the wiring report of b as it is now to log.
+func (b *Bus) reportWiring(log *slog.Logger) {
+	if st := b.state.Load(); st != nil && !st.closed {
+		logWiring(log, wiringReport(st, b.publishers))
 	}
-	if cfg.logger != nil {
-		// Notes, not warnings: an optional topic nobody hears is often an
-		// extension point, and one nobody declared publishing is often heard
-		// by a broad listener, such as an auditor. A topic that must be
-		// heard says so with WithRequirement, and fails New.
-		for _, r := range reports {
-			cfg.logger.Info(r.Error())
-		}
-	}
-	return nil
 }
 
 func publisherList(ps []PublisherInfo) string {

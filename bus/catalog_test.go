@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,10 +86,10 @@ func TestWiringReport(t *testing.T) {
 
 	t.Run("logged", func(t *testing.T) {
 		var buf bytes.Buffer
-		_, err := bus.New(listeners, append(pubs, bus.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))...)
+		_, err := bus.New(listeners, append(pubs, bus.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))...)
 		require.NoError(t, err)
 		out := buf.String()
-		assert.Contains(t, out, `level=INFO`)
+		assert.Equal(t, 2, strings.Count(out, "level=DEBUG"), "one line per finding:\n%s", out)
 		assert.Contains(t, out, `test.report.published\": published, but nobody listens (published by producer (`)
 		assert.Contains(t, out, `test.report.listened\": listener x (`)
 		assert.NotContains(t, out, "test.report.both")

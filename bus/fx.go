@@ -58,19 +58,18 @@ type fxBusParams struct {
 
 // fxBus is what installFxBus needs of newFxBus's work.
 type fxBus struct {
-	bus    *Bus
-	lc     fx.Lifecycle
-	tp     trace.TracerProvider // from the container, or nil
-	mp     metric.MeterProvider // from the container, or nil
-	logger *slog.Logger
-	log    *slog.Logger // logger, or slog.Default()
+	bus *Bus
+	lc  fx.Lifecycle
+	tp  trace.TracerProvider // from the container, or nil
+	mp  metric.MeterProvider // from the container, or nil
+	log *slog.Logger         // from the container, or one that discards
 }
 
 func newFxBus(p fxBusParams) (*Bus, *fxBus) {
 	b := newNotStarted()
 	p.Lifecycle.Append(fx.StopHook(b.Close))
 	return b, &fxBus{bus: b, lc: p.Lifecycle, tp: p.TracerProvider, mp: p.MeterProvider,
-		logger: p.Logger, log: cmp.Or(p.Logger, slog.Default())}
+		log: cmp.Or(p.Logger, slog.New(slog.DiscardHandler))}
 }
 
 // providers returns the providers from the container, or else the
@@ -95,17 +94,21 @@ type fxInstallParams struct {
 
 // installFxBus gives the bus its listeners and validates them. Telemetry
 // the container did not give waits for the first publish, so that the
-// OpenTelemetry globals may be set until then, in an OnStart hook say.
+// OpenTelemetry globals may be set until then, in an OnStart hook say; so
+// does the wiring report, so that it counts the subscriptions made at start
+// (a plugin's, say).
 func installFxBus(p fxInstallParams) error {
 	f := p.Bus
 	tp, mp := f.providers()
-	err := f.bus.install(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(f.log),
-		withPublishers(p.Publishers...))
+	err := f.bus.install(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), withPublishers(p.Publishers...))
 	if err != nil {
 		return err
 	}
+	f.bus.deferTelemetry(func() (trace.TracerProvider, metric.MeterProvider, func(*Bus)) {
+		tp, mp := f.providers()
+		return tp, mp, func(b *Bus) { b.reportWiring(f.log) }
+	})
 	if (!f.bus.tracing && f.tp == nil) || (!f.bus.metrics && f.mp == nil) {
-		f.bus.deferTelemetry(f.providers)
 		f.lc.Append(fx.StartHook(func() {
 			if msg := telemetryOff(f.providers()); msg != "" {
 				f.log.Debug(msg)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -554,4 +555,55 @@ func (r *logRecorder) lines() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.got)
+}
+
+// The wiring report goes to the app's logger, at Debug, one line per
+// finding, at the first publish: a topic heard only by a subscription made
+// at start is heard.
+func TestWiringReportUnderFx(t *testing.T) {
+	heardAtStart := bus.NewTopic[banned]("test.fx.report.heard_at_start")
+	unheard := bus.NewTopic[banned]("test.fx.report.unheard")
+	var logs logRecorder
+	var b *bus.Bus
+	pubLine := line() + 3
+	app := fxtest.New(t, bus.Module, fx.NopLogger, fx.Populate(&b),
+		fx.Supply(slog.New(&logs)),
+		bus.Publishes(fxPosting, heardAtStart, unheard),
+		bus.Listen(fxPosting, trail("a"), bus.Name("a")),
+		fx.Invoke(func(lc fx.Lifecycle, b *bus.Bus) {
+			lc.Append(fx.StartHook(func() error {
+				p, err := b.RegisterPlugin("widget")
+				if err != nil {
+					return err
+				}
+				_, err = bus.SubscribeAs(p, heardAtStart, func(context.Context, *banned) error { return nil })
+				return err
+			}))
+		}),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
+	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
+	var report []string
+	for _, l := range logs.lines() {
+		if strings.Contains(l, "nobody") {
+			report = append(report, l)
+		}
+	}
+	assert.Equal(t, []string{fmt.Sprintf(`DEBUG fxbus: topic "test.fx.report.unheard": published, but nobody listens (published by bus_test (%s:%d))`,
+		callerFile(), pubLine)}, report)
+}
+
+// Without a *slog.Logger in the container, the bus logs nothing: not to
+// slog.Default.
+func TestNoLoggerNoLines(t *testing.T) {
+	var logs logRecorder
+	prev := slog.Default()
+	slog.SetDefault(slog.New(&logs))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	unheard := bus.NewTopic[banned]("test.fx.nologger.unheard")
+	b := startBus(t, bus.Publishes(unheard), bus.Listen(fxPosting, trail("a")))
+	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
+	assert.Empty(t, logs.lines())
 }
