@@ -88,9 +88,8 @@ type Bus struct {
 	publishers map[int][]PublisherInfo // declared publishers by topic id; set in New
 
 	// telemetryLater, when set, gives the providers to decide on at the
-	// first publish, and then what to run (see deferTelemetry); guarded by
-	// mu.
-	telemetryLater func() (trace.TracerProvider, metric.MeterProvider, func(*Bus))
+	// first publish (see deferTelemetry); guarded by mu.
+	telemetryLater func() (trace.TracerProvider, metric.MeterProvider)
 }
 
 // state is an immutable snapshot of the bus's dispatch tables. Writers copy
@@ -110,6 +109,9 @@ type state struct {
 	// on its telemetry, at the first publish (see deferTelemetry): they
 	// are nil, so that every publish finds no table and asks.
 	telemetryLater bool
+	// unheard, when set, reports a declared topic's first publish that
+	// finds no listener (see report.go).
+	unheard *unheardReport
 }
 
 // New builds a bus from listeners. It validates them all and returns every
@@ -282,6 +284,7 @@ func (b *Bus) update(fn func(*state) error) error {
 	if cur.telemetryLater {
 		next.tables, next.telemetryLater = nil, true
 	}
+	next.unheard = cur.unheard
 	b.state.Store(next)
 	return nil
 }
@@ -344,7 +347,7 @@ func (b *Bus) install(listeners []Listener, opts ...Option) error {
 // under fx, the OpenTelemetry globals may be set in an OnStart hook, after
 // the bus was built. Until then, b has no tables; publishes find none and
 // call wakeTelemetry.
-func (b *Bus) deferTelemetry(providers func() (trace.TracerProvider, metric.MeterProvider, func(*Bus))) {
+func (b *Bus) deferTelemetry(providers func() (trace.TracerProvider, metric.MeterProvider)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := b.state.Load()
@@ -366,7 +369,7 @@ func (b *Bus) wakeTelemetry() error {
 	if st == nil || !st.telemetryLater {
 		return nil
 	}
-	tp, mp, then := b.telemetryLater()
+	tp, mp := b.telemetryLater()
 	inst, err := otelbus.New(tp, mp)
 	if err != nil {
 		return err
@@ -378,9 +381,6 @@ func (b *Bus) wakeTelemetry() error {
 		next.setTable(b, t, id, next.lists[id])
 	}
 	b.state.Store(&next) // publishes what was written above
-	if then != nil {
-		then(b)
-	}
 	return nil
 }
 

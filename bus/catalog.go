@@ -115,13 +115,6 @@ func wiringReport(st *state, pubs map[int][]PublisherInfo) []error {
 	return reports
 }
 
-// reportWiring logs the wiring report of b as it is now to log.
-func (b *Bus) reportWiring(log *slog.Logger) {
-	if st := b.state.Load(); st != nil && !st.closed {
-		logWiring(log, wiringReport(st, b.publishers))
-	}
-}
-
 func publisherList(ps []PublisherInfo) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {

@@ -94,9 +94,9 @@ type fxInstallParams struct {
 
 // installFxBus gives the bus its listeners and validates them. Telemetry
 // the container did not give waits for the first publish, so that the
-// OpenTelemetry globals may be set until then, in an OnStart hook say; so
-// does the wiring report, so that it counts the subscriptions made at start
-// (a plugin's, say).
+// OpenTelemetry globals may be set until then, in an OnStart hook say. The
+// wiring report goes to the app's logger: a topic nobody listens to when it
+// is first published, whatever subscribed at start (a plugin, say).
 func installFxBus(p fxInstallParams) error {
 	f := p.Bus
 	tp, mp := f.providers()
@@ -104,10 +104,8 @@ func installFxBus(p fxInstallParams) error {
 	if err != nil {
 		return err
 	}
-	f.bus.deferTelemetry(func() (trace.TracerProvider, metric.MeterProvider, func(*Bus)) {
-		tp, mp := f.providers()
-		return tp, mp, func(b *Bus) { b.reportWiring(f.log) }
-	})
+	f.bus.reportWiring(f.log)
+	f.bus.deferTelemetry(f.providers)
 	if (!f.bus.tracing && f.tp == nil) || (!f.bus.metrics && f.mp == nil) {
 		f.lc.Append(fx.StartHook(func() {
 			if msg := telemetryOff(f.providers()); msg != "" {
@@ -120,23 +118,24 @@ func installFxBus(p fxInstallParams) error {
 }
 
 // telemetryOff says what a bus with providers tp and mp leaves off, and how
-// to turn it on; "" when both are on.
+// to turn it on, in one line; "" when both are on.
 func telemetryOff(tp trace.TracerProvider, mp metric.MeterProvider) string {
 	inst, _ := otelbus.New(tp, mp)
-	var off string
 	switch {
 	case !inst.Tracing() && !inst.Metrics():
-		off = "tracing and metrics are"
+		return "fxbus: tracing and metrics are off: no trace.TracerProvider or metric.MeterProvider in the container, " +
+			"and no OpenTelemetry global set; supply them, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) " +
+			"for an SDK provider, or set the globals before the first publish (otel.SetTracerProvider, otel.SetMeterProvider)"
 	case !inst.Tracing():
-		off = "tracing is"
+		return "fxbus: tracing is off: no trace.TracerProvider in the container, and no OpenTelemetry global set; " +
+			"supply one, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) for an SDK provider, " +
+			"or set the global before the first publish (otel.SetTracerProvider)"
 	case !inst.Metrics():
-		off = "metrics are"
-	default:
-		return ""
+		return "fxbus: metrics are off: no metric.MeterProvider in the container, and no OpenTelemetry global set; " +
+			"supply one, as fx.Supply(fx.Annotate(mp, fx.As(new(metric.MeterProvider)))) for an SDK provider, " +
+			"or set the global before the first publish (otel.SetMeterProvider)"
 	}
-	return "fxbus: " + off + " off: the container has no trace.TracerProvider or metric.MeterProvider, " +
-		"and the OpenTelemetry globals are not set; supply one, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) " +
-		"for an SDK provider, or set the global before the first publish (otel.SetTracerProvider)"
+	return ""
 }
 
 // needsModule is an invoke that fails fx.New, naming what and where, in an

@@ -167,6 +167,9 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 			}
 			return t.publish(ctx, b, src, e)
 		}
+		if st.unheard != nil {
+			st.unheard.published(t.id)
+		}
 		if b.tracing {
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
