@@ -105,8 +105,9 @@ func installFxBus(p fxInstallParams) error {
 		return err
 	}
 	f.bus.reportWiring(f.log)
-	f.bus.deferTelemetry(f.providers)
 	if (!f.bus.tracing && f.tp == nil) || (!f.bus.metrics && f.mp == nil) {
+		// The OpenTelemetry globals may yet be set.
+		f.bus.deferTelemetry(f.providers)
 		f.lc.Append(fx.StartHook(func() {
 			if msg := telemetryOff(f.providers()); msg != "" {
 				f.log.Debug(msg)
