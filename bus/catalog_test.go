@@ -150,9 +150,9 @@ func TestPolicyAndRequirementText(t *testing.T) {
 	require.EqualError(t, r.UnmarshalText([]byte("two")), `fxbus: unknown requirement "two"`)
 }
 
-func TestPublishesAllAndRuns(t *testing.T) {
+func TestPublishesSeveralAndRuns(t *testing.T) {
 	started := bus.NewTopic[banned]("test.fx.all.started")
-	ended := bus.NewTopic[banned]("test.fx.all.ended") // same payload type: one Publisher could not serve both
+	ended := bus.NewTopic[banned]("test.fx.all.ended") // same payload type: one payload type, one declaration
 	hook := bus.NewHook[banned, banned]("test.fx.all.hook")
 	var b *bus.Bus
 	l := line() + 1
