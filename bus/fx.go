@@ -34,11 +34,15 @@ const Group = "fxbus.listeners"
 // It takes from the container, when it has them, a trace.TracerProvider, a
 // metric.MeterProvider and a *slog.Logger; without them it uses the
 // OpenTelemetry globals, if they have been set (otel.SetTracerProvider,
-// otel.SetMeterProvider) by the first publish, an OnStart hook included, and
-// slog.Default. A concrete SDK provider must be given as the interface:
-// fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))). When the app
-// starts with telemetry off, the bus says so in one Debug line. The bus is
-// closed when the app stops.
+// otel.SetMeterProvider) by the first publish, an OnStart hook included; and
+// without a logger it logs nothing. A concrete SDK provider must be given as
+// the interface: fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))).
+// When the app starts with telemetry off, the bus says so in one Debug line.
+// Its wiring report goes to the logger at Debug, one line per finding: at
+// fx.New, each topic listened to that nobody declared publishing (see
+// [Publishes]); at its first publish that finds no listener, each topic
+// declared published, so that a subscription made at start (a plugin's)
+// counts. The bus is closed when the app stops.
 var Module = fx.Module("fxbus",
 	fx.Provide(newFxBus, func() *fxModule { return &fxModule{} }),
 	fx.Invoke(installFxBus),
@@ -166,8 +170,9 @@ var (
 //	func(deps...) (func(context.Context, *T) error, error)
 //
 // The constructor may take the *[Bus], or a service that does, to publish
-// follow-up events. It is handed to fx as it is, so fx's errors about it, a
-// missing dependency say, name it and its file:line. The listener's rank and
+// follow-up events. fx sees its parameters and reports it under its own
+// name and file:line, so fx's errors about it, a missing dependency or a
+// dependency cycle say, name it as they name any constructor. The listener's rank and
 // declaration order are fixed here, at the call of Listen: dispatch order
 // never depends on the order fx builds the group in. Its name defaults to
 // the constructor's, and its module to the calling package's name (see
