@@ -52,34 +52,27 @@ var Module = fx.Module("fxbus",
 // [Listen] and [Publishes] look for it.
 type fxModule struct{}
 
-type fxBusParams struct {
+func newFxBus(lc fx.Lifecycle) *Bus {
+	b := newNotStarted()
+	lc.Append(fx.StopHook(b.Close))
+	return b
+}
+
+type fxInstallParams struct {
 	fx.In
+	Bus            *Bus
 	Lifecycle      fx.Lifecycle
 	TracerProvider trace.TracerProvider `optional:"true"`
 	MeterProvider  metric.MeterProvider `optional:"true"`
 	Logger         *slog.Logger         `optional:"true"`
-}
-
-// fxBus is what installFxBus needs of newFxBus's work.
-type fxBus struct {
-	bus *Bus
-	lc  fx.Lifecycle
-	tp  trace.TracerProvider // from the container, or nil
-	mp  metric.MeterProvider // from the container, or nil
-	log *slog.Logger         // from the container, or one that discards
-}
-
-func newFxBus(p fxBusParams) (*Bus, *fxBus) {
-	b := newNotStarted()
-	p.Lifecycle.Append(fx.StopHook(b.Close))
-	return b, &fxBus{bus: b, lc: p.Lifecycle, tp: p.TracerProvider, mp: p.MeterProvider,
-		log: cmp.Or(p.Logger, slog.New(slog.DiscardHandler))}
+	Listeners      []Listener           `group:"fxbus.listeners"`
+	Publishers     []publisherDecl      `group:"fxbus.publishers"`
 }
 
 // providers returns the providers from the container, or else the
 // OpenTelemetry globals as they are now.
-func (f *fxBus) providers() (trace.TracerProvider, metric.MeterProvider) {
-	tp, mp := f.tp, f.mp
+func (p *fxInstallParams) providers() (trace.TracerProvider, metric.MeterProvider) {
+	tp, mp := p.TracerProvider, p.MeterProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
@@ -89,36 +82,30 @@ func (f *fxBus) providers() (trace.TracerProvider, metric.MeterProvider) {
 	return tp, mp
 }
 
-type fxInstallParams struct {
-	fx.In
-	Bus        *fxBus
-	Listeners  []Listener      `group:"fxbus.listeners"`
-	Publishers []publisherDecl `group:"fxbus.publishers"`
-}
-
 // installFxBus gives the bus its listeners and validates them. Telemetry
 // the container did not give waits for the first publish, so that the
 // OpenTelemetry globals may be set until then, in an OnStart hook say. The
 // wiring report goes to the app's logger: a topic nobody listens to when it
 // is first published, whatever subscribed at start (a plugin, say).
 func installFxBus(p fxInstallParams) error {
-	f := p.Bus
-	tp, mp := f.providers()
-	err := f.bus.install(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), withPublishers(p.Publishers...))
+	log := cmp.Or(p.Logger, slog.New(slog.DiscardHandler))
+	tp, mp := p.providers()
+	b := p.Bus
+	err := b.install(p.Listeners, WithTracerProvider(tp), WithMeterProvider(mp), withPublishers(p.Publishers...))
 	if err != nil {
 		return err
 	}
-	f.bus.reportWiring(f.log)
-	if (!f.bus.tracing && f.tp == nil) || (!f.bus.metrics && f.mp == nil) {
+	b.reportWiring(log)
+	if (!b.tracing && p.TracerProvider == nil) || (!b.metrics && p.MeterProvider == nil) {
 		// The OpenTelemetry globals may yet be set.
-		f.bus.deferTelemetry(f.providers)
-		f.lc.Append(fx.StartHook(func() {
-			if msg := telemetryOff(f.providers()); msg != "" {
-				f.log.Debug(msg)
+		b.deferTelemetry(p.providers)
+		p.Lifecycle.Append(fx.StartHook(func() {
+			if msg := telemetryOff(p.providers()); msg != "" {
+				log.Debug(msg)
 			}
 		}))
 	}
-	f.log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
+	log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
 	return nil
 }
 
