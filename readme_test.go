@@ -65,9 +65,16 @@ func sendWelcome(context.Context, *UserCreated) error { return nil }
 func audit(context.Context, *UserCreated) error       { return nil }
 `,
 	"NewRewriteBody": `
-type MessagePosting struct{ Body string }
+type MessagePosting struct {
+	Thread int
+	Body   string
+}
+type Ban struct{ Thread int }
+var ThreadMessagePosting = bus.NewTopic[MessagePosting]("thread.message_posting")
 type Filter struct{}
 func NewFilter() *Filter { return &Filter{} }
+type Moderation struct{ bus *bus.Bus }
+func NewRewriteBody(*Filter) func(context.Context, *MessagePosting) error { return nil }
 `,
 	"bustest.Record": ``,
 	"ThreadPostMessage": `

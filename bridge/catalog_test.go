@@ -34,7 +34,7 @@ func TestCatalogueAndWiringKnowTheBridge(t *testing.T) {
 		logs := &syncBuffer{}
 		opts := []fx.Option{
 			fx.NopLogger,
-			fx.Supply(slog.New(slog.NewTextHandler(logs, nil))),
+			fx.Supply(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), // the wiring report is at Debug
 			bus.Module, bridge.Module,
 			bus.Listen(orderIn, func(context.Context, *Order) error { return nil }, bus.Name("shop.Ship")),
 			bridge.Export(orderOut),

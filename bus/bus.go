@@ -94,6 +94,9 @@ type Bus struct {
 	// the first publish (see deferTelemetry): its index is parked, so that
 	// every publish finds no table and asks.
 	waiting atomic.Bool
+	// unheard, when set, reports a declared topic's first publish that
+	// finds no listener (see reportWiring).
+	unheard atomic.Pointer[unheardReport]
 
 	mu      sync.Mutex // serialises writers; readers never lock
 	idx     atomic.Pointer[index]

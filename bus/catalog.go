@@ -34,7 +34,7 @@ type publisherDecl struct {
 // topics that have listeners but no declared publisher. Under fx,
 // [Publishes] declares publishers for you.
 //
-// The report goes through [WithLogger]'s logger at level Info, or, with
+// The report goes through [WithLogger]'s logger at level Debug, or, with
 // [WithStrictWiring], fails New. (A topic that must be heard says so with
 // [WithRequirement]: New fails without a listener whatever the report.)
 func WithPublisher(t AnyTopic, module string) Option {
@@ -68,6 +68,32 @@ func WithStrictWiring() Option {
 // returns the reports as errors under strict wiring, and logs them
 // otherwise.
 func checkPublishers(cfg *config, topics []topicCore, lists map[topicCore][]*listener, pubs map[topicCore][]PublisherInfo) []error {
+	reports := wiringReport(topics, lists, pubs)
+	if cfg.strict {
+		return reports
+	}
+	logWiring(cfg.logger, reports)
+	return nil
+}
+
+// logWiring logs reports to log, if any, at Debug, one line each: notes,
+// not warnings. An optional topic nobody hears is often an extension point,
+// and one nobody declared publishing is often heard by a broad listener,
+// such as an auditor; a topic that must be heard says so with
+// WithRequirement, and fails New.
+func logWiring(log *slog.Logger, reports []error) {
+	if log == nil {
+		return
+	}
+	for _, r := range reports {
+		log.Debug(r.Error())
+	}
+}
+
+// wiringReport returns the topics published without a listener (runtime
+// subscriptions count) and, once any publisher is declared, those listened
+// to without a publisher, in the order the topics were declared.
+func wiringReport(topics []topicCore, lists map[topicCore][]*listener, pubs map[topicCore][]PublisherInfo) []error {
 	var reports []error
 	topics = slices.SortedFunc(slices.Values(topics), func(a, b topicCore) int { return cmp.Compare(a.declared(), b.declared()) })
 	for _, t := range topics {
@@ -80,19 +106,7 @@ func checkPublishers(cfg *config, topics []topicCore, lists map[topicCore][]*lis
 				Err: fmt.Errorf("%w (listeners: %s)", ErrNoPublisher, listenerList(lists[t]))})
 		}
 	}
-	if cfg.strict {
-		return reports
-	}
-	if cfg.logger != nil {
-		// Notes, not warnings: an optional topic nobody hears is often an
-		// extension point, and one nobody declared publishing is often heard
-		// by a broad listener, such as an auditor. A topic that must be
-		// heard says so with WithRequirement, and fails New.
-		for _, r := range reports {
-			cfg.logger.Info(r.Error())
-		}
-	}
-	return nil
+	return reports
 }
 
 func publisherList(ps []PublisherInfo) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,10 +86,10 @@ func TestWiringReport(t *testing.T) {
 
 	t.Run("logged", func(t *testing.T) {
 		var buf bytes.Buffer
-		_, err := bus.New(listeners, append(pubs, bus.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))...)
+		_, err := bus.New(listeners, append(pubs, bus.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))...)
 		require.NoError(t, err)
 		out := buf.String()
-		assert.Contains(t, out, `level=INFO`)
+		assert.Equal(t, 2, strings.Count(out, "level=DEBUG"), "one line per finding:\n%s", out)
 		assert.Contains(t, out, `test.report.published\": published, but nobody listens (published by producer (`)
 		assert.Contains(t, out, `test.report.listened\": listened to, but nobody declared publishing it (listeners: x (`)
 		assert.NotContains(t, out, "test.report.both")
@@ -149,9 +150,9 @@ func TestPolicyAndRequirementText(t *testing.T) {
 	require.EqualError(t, r.UnmarshalText([]byte("two")), `fxbus: unknown requirement "two"`)
 }
 
-func TestPublishesAllAndRuns(t *testing.T) {
+func TestPublishesSeveralAndRuns(t *testing.T) {
 	started := bus.NewTopic[banned]("test.fx.all.started")
-	ended := bus.NewTopic[banned]("test.fx.all.ended") // same payload type: one Publisher could not serve both
+	ended := bus.NewTopic[banned]("test.fx.all.ended") // same payload type: one payload type, one declaration
 	hook := bus.NewHook[banned, banned]("test.fx.all.hook")
 	var b *bus.Bus
 	l := line() + 1

@@ -53,12 +53,12 @@
 //
 // # With fx
 //
-// [Module] builds the bus during fx.New from the listeners that modules
-// contribute with [Listen] (or hand-written providers into the value group
-// [Group]), so a wiring mistake fails fx.New with the topic, the listener
-// and its file:line. A listener's constructor takes its dependencies from
-// the container, and publishes follow-up events through a *[Publisher]
-// declared with [Publishes] rather than through the bus it belongs to.
+// [Module] provides the bus and installs, during fx.New, the listeners that
+// modules contribute with [Listen] (or hand-written providers into the
+// value group [Group]), so a wiring mistake fails fx.New with the topic,
+// the listener and its file:line. A listener's constructor takes its
+// dependencies from the container, the *[Bus] or a service that publishes
+// through it included; [Publishes] declares what a module publishes.
 //
 // # Beyond plain topics
 //

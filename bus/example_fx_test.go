@@ -25,9 +25,9 @@ func NewRewriteBody(f *Filter) func(context.Context, *MessagePosting) error {
 	}
 }
 
-// This is the README's fx quickstart: a module contributes a ranked
-// listener with a dependency; bus.Module builds the bus at fx.New.
-func ExampleListen() {
+// A module contributes a ranked listener with a dependency; bus.Module
+// installs it in the bus at fx.New.
+func ExampleListen_rewrite() {
 	moderation := fx.Module("moderation",
 		fx.Provide(NewFilter),
 		bus.Listen(ThreadMessagePosting, NewRewriteBody, bus.Rank(-10)),
@@ -77,10 +77,11 @@ func NewStrikeOnAbuse(m *Moderation) func(context.Context, *MessagePosting) erro
 	}
 }
 
-// A listener's constructor may take the *bus.Bus, or a service that does,
-// and publish follow-up events through it; bus.Publishes declares what the
+// This is the README's fx quickstart, in the shape of a real service: a
+// listener's constructor takes a service that takes the *bus.Bus, and
+// publishes follow-up events through it; bus.Publishes declares what the
 // module publishes, for the bus's checks and catalogue.
-func ExamplePublishes() {
+func ExampleListen() {
 	moderation := fx.Module("moderation",
 		fx.Provide(NewFilter, NewModeration),
 		bus.Publishes(ThreadBanned),

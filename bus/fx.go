@@ -34,11 +34,15 @@ const Group = "fxbus.listeners"
 // It takes from the container, when it has them, a trace.TracerProvider, a
 // metric.MeterProvider and a *slog.Logger; without them it uses the
 // OpenTelemetry globals, if they have been set (otel.SetTracerProvider,
-// otel.SetMeterProvider) by the first publish, an OnStart hook included, and
-// slog.Default. A concrete SDK provider must be given as the interface:
-// fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))). When the app
-// starts with telemetry off, the bus says so in one Debug line. The bus is
-// closed when the app stops.
+// otel.SetMeterProvider) by the first publish, an OnStart hook included; and
+// without a logger it logs nothing. A concrete SDK provider must be given as
+// the interface: fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))).
+// When the app starts with telemetry off, the bus says so in one Debug line.
+// Its wiring report goes to the logger at Debug, one line per finding: at
+// fx.New, each topic listened to that nobody declared publishing (see
+// [Publishes]); at its first publish that finds no listener, each topic
+// declared published, so that a subscription made at start (a plugin's)
+// counts. The bus is closed when the app stops.
 var Module = fx.Module("fxbus",
 	fx.Provide(newFxBus, func() *fxModule { return &fxModule{} }),
 	fx.Invoke(installFxBus),
@@ -48,35 +52,28 @@ var Module = fx.Module("fxbus",
 // [Listen] and [Publishes] look for it.
 type fxModule struct{}
 
-type fxBusParams struct {
+func newFxBus(lc fx.Lifecycle) *Bus {
+	b := newNotStarted()
+	lc.Append(fx.StopHook(b.Close))
+	return b
+}
+
+type fxInstallParams struct {
 	fx.In
+	Bus            *Bus
 	Lifecycle      fx.Lifecycle
 	TracerProvider trace.TracerProvider `optional:"true"`
 	MeterProvider  metric.MeterProvider `optional:"true"`
 	Logger         *slog.Logger         `optional:"true"`
-}
-
-// fxBus is what installFxBus needs of newFxBus's work.
-type fxBus struct {
-	bus    *Bus
-	lc     fx.Lifecycle
-	tp     trace.TracerProvider // from the container, or nil
-	mp     metric.MeterProvider // from the container, or nil
-	logger *slog.Logger
-	log    *slog.Logger // logger, or slog.Default()
-}
-
-func newFxBus(p fxBusParams) (*Bus, *fxBus) {
-	b := newNotStarted()
-	p.Lifecycle.Append(fx.StopHook(b.Close))
-	return b, &fxBus{bus: b, lc: p.Lifecycle, tp: p.TracerProvider, mp: p.MeterProvider,
-		logger: p.Logger, log: cmp.Or(p.Logger, slog.Default())}
+	Listeners      []Listener           `group:"fxbus.listeners"`
+	Publishers     []publisherDecl      `group:"fxbus.publishers"`
+	Options        []Option             `group:"fxbus.options"` // see Configure
 }
 
 // providers returns the providers from the container, or else the
 // OpenTelemetry globals as they are now.
-func (f *fxBus) providers() (trace.TracerProvider, metric.MeterProvider) {
-	tp, mp := f.tp, f.mp
+func (p *fxInstallParams) providers() (trace.TracerProvider, metric.MeterProvider) {
+	tp, mp := p.TracerProvider, p.MeterProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
@@ -86,56 +83,53 @@ func (f *fxBus) providers() (trace.TracerProvider, metric.MeterProvider) {
 	return tp, mp
 }
 
-type fxInstallParams struct {
-	fx.In
-	Bus        *fxBus
-	Listeners  []Listener      `group:"fxbus.listeners"`
-	Publishers []publisherDecl `group:"fxbus.publishers"`
-	Options    []Option        `group:"fxbus.options"` // see Configure
-}
-
 // installFxBus gives the bus its listeners and validates them. Telemetry
 // the container did not give waits for the first publish, so that the
-// OpenTelemetry globals may be set until then, in an OnStart hook say.
+// OpenTelemetry globals may be set until then, in an OnStart hook say. The
+// wiring report goes to the app's logger: a topic nobody listens to when it
+// is first published, whatever subscribed at start (a plugin, say).
 func installFxBus(p fxInstallParams) error {
-	f := p.Bus
-	tp, mp := f.providers()
-	opts := append([]Option{WithTracerProvider(tp), WithMeterProvider(mp), WithLogger(f.log),
-		withPublishers(p.Publishers...)}, p.Options...)
-	err := f.bus.install(p.Listeners, opts...)
+	log := cmp.Or(p.Logger, slog.New(slog.DiscardHandler))
+	tp, mp := p.providers()
+	b := p.Bus
+	opts := append([]Option{WithTracerProvider(tp), WithMeterProvider(mp), withPublishers(p.Publishers...)}, p.Options...)
+	err := b.install(p.Listeners, opts...)
 	if err != nil {
 		return err
 	}
-	if (!f.bus.tracing && f.tp == nil) || (!f.bus.metrics && f.mp == nil) {
-		f.bus.deferTelemetry(f.providers)
-		f.lc.Append(fx.StartHook(func() {
-			if msg := telemetryOff(f.providers()); msg != "" {
-				f.log.Debug(msg)
+	b.reportWiring(log)
+	if (!b.tracing && p.TracerProvider == nil) || (!b.metrics && p.MeterProvider == nil) {
+		// The OpenTelemetry globals may yet be set.
+		b.deferTelemetry(p.providers)
+		p.Lifecycle.Append(fx.StartHook(func() {
+			if msg := telemetryOff(p.providers()); msg != "" {
+				log.Debug(msg)
 			}
 		}))
 	}
-	f.log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
+	log.Debug("fxbus: bus built", "listeners", len(p.Listeners), "published_topics", len(p.Publishers))
 	return nil
 }
 
 // telemetryOff says what a bus with providers tp and mp leaves off, and how
-// to turn it on; "" when both are on.
+// to turn it on, in one line; "" when both are on.
 func telemetryOff(tp trace.TracerProvider, mp metric.MeterProvider) string {
 	inst, _ := otelbus.New(tp, mp, nil)
-	var off string
 	switch {
 	case !inst.Tracing() && !inst.Metrics():
-		off = "tracing and metrics are"
+		return "fxbus: tracing and metrics are off: no trace.TracerProvider or metric.MeterProvider in the container, " +
+			"and no OpenTelemetry global set; supply them, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) " +
+			"for an SDK provider, or set the globals before the first publish (otel.SetTracerProvider, otel.SetMeterProvider)"
 	case !inst.Tracing():
-		off = "tracing is"
+		return "fxbus: tracing is off: no trace.TracerProvider in the container, and no OpenTelemetry global set; " +
+			"supply one, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) for an SDK provider, " +
+			"or set the global before the first publish (otel.SetTracerProvider)"
 	case !inst.Metrics():
-		off = "metrics are"
-	default:
-		return ""
+		return "fxbus: metrics are off: no metric.MeterProvider in the container, and no OpenTelemetry global set; " +
+			"supply one, as fx.Supply(fx.Annotate(mp, fx.As(new(metric.MeterProvider)))) for an SDK provider, " +
+			"or set the global before the first publish (otel.SetMeterProvider)"
 	}
-	return "fxbus: " + off + " off: the container has no trace.TracerProvider or metric.MeterProvider, " +
-		"and the OpenTelemetry globals are not set; supply one, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) " +
-		"for an SDK provider, or set the global before the first publish (otel.SetTracerProvider)"
+	return ""
 }
 
 // needsModule is an invoke that fails fx.New, naming what and where, in an
@@ -165,8 +159,9 @@ var (
 //	func(deps...) (func(context.Context, *T) error, error)
 //
 // The constructor may take the *[Bus], or a service that does, to publish
-// follow-up events. It is handed to fx as it is, so fx's errors about it, a
-// missing dependency say, name it and its file:line. The listener's rank and
+// follow-up events. fx sees its parameters and reports it under its own
+// name and file:line, so fx's errors about it, a missing dependency or a
+// dependency cycle say, name it as they name any constructor. The listener's rank and
 // declaration order are fixed here, at the call of Listen: dispatch order
 // never depends on the order fx builds the group in. Its name defaults to
 // the constructor's, and its module to the calling package's name (see

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -526,9 +527,9 @@ func TestGlobalProviderSetOnStart(t *testing.T) {
 	)
 	app.RequireStart()
 	defer app.RequireStop()
-	assert.Contains(t, logs.lines(), "DEBUG fxbus: tracing and metrics are off: the container has no trace.TracerProvider or metric.MeterProvider, "+
-		"and the OpenTelemetry globals are not set; supply one, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) "+
-		"for an SDK provider, or set the global before the first publish (otel.SetTracerProvider)")
+	assert.Contains(t, logs.lines(), "DEBUG fxbus: tracing and metrics are off: no trace.TracerProvider or metric.MeterProvider in the container, "+
+		"and no OpenTelemetry global set; supply them, as fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))) "+
+		"for an SDK provider, or set the globals before the first publish (otel.SetTracerProvider, otel.SetMeterProvider)")
 
 	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
 	assert.Equal(t, []string{"audit test.fx.posting", "publish test.fx.posting"}, spanNames(rec.Ended()))
@@ -554,4 +555,70 @@ func (r *logRecorder) lines() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.got)
+}
+
+// The wiring report goes to the app's logger, at Debug, one line per
+// finding: a listened topic nobody declared publishing, at once; a declared
+// topic without listeners, at its first publish that finds none, so that a
+// subscription made at start counts.
+func TestWiringReportUnderFx(t *testing.T) {
+	heardAtStart := bus.NewTopic[banned]("test.fx.report.heard_at_start")
+	unheard := bus.NewTopic[banned]("test.fx.report.unheard")
+	undeclared := bus.NewTopic[banned]("test.fx.report.undeclared")
+	var logs logRecorder
+	var b *bus.Bus
+	pubLine := line() + 3
+	app := fxtest.New(t, bus.Module, fx.NopLogger, fx.Populate(&b),
+		fx.Supply(slog.New(&logs)),
+		bus.Publishes(fxPosting, heardAtStart, unheard),
+		bus.Listen(fxPosting, trail("a"), bus.Name("a")),
+		bus.Listen(undeclared, func(context.Context, *banned) error { return nil }, bus.Name("u")),
+		fx.Invoke(func(lc fx.Lifecycle, b *bus.Bus) {
+			lc.Append(fx.StartHook(func() error {
+				p, err := b.RegisterPlugin("widget")
+				if err != nil {
+					return err
+				}
+				_, err = bus.SubscribeAs(p, heardAtStart, func(context.Context, *banned) error { return nil })
+				return err
+			}))
+		}),
+	)
+	report := func() []string {
+		var r []string
+		for _, l := range logs.lines() {
+			if strings.Contains(l, "nobody") {
+				r = append(r, l)
+			}
+		}
+		return r
+	}
+	noPublisher := fmt.Sprintf(`DEBUG fxbus: topic "test.fx.report.undeclared": listened to, but nobody declared publishing it (listeners: u (%s:%d))`,
+		callerFile(), pubLine+2)
+	assert.Equal(t, []string{noPublisher}, report(), "at fx.New")
+
+	app.RequireStart()
+	defer app.RequireStop()
+	for range 2 {
+		require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
+		require.NoError(t, heardAtStart.Publish(context.Background(), b, &banned{}))
+		require.NoError(t, unheard.Publish(context.Background(), b, &banned{}))
+	}
+	assert.Equal(t, []string{noPublisher,
+		fmt.Sprintf(`DEBUG fxbus: topic "test.fx.report.unheard": published, but nobody listens (published by bus_test (%s:%d))`, callerFile(), pubLine),
+	}, report())
+}
+
+// Without a *slog.Logger in the container, the bus logs nothing: not to
+// slog.Default.
+func TestNoLoggerNoLines(t *testing.T) {
+	var logs logRecorder
+	prev := slog.Default()
+	slog.SetDefault(slog.New(&logs))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	unheard := bus.NewTopic[banned]("test.fx.nologger.unheard")
+	b := startBus(t, bus.Publishes(unheard), bus.Listen(fxPosting, trail("a")))
+	require.NoError(t, fxPosting.Publish(context.Background(), b, &message{}))
+	require.NoError(t, unheard.Publish(context.Background(), b, &banned{}))
+	assert.Empty(t, logs.lines())
 }

@@ -64,6 +64,9 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 			}
 			return t.publish(ctx, b, src, e)
 		}
+		if r := b.unheard.Load(); r != nil {
+			r.published(t)
+		}
 		if b.tracing && t.pub0 != nil { // a hook's stages have none: no empty span
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
