@@ -39,7 +39,7 @@ go build -o "$tmp/app" ./app
 "$tmp/app" graph -format dot -areas >"$tmp/areas.dot"
 "$tmp/app" graph -format dot -wired >"$tmp/wired.dot"
 gvpr -f docs/readable.gvpr "$tmp/wired.dot" | dot -Tsvg >"$tmp/wired.svg"
-printf '<!-- rendered from docs/wired.dot by docs/readable.gvpr, sha256 %s -->\n' "$(sha256 "$tmp/wired.dot")" >>"$tmp/wired.svg"
+printf '<!-- rendered from docs/wired.dot, sha256 %s -->\n' "$(sha256 "$tmp/wired.dot")" >>"$tmp/wired.svg"
 for g in graph areas; do
 	dot -Tsvg "$tmp/$g.dot" >"$tmp/$g.svg"
 	printf '<!-- rendered from docs/%s.dot, sha256 %s -->\n' "$g" "$(sha256 "$tmp/$g.dot")" >>"$tmp/$g.svg"
