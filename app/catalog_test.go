@@ -308,6 +308,7 @@ func TestDocsCurrent(t *testing.T) {
 		{"graph.dot", []string{"graph", "-format", "dot"}},
 		{"graph.mmd", []string{"graph", "-format", "mermaid"}},
 		{"areas.dot", []string{"graph", "-format", "dot", "-areas"}},
+		{"wired.dot", []string{"graph", "-format", "dot", "-wired"}},
 	} {
 		t.Run(d.file, func(t *testing.T) {
 			committed, err := os.ReadFile(filepath.Join("..", "docs", d.file))
@@ -315,7 +316,7 @@ func TestDocsCurrent(t *testing.T) {
 			assert.Equal(t, runOK(t, d.args...), string(committed), "docs/%s: %s", d.file, fix)
 		})
 	}
-	for _, g := range []string{"graph", "areas"} {
+	for _, g := range []string{"graph", "areas", "wired"} {
 		t.Run(g+".svg", func(t *testing.T) {
 			dot, err := os.ReadFile(filepath.Join("..", "docs", g+".dot"))
 			require.NoError(t, err, fix)

@@ -92,12 +92,12 @@ func spanText(s sdktrace.ReadOnlySpan) string {
 	var b strings.Builder
 	fmt.Fprintln(&b, s.Name(), s.Status().Description)
 	for _, kv := range s.Attributes() {
-		fmt.Fprintln(&b, kv.Key, kv.Value.Emit())
+		fmt.Fprintln(&b, kv.Key, kv.Value.String())
 	}
 	for _, ev := range s.Events() {
 		fmt.Fprintln(&b, ev.Name)
 		for _, kv := range ev.Attributes {
-			fmt.Fprintln(&b, kv.Key, kv.Value.Emit())
+			fmt.Fprintln(&b, kv.Key, kv.Value.String())
 		}
 	}
 	return b.String()
@@ -115,7 +115,7 @@ func TestErrorRedaction(t *testing.T) {
 		err := topic.Publish(t.Context(), b, &event{})
 		require.ErrorIs(t, err, errInvalidLogin)
 		assert.Contains(t, err.Error(), personal, "the caller still gets the whole error")
-		_, err = hook.Run(t.Context(), b, &event{}, func(context.Context, *event) (*event, error) { return nil, failLogin(nil, nil) })
+		_, err = hook.Run(t.Context(), b, &event{}, func(ctx context.Context, e *event) (*event, error) { return nil, failLogin(ctx, e) })
 		require.ErrorIs(t, err, errInvalidLogin)
 		return rec.Ended()
 	}

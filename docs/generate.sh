@@ -5,6 +5,9 @@
 #   docs/graph.dot, graph.svg   every topic: modules -> publish -> topics -> listeners
 #   docs/graph.mmd              the same as a Mermaid flowchart
 #   docs/areas.dot, areas.svg   the overview: one node per area of topics (graph -areas)
+#   docs/wired.dot, wired.svg   the topics something publishes or hears (graph -wired), drawn
+#                               by docs/readable.gvpr to read at README width: listeners as
+#                               nodes, no edge labels, 11-12 pt text
 #
 # Each SVG ends with a comment holding the sha256 of the DOT it was
 # rendered from; app's TestDocsCurrent checks the DOT and Mermaid files
@@ -34,13 +37,16 @@ go build -o "$tmp/app" ./app
 "$tmp/app" graph -format dot >"$tmp/graph.dot"
 "$tmp/app" graph -format mermaid >"$tmp/graph.mmd"
 "$tmp/app" graph -format dot -areas >"$tmp/areas.dot"
+"$tmp/app" graph -format dot -wired >"$tmp/wired.dot"
+gvpr -f docs/readable.gvpr "$tmp/wired.dot" | dot -Tsvg >"$tmp/wired.svg"
+printf '<!-- rendered from docs/wired.dot, sha256 %s -->\n' "$(sha256 "$tmp/wired.dot")" >>"$tmp/wired.svg"
 for g in graph areas; do
 	dot -Tsvg "$tmp/$g.dot" >"$tmp/$g.svg"
 	printf '<!-- rendered from docs/%s.dot, sha256 %s -->\n' "$g" "$(sha256 "$tmp/$g.dot")" >>"$tmp/$g.svg"
 done
 
 # Only now that everything rendered, replace the committed files.
-for f in graph.dot graph.mmd graph.svg areas.dot areas.svg; do
+for f in graph.dot graph.mmd graph.svg areas.dot areas.svg wired.dot wired.svg; do
 	mv "$tmp/$f" "docs/$f"
 done
-echo "docs/generate.sh: wrote docs/graph.dot, graph.mmd, graph.svg, areas.dot, areas.svg"
+echo "docs/generate.sh: wrote docs/graph.dot, graph.mmd, graph.svg, areas.dot, areas.svg, wired.dot, wired.svg"
