@@ -259,6 +259,16 @@ func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 	checks := done != nil || tel != nil || filtered
 	for c, i = c0, i0; c < len(chunks); c, i = c+1, 0 {
 		hs := chunks[c]
+		if !checks {
+			// Nothing to check between handlers: a context that never
+			// ends, no filters, no telemetry.
+			for ; i < len(hs); i++ {
+				if err := hs[i].fn(ctx, e); err != nil {
+					return c, i, err, nil
+				}
+			}
+			continue
+		}
 		for ; i < len(hs); i++ {
 			h := &hs[i]
 			hctx := ctx
@@ -277,7 +287,7 @@ func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 					hctx = tel.begin(ctx, h.l)
 				}
 			}
-			if err = h.fn(hctx, e); err != nil {
+			if err := h.fn(hctx, e); err != nil {
 				return c, i, err, nil
 			}
 			if tel != nil {
