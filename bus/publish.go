@@ -209,7 +209,7 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 		hctx, tel, pub = s.t.startTelemetry(hctx, b, tb, e)
 	}
 	filtered := tb.filtered > 0 || tb.sources != nil
-	c, i, err, p := run(hctx, done, tel, filtered, chunks, e, 0, 0)
+	c, i, p, err := run(hctx, done, tel, filtered, chunks, e, 0, 0)
 	if c < len(chunks) || pub != nil {
 		// A handler failed, panicked or found the context done, or there
 		// is a publish span to end: only now set up the accounting.
@@ -250,7 +250,7 @@ var errDone = errors.New("context done")
 // (c, i) at that handler; or with c == len(chunks) when all of them ran.
 // filtered says whether a handler may have a filter; tel is nil without
 // handler spans and metrics.
-func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filtered bool, chunks [][]handler[T], e *T, c0, i0 int) (c, i int, err error, p *PanicError) {
+func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filtered bool, chunks [][]handler[T], e *T, c0, i0 int) (c, i int, p *PanicError, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			p = &PanicError{Value: v, Stack: debug.Stack()}
@@ -264,7 +264,7 @@ func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 			// ends, no filters, no telemetry.
 			for ; i < len(hs); i++ {
 				if err := hs[i].fn(ctx, e); err != nil {
-					return c, i, err, nil
+					return c, i, nil, err
 				}
 			}
 			continue
@@ -276,7 +276,7 @@ func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 				if done != nil {
 					select {
 					case <-done:
-						return c, i, errDone, nil
+						return c, i, nil, errDone
 					default:
 					}
 				}
@@ -288,7 +288,7 @@ func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 				}
 			}
 			if err := h.fn(hctx, e); err != nil {
-				return c, i, err, nil
+				return c, i, nil, err
 			}
 			if tel != nil {
 				tel.end(ctx, h.l, nil, false)
@@ -316,7 +316,7 @@ func (t *Topic[T]) settle(ctx context.Context, done <-chan struct{}, tel *teleme
 		if d.finish(h, err) {
 			break
 		}
-		c, i, err, p = run(ctx, done, tel, filtered, chunks, e, c, i+1)
+		c, i, p, err = run(ctx, done, tel, filtered, chunks, e, c, i+1)
 	}
 	return d.result(pub)
 }
