@@ -52,6 +52,22 @@ func BenchmarkPublish(b *testing.B) {
 				}
 			}
 		})
+		b.Run(fmt.Sprintf("handlers=%d/fxbus-cancellable", n), func(b *testing.B) {
+			// A long-lived context that holds pointers, such as a worker's:
+			// its depth frame is cached only weakly.
+			bb, err := bus.New(ls)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := topic.Publish(ctx, bb, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("handlers=%d/fxbus-traced", n), func(b *testing.B) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 			bb, err := bus.New(ls, bus.WithTracerProvider(tp))

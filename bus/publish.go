@@ -104,6 +104,20 @@ func (f *frame) Value(key any) any {
 	return f.Context.Value(key)
 }
 
+// cached returns the frame of the slot's last top-level publish if that
+// publish had context ctx and the frame is still around; else nil.
+func (s *slot[T]) cached(ctx context.Context) *frame {
+	if f := s.plain.Load(); f != nil && f.Context == ctx {
+		return f
+	}
+	if w := s.root.Load(); w != nil {
+		if f := w.Value(); f != nil && f.Context == ctx {
+			return f
+		}
+	}
+	return nil
+}
+
 // enter returns the frame of a publish of s's topic with ctx, and whether it
 // is shared (cached) rather than this publish's own. A publish nests in the
 // innermost publish of ctx's chain that has not returned yet; so a context
@@ -117,11 +131,6 @@ func (f *frame) Value(key any) any {
 // contexts do not write to shared memory.
 func (s *slot[T]) enter(ctx context.Context, limit int) (*frame, bool, error) {
 	w := s.root.Load()
-	if w != nil {
-		if f := w.Value(); f != nil && f.Context == ctx {
-			return f, true, nil
-		}
-	}
 	parent, _ := ctx.Value(frameKey{}).(*frame)
 	for parent != nil && parent.ended.Load() {
 		parent = parent.parent
@@ -134,6 +143,14 @@ func (s *slot[T]) enter(ctx context.Context, limit int) (*frame, bool, error) {
 		return nil, false, depthError(parent, s.t.name, limit)
 	}
 	f := &frame{Context: ctx, done: ctx.Done(), name: s.t.name, depth: depth, parent: parent}
+	if parent == nil && s.plain.Load() == nil && pointerFree(reflect.TypeOf(ctx)) {
+		// A context that holds no pointer, such as context.Background(),
+		// cannot keep anything alive: hold its frame strongly, which
+		// spares the hits the weak pointer's dereference. Pointer-free
+		// types are comparable, so the == in cached cannot panic.
+		s.plain.Store(f)
+		return f, true, nil
+	}
 	if parent == nil && (w == nil || w.Value() == nil) && reflect.TypeOf(ctx).Comparable() {
 		// Comparable, so that the == above cannot panic: it compares the
 		// dynamic types first, and a type that matches is this one.
@@ -142,6 +159,27 @@ func (s *slot[T]) enter(ctx context.Context, limit int) (*frame, bool, error) {
 		return f, true, nil
 	}
 	return f, false, nil
+}
+
+// pointerFree reports whether values of type t hold no pointer: booleans,
+// numbers, and arrays and structs of them.
+func pointerFree(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return true
+	case reflect.Array:
+		return pointerFree(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !pointerFree(t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func depthError(parent *frame, name string, limit int) error {
@@ -160,56 +198,152 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 	if tb.sources != nil {
 		chunks = tb.sources.handlers(src)
 	}
-	d := dispatcher[T]{t: s.t, e: e, ctx: ctx, filtered: tb.filtered > 0 || tb.sources != nil}
+	hctx, done := ctx, (<-chan struct{})(nil)
 	var f *frame
-	shared := false
+	shared := true
 	if limit := b.depthLimit(); limit > 0 {
-		var err error
-		if f, shared, err = s.enter(ctx, limit); err != nil {
-			return err
+		if f = s.cached(ctx); f == nil {
+			var err error
+			if f, shared, err = s.enter(ctx, limit); err != nil {
+				return err
+			}
 		}
-		d.ctx, d.done = f, f.done
+		hctx, done = f, f.done
 	} else {
-		d.done = ctx.Done()
+		done = ctx.Done()
 	}
+	var tel *telemetry
 	var pub trace.Span
 	if b.tracing || b.metrics {
-		// Telemetry allocates anyway; its state lives on the heap, so that
-		// the dispatcher of a publish without it stays small.
-		tel := &telemetry{b: b, metrics: b.metrics}
-		if b.tracing {
-			d.ctx, pub = b.inst.StartPublish(d.ctx, tb.publish, s.t.spanAttrs(e))
-			tel.pub, tel.spans = pub, pub.IsRecording()
-		}
-		if tel.spans || tel.metrics {
-			d.tel = tel
-		}
+		hctx, tel, pub = s.t.startTelemetry(hctx, b, tb, e)
 	}
-	for {
-		p := d.run(chunks)
-		if p == nil || d.finish(&chunks[d.c][d.i], p) {
-			break
-		}
-		// A handler panicked: run recovered it, once for the whole
-		// publish; resume after that handler.
-		d.i++
+	filtered := tb.filtered > 0 || tb.sources != nil
+	c, i, p, err := run(hctx, done, tel, filtered, chunks, e, 0, 0)
+	if c < len(chunks) || pub != nil {
+		// A handler failed, panicked or found the context done, or there
+		// is a publish span to end: only now set up the accounting.
+		err = s.t.settle(hctx, done, tel, pub, filtered, chunks, e, c, i, err, p)
 	}
-	if f != nil && !shared {
+	if !shared {
 		f.ended.Store(true)
 	}
-	return d.result(b, pub)
+	return err
 }
 
-// dispatcher is the state of one publish. It lives on the publisher's stack.
+// startTelemetry opens the publish span of a publish on b with tb, and
+// returns the context handlers get, before their own span, and the state of
+// the publish's telemetry: nil when it neither opens handler spans nor
+// measures handlers.
+func (t *Topic[T]) startTelemetry(ctx context.Context, b *Bus, tb *table[T], e *T) (context.Context, *telemetry, trace.Span) {
+	// Telemetry allocates anyway; its state lives on the heap, so that a
+	// publish without it keeps its state in registers.
+	tel := &telemetry{b: b, metrics: b.metrics}
+	var pub trace.Span
+	if b.tracing {
+		ctx, pub = b.inst.StartPublish(ctx, tb.publish, t.spanAttrs(e))
+		tel.pub, tel.spans = pub, pub.IsRecording()
+	}
+	if !tel.spans && !tel.metrics {
+		tel = nil
+	}
+	return ctx, tel, pub
+}
+
+// errDone tells settle that run stopped because the publisher's context is
+// done.
+var errDone = errors.New("context done")
+
+// run runs the handlers from chunks[c][i] on, and returns at the first
+// handler that fails (with its error), panics (with the panic, recovered:
+// the one recover of the publish) or finds done closed (with errDone), with
+// (c, i) at that handler; or with c == len(chunks) when all of them ran.
+// filtered says whether a handler may have a filter; tel is nil without
+// handler spans and metrics.
+func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filtered bool, chunks [][]handler[T], e *T, c0, i0 int) (c, i int, p *PanicError, err error) {
+	returned := false
+	defer func() {
+		if v := recover(); v != nil {
+			p = &PanicError{Value: v, Stack: debug.Stack()}
+		} else if !returned && tel != nil {
+			// runtime.Goexit in a handler: the goroutine unwinds without
+			// returning; end the spans on the way.
+			otelbus.Goexit(tel.span, tel.pub)
+		}
+	}()
+	checks := done != nil || tel != nil || filtered
+	for c, i = c0, i0; c < len(chunks); c, i = c+1, 0 {
+		hs := chunks[c]
+		if !checks {
+			// Nothing to check between handlers: a context that never
+			// ends, no filters, no telemetry.
+			for ; i < len(hs); i++ {
+				if err := hs[i].fn(ctx, e); err != nil {
+					returned = true
+					return c, i, nil, err
+				}
+			}
+			continue
+		}
+		for ; i < len(hs); i++ {
+			h := &hs[i]
+			hctx := ctx
+			if checks {
+				if done != nil {
+					select {
+					case <-done:
+						returned = true
+						return c, i, nil, errDone
+					default:
+					}
+				}
+				if h.filter != nil && !h.filter(e) {
+					continue
+				}
+				if tel != nil {
+					hctx = tel.begin(ctx, h.l)
+				}
+			}
+			if err := h.fn(hctx, e); err != nil {
+				returned = true
+				return c, i, nil, err
+			}
+			if tel != nil {
+				tel.end(ctx, h.l, nil, false)
+			}
+		}
+	}
+	returned = true
+	return c, i, nil, nil
+}
+
+// settle accounts for the handler at chunks[c][i], which failed with err,
+// panicked with p or found the context done, resumes the dispatch after it
+// when the topic's policy says so, and returns the publish's result.
+func (t *Topic[T]) settle(ctx context.Context, done <-chan struct{}, tel *telemetry, pub trace.Span, filtered bool, chunks [][]handler[T], e *T, c, i int, err error, p *PanicError) error {
+	d := dispatcher[T]{t: t, ctx: ctx, tel: tel}
+	for c < len(chunks) {
+		h := &chunks[c][i]
+		if err == errDone {
+			d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w",
+				t.name, h.l.info.String(), ctx.Err())
+			break
+		}
+		if p != nil {
+			err = p
+		}
+		if d.finish(h, err) {
+			break
+		}
+		c, i, p, err = run(ctx, done, tel, filtered, chunks, e, c, i+1)
+	}
+	return d.result(pub)
+}
+
+// dispatcher accounts for the failures of one publish.
 type dispatcher[T any] struct {
-	t    *Topic[T]
-	e    *T
-	ctx  context.Context // what handlers get, before their own span
-	done <-chan struct{} // the publisher's ctx.Done(); nil if it never ends
-	c, i int             // the handler running: chunk, index
-	tel  *telemetry      // nil without handler spans and metrics
-	// filtered is set when a handler may have a filter
-	filtered bool
+	t   *Topic[T]
+	ctx context.Context // what handlers get, before their own span
+	tel *telemetry      // nil without handler spans and metrics
 
 	err    error   // under StopOnError
 	errs   []error // under RunAll
@@ -225,58 +359,6 @@ type telemetry struct {
 	span    trace.Span // the running handler's span, or nil
 	start   time.Time  // its start, when measuring
 	ran     int        // how many handlers were called
-}
-
-// run runs the handlers from (d.c, d.i) on, and returns the panic of a
-// handler, recovered, with (d.c, d.i) at that handler: the one recover of
-// the publish.
-func (d *dispatcher[T]) run(chunks [][]handler[T]) (p *PanicError) {
-	returned := false
-	defer func() {
-		if v := recover(); v != nil {
-			p = &PanicError{Value: v, Stack: debug.Stack()}
-		} else if !returned && d.tel != nil {
-			// runtime.Goexit in a handler: the goroutine unwinds without
-			// returning; end the spans on the way.
-			otelbus.Goexit(d.tel.span, d.tel.pub)
-		}
-	}()
-	ctx, e, done, tel := d.ctx, d.e, d.done, d.tel
-	checks := done != nil || tel != nil || d.filtered
-	for ; d.c < len(chunks); d.c, d.i = d.c+1, 0 {
-		hs := chunks[d.c]
-		for i := d.i; i < len(hs); i++ {
-			d.i = i
-			h := &hs[i]
-			hctx := ctx
-			if checks {
-				if done != nil {
-					select {
-					case <-done:
-						d.ctxErr = fmt.Errorf("fxbus: publish %q stopped before listener %s: %w",
-							d.t.name, h.l.info.String(), ctx.Err())
-						returned = true
-						return nil
-					default:
-					}
-				}
-				if h.filter != nil && !h.filter(e) {
-					continue
-				}
-				if tel != nil {
-					hctx = tel.begin(ctx, h.l)
-				}
-			}
-			if err := h.fn(hctx, e); err != nil || tel != nil {
-				if d.finish(h, err) {
-					returned = true
-					return nil
-				}
-			}
-		}
-	}
-	returned = true
-	return nil
 }
 
 // begin starts handler l's span and clock, and returns its context.
@@ -362,7 +444,7 @@ func (t *telemetry) end(ctx context.Context, l *listener, err error, stop bool) 
 	}
 }
 
-func (d *dispatcher[T]) result(b *Bus, pub trace.Span) error {
+func (d *dispatcher[T]) result(pub trace.Span) error {
 	err := d.err
 	switch {
 	case d.errs != nil:
@@ -371,11 +453,12 @@ func (d *dispatcher[T]) result(b *Bus, pub trace.Span) error {
 		err = d.ctxErr
 	}
 	if pub != nil {
-		if d.tel != nil {
-			otelbus.Ran(pub, d.tel.ran)
-		}
-		if err != nil {
-			b.inst.Fail(pub, err)
+		// Without d.tel, the publish span does not record.
+		if t := d.tel; t != nil {
+			otelbus.Ran(pub, t.ran)
+			if err != nil {
+				t.b.inst.Fail(pub, err)
+			}
 		}
 		pub.End()
 	}

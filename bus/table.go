@@ -24,6 +24,10 @@ type slot[T any] struct {
 	// root caches, weakly, the depth frame of the last top-level publish
 	// with a long-lived context; see enter.
 	root atomic.Pointer[weak.Pointer[frame]]
+	// plain caches, strongly, the depth frame of the first top-level
+	// publish whose context holds no pointer (context.Background()): such
+	// a frame keeps nothing of the caller's alive.
+	plain atomic.Pointer[frame]
 }
 
 // table is an immutable dispatch table: the handlers of one topic on one
