@@ -115,7 +115,7 @@ type consumerSpec struct {
 }
 
 func (im *importer[T]) specs() []consumerSpec {
-	group := nameToken(im.cfg.group)
+	group := groupToken(im.cfg.group)
 	if im.cfg.key == nil {
 		return []consumerSpec{{name: group, filters: []string{im.n.subject(), im.n.partitions()}, maxAck: im.cfg.maxAck}}
 	}
