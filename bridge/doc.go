@@ -54,6 +54,11 @@
 // fxbus.dead.<group>.<t>. Headers: Nats-Msg-Id, traceparent, tracestate,
 // [HeaderTopic], [HeaderPayloadType], [HeaderContentType]; dead letters add
 // [HeaderError], [HeaderDeliveries], [HeaderGroup], [HeaderSequence].
+// In subjects, characters NATS does not allow become '_'. A stream or
+// consumer name that is not the topic's or group's own (changed
+// characters, too long for JetStream's 255 bytes, "DEAD", or shaped like
+// a changed name) ends in '_' and a hash of the original, so distinct
+// topics never share a stream and distinct groups never share a consumer.
 //
 // # Telemetry
 //

@@ -115,9 +115,11 @@ type consumerSpec struct {
 }
 
 func (im *importer[T]) specs() []consumerSpec {
-	group := nameToken(im.cfg.group)
+	group := groupToken(im.cfg.group)
 	if im.cfg.key == nil {
-		return []consumerSpec{{name: group, filters: []string{im.n.subject(), im.n.partitions()}, maxAck: im.cfg.maxAck}}
+		// Every subject of the topic's stream, so no filter: a filtered
+		// consumer costs the server a subject match per message.
+		return []consumerSpec{{name: group, maxAck: im.cfg.maxAck}}
 	}
 	specs := make([]consumerSpec, im.cfg.partitions)
 	for p := range specs {

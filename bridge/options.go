@@ -84,8 +84,11 @@ const DefaultGroup = "default"
 // Group names the consumer group of an [Import]: the instances importing a
 // topic in one group share one durable consumer, so each event is handled
 // by one of them; different groups each get every event. The name is the
-// durable consumer's (characters other than letters, digits, '-' and '_'
-// become '_'). Import only.
+// durable consumer's; a name that is not one already (characters other
+// than letters, digits, '-' and '_', longer than JetStream allows, or
+// ending like a changed name) has its other characters made '_', is cut
+// to fit and gets a hash of the name, so that distinct groups never share
+// a consumer. Import only.
 func Group(name string) Option {
 	return optionFunc(func(c *config) {
 		c.use("Group", forImport)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
@@ -52,4 +53,40 @@ func TestRoundTrip(t *testing.T) {
 	assert.Equal(t, "recv", d.Group)
 	assert.Equal(t, 1, d.Attempt)
 	assert.NotEmpty(t, d.MsgID)
+}
+
+// A group's durable consumer made by an earlier version of the bridge,
+// filtered on the topic's subjects, is taken over: it keeps its place and
+// its events arrive.
+func TestImportTakesOverAFilteredConsumer(t *testing.T) {
+	ts := startServer(t)
+	orderKept := bus.NewTopic[Order]("test.order.kept")
+	var b *bus.Bus
+	var conn *bridge.Conn
+	send := newApp(t, bridge.Config{URL: ts.url()}, bridge.Export(orderKept), fx.Populate(&b, &conn))
+	defer send.RequireStop()
+	ctx := context.Background()
+	js := conn.JetStream()
+	stream, err := js.StreamNameBySubject(ctx, "fxbus.topic.test.order.kept")
+	require.NoError(t, err)
+	_, err = js.CreateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable: "old", AckPolicy: jetstream.AckExplicitPolicy,
+		FilterSubjects: []string{"fxbus.topic.test.order.kept", "fxbus.part.*.test.order.kept"},
+	})
+	require.NoError(t, err)
+	publishN(t, b, orderKept, 0, 10)
+	require.NoError(t, conn.Flush(ctx))
+
+	got := newSeen(10)
+	recv := newApp(t, bridge.Config{URL: ts.url()},
+		bridge.Import(orderKept, bridge.Group("old")),
+		bus.Listen(orderKept, func(_ context.Context, o *Order) error { got.add(o.ID); return nil }),
+	)
+	defer recv.RequireStop()
+	got.wait(t, 20*time.Second)
+	assert.Equal(t, 10, got.total())
+	cons, err := js.Consumer(ctx, stream, "old")
+	require.NoError(t, err)
+	assert.Empty(t, cons.CachedInfo().Config.FilterSubjects)
+	assert.Empty(t, cons.CachedInfo().Config.FilterSubject)
 }
