@@ -195,11 +195,13 @@ func (d *direct) publish(ctx context.Context, p *payload) error {
 			span.End()
 		}
 		if err != nil {
+			pub.SetAttributes(attribute.Int("fxbus.listener.ran", i+1))
 			pub.SetStatus(codes.Error, err.Error())
 			pub.End()
 			return err
 		}
 	}
+	pub.SetAttributes(attribute.Int("fxbus.listener.ran", len(d.hs)))
 	pub.End()
 	return nil
 }
