@@ -622,3 +622,58 @@ func TestNoLoggerNoLines(t *testing.T) {
 	require.NoError(t, unheard.Publish(context.Background(), b, &banned{}))
 	assert.Empty(t, logs.lines())
 }
+
+var (
+	fxDeferredLate = bus.NewTopic[message]("test.fx.deferred.late")
+	fxDeferredHook = bus.NewHook[message, message]("test.fx.deferred.hook")
+)
+
+// While the bus waits for the first publish to decide on its telemetry, a
+// subscription made then is kept, shows in the catalogue, and is traced
+// once the global provider set in OnStart is there; a hook's Run decides
+// as a publish does, so that its first call is traced too.
+func TestDeferredTelemetrySubscriptionsAndHooks(t *testing.T) {
+	const name = "TestDeferredTelemetrySubscriptionsAndHooks"
+	if os.Getenv(globalEnv) == "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+name+"$", "-test.v")
+		cmd.Env = append(os.Environ(), globalEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", tail(out))
+		require.Contains(t, string(out), "--- PASS: "+name)
+		return
+	}
+	rec := tracetest.NewSpanRecorder()
+	var b *bus.Bus
+	app := fxtest.New(t,
+		bus.Module,
+		bus.Listen(fxPosting, trail("a"), bus.Name("audit")),
+		fx.Populate(&b),
+		// Top-level invokes run after the bus's own: the bus is installed,
+		// its telemetry not yet decided.
+		fx.Invoke(func(b *bus.Bus) error {
+			_, err := fxDeferredLate.Subscribe(b, trail("late"), bus.Name("late"))
+			return err
+		}),
+		fx.Invoke(func(lc fx.Lifecycle) {
+			lc.Append(fx.StartHook(func() { otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))) }))
+		}),
+	)
+	var names []string
+	for _, ti := range b.Catalog().Topics {
+		names = append(names, ti.Name)
+	}
+	assert.Contains(t, names, "test.fx.deferred.late", "the catalogue sees a subscription made before the first publish")
+	assert.Contains(t, names, "test.fx.posting")
+
+	app.RequireStart()
+	defer app.RequireStop()
+	_, err := fxDeferredHook.Run(context.Background(), b, &message{}, func(_ context.Context, m *message) (*message, error) { return m, nil })
+	require.NoError(t, err)
+	assert.Contains(t, spanNames(rec.Ended()), "hook test.fx.deferred.hook", "the hook's first call is traced")
+
+	rec.Reset()
+	require.NoError(t, fxDeferredLate.Publish(context.Background(), b, &message{}))
+	assert.Equal(t, []string{"late test.fx.deferred.late", "publish test.fx.deferred.late"}, spanNames(rec.Ended()))
+}
