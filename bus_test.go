@@ -22,6 +22,7 @@ import (
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/modules/assets"
 	"github.com/fxbus/fxbus/modules/audit"
@@ -45,13 +46,14 @@ func TestMain(m *testing.M) {
 func TestReferenceService(t *testing.T) {
 	var (
 		srv *httpapi.Server
-		tel *desk.Telemetry
+		tel *telemetry.Telemetry
 		rcv *demo.WebhookReceiver
 		log *audit.Log
 	)
 	secret := demo.NewSSOSecret()
 	app := fxtest.New(t,
 		bus.Module,
+		telemetry.Module,
 		desk.Module,
 		httpapi.Module,
 		desk.WithConfig(desk.Config{LogOutput: io.Discard, SSOSecret: secret}),
@@ -128,7 +130,7 @@ func TestReferenceService(t *testing.T) {
 // checkNoPersonalData asserts that no span says the operator's login, not
 // even the forged single sign-on whose error names it: the desk records
 // errors by class only.
-func checkNoPersonalData(t *testing.T, tel *desk.Telemetry, login string) {
+func checkNoPersonalData(t *testing.T, tel *telemetry.Telemetry, login string) {
 	spans, _ := tel.Spans.Ended()
 	var failed int
 	for _, s := range spans {
@@ -155,7 +157,7 @@ func checkNoPersonalData(t *testing.T, tel *desk.Telemetry, login string) {
 // checkTraceShape finds the publish of a chat message: its parent is the
 // HTTP server span of the request that posted it, and its children are the
 // handler spans, one per listener, started in rank order.
-func checkTraceShape(t *testing.T, tel *desk.Telemetry) {
+func checkTraceShape(t *testing.T, tel *telemetry.Telemetry) {
 	spans, dropped := tel.Spans.Ended()
 	require.Zero(t, dropped)
 	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}

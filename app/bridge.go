@@ -20,6 +20,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bridge"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/modules/analytics"
@@ -60,7 +61,7 @@ type analyticsService struct {
 	app      *fx.App
 	counts   *analytics.Counts
 	conn     *bridge.Conn
-	spans    *desk.SpanStore
+	spans    *telemetry.SpanStore
 	tp       *sdktrace.TracerProvider
 	embedded bool // the desk's NATS server is embedded
 }
@@ -68,7 +69,7 @@ type analyticsService struct {
 // startAnalytics starts the analytics service, connected to the desk's
 // NATS server: the embedded one, or NATS_URL's.
 func startAnalytics(ctx context.Context, deskConn *bridge.Conn, log *slog.Logger) (*analyticsService, error) {
-	a := &analyticsService{spans: desk.NewSpanStore(100_000), embedded: deskConn.Embedded()}
+	a := &analyticsService{spans: telemetry.NewSpanStore(100_000), embedded: deskConn.Embedded()}
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName("fxbus-analytics")))
 	if err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func (a *analyticsService) stop() error {
 // per subject, the events sent and received, how many of the receiving
 // spans continue the sender's trace, and the analytics service's counts
 // and summary.
-func (a *analyticsService) printBridge(w io.Writer, tel *desk.Telemetry) error {
+func (a *analyticsService) printBridge(w io.Writer, tel *telemetry.Telemetry) error {
 	sent, _ := tel.Spans.Ended()
 	recv, _ := a.spans.Ended()
 	type row struct{ sent, received, sameTrace int }
@@ -173,7 +174,7 @@ func (a *analyticsService) printBridge(w io.Writer, tel *desk.Telemetry) error {
 	fmt.Fprintf(w, "\nanalytics counted: %d bans, messages %v, ticket changes %v (%d duplicates skipped)\n",
 		c.Bans, c.Messages, c.TicketChanges, c.Duplicates)
 	fmt.Fprintf(w, "\nanalytics service: %d spans; per topic, its publishes then its handlers:\n", len(recv))
-	return desk.PrintSummary(w, desk.Summarize(recv))
+	return telemetry.PrintSummary(w, telemetry.Summarize(recv))
 }
 
 func attr(s sdktrace.ReadOnlySpan, key string) string {

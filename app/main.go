@@ -18,6 +18,7 @@ import (
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bridge"
 )
 
@@ -156,7 +157,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	var (
 		srv *httpapi.Server
-		tel *desk.Telemetry
+		tel *telemetry.Telemetry
 		rcv *demo.WebhookReceiver
 	)
 	var conn *bridge.Conn
@@ -214,7 +215,7 @@ func ssoSecret(file string) ([]byte, error) {
 func serve(ctx context.Context, addr string, secret []byte, stdout, stderr io.Writer) error {
 	var (
 		srv  *httpapi.Server
-		tel  *desk.Telemetry
+		tel  *telemetry.Telemetry
 		conn *bridge.Conn
 		log  *slog.Logger
 	)
@@ -264,16 +265,16 @@ func stop(app *fx.App) error {
 // the spans recorded them; then, for the demo's steps, each one's trace and
 // the topics it fired. It fails when the exporter lost spans, after saying
 // so, so that the command exits non-zero.
-func summary(w io.Writer, tel *desk.Telemetry, steps []desk.Step) error {
+func summary(w io.Writer, tel *telemetry.Telemetry, steps []telemetry.Step) error {
 	spans, dropped := tel.Spans.Ended()
-	rows := desk.Summarize(spans, steps...)
+	rows := telemetry.Summarize(spans, steps...)
 	fmt.Fprintf(w, "\n%d spans recorded (%d dropped); per topic, its publishes then its handlers:\n", len(spans), dropped)
-	if err := desk.PrintSummary(w, rows); err != nil {
+	if err := telemetry.PrintSummary(w, rows); err != nil {
 		return err
 	}
 	if len(steps) > 0 {
 		fmt.Fprintln(w, "\nthe scenario's steps, each with its trace id and the topics (and hooks) it fired:")
-		if err := desk.PrintSteps(w, desk.TraceSteps(spans, steps)); err != nil {
+		if err := telemetry.PrintSteps(w, telemetry.TraceSteps(spans, steps)); err != nil {
 			return err
 		}
 	}

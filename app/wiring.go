@@ -5,6 +5,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
 
 	"github.com/fxbus/fxbus/modules/assets"
@@ -22,7 +23,7 @@ import (
 // listeners of: the one place where the app wires them, in every mode.
 // The server comes after them, at the top level (httpapi.Serve).
 var modules = fx.Options(
-	bus.Module, httpapi.Module,
+	bus.Module, telemetry.Module, httpapi.Module,
 	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
 	tickets.Module, stats.Module, webhooks.Module, widget.Module,
 	fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 )
 
 // The scenario's cast: two visitors, one of whom turns abusive; an
@@ -68,9 +69,9 @@ func NewSSOSecret() []byte {
 }
 
 // Step is one step of the scenario: a request and what came back. It is
-// the desk's [desk.Step], which the summary of the traces links to the
+// [telemetry.Step], which the summary of the traces links to the
 // trace of each request.
-type Step = desk.Step
+type Step = telemetry.Step
 
 // Report is what the scenario did and saw.
 type Report struct {
@@ -270,7 +271,7 @@ func (s *scenario) send(r req, into any) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{Status: res.StatusCode, TraceID: desk.TraceIDOf(res.Header)}
+	a := answer{Status: res.StatusCode, TraceID: telemetry.TraceIDOf(res.Header)}
 	if !a.ok() {
 		var e httpapi.ErrorJSON
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
 )
 
@@ -55,7 +56,7 @@ func newDesk(tb testing.TB, cfg desk.Config, withUser bool, opts ...fx.Option) *
 		svc *desk.Service
 	)
 	cfg.SSOSecret = testSecret
-	fxtest.New(tb, bus.Module, desk.Module, httpapi.Module, desk.WithConfig(cfg), fakeModules(),
+	fxtest.New(tb, bus.Module, telemetry.Module, desk.Module, httpapi.Module, desk.WithConfig(cfg), fakeModules(),
 		fx.Options(opts...), fx.Populate(&api, &svc), fx.NopLogger)
 	h, err := api.Handler(context.Background())
 	require.NoError(tb, err)

@@ -6,10 +6,9 @@
 // rules.
 //
 // The service keeps its data in memory, serves a JSON HTTP API, and talks to
-// its modules only through the typed topics of package topics. Its traces go
-// to the exporter the standard OTEL_* variables choose, and always to an
-// in-memory [SpanStore] from which [Summarize] reads back, per topic and per
-// handler, calls, errors and latency.
+// its modules only through the typed topics of package topics. Its
+// telemetry (tracer and meter providers, the in-memory span store and the
+// summary read back from it) is package app/telemetry, not the domain's.
 //
 // # The service
 //

@@ -101,28 +101,24 @@ func (c Config) withDefaults() Config {
 
 // Module is the desk's domain as an fx module: it provides the [Config]
 // (the default, unless [WithConfig] gives one), a *slog.Logger, the
-// [Telemetry] and its trace.TracerProvider, the [Store] and the
-// [Service], and the desk's own listener on
+// [Store] and the [Service], and the desk's own listener on
 // [topics.ModerationBanRequested] ([NewBanListener]). It needs a bus:
-// give bus.Module next to it, which builds the bus with the desk's tracer
-// provider and logger.
+// give bus.Module next to it, which builds the bus with the desk's logger
+// and, with telemetry.Module (package app/telemetry), its tracer and meter
+// providers.
 //
 // The HTTP API is httpapi.Module. The modules of the desk's features
 // (moderation, single sign-on, ...) are given next to it, and
-// httpapi.Serve last, at the top level: fx.New(bus.Module, desk.Module,
-// httpapi.Module, moderation.Module, ..., httpapi.Serve). The app's main
-// does it.
+// httpapi.Serve last, at the top level: fx.New(bus.Module,
+// telemetry.Module, desk.Module, httpapi.Module, moderation.Module, ...,
+// httpapi.Serve). The app's main does it.
 var Module = fx.Module("desk",
 	fx.Provide(
 		func() Config { return Config{}.withDefaults() },
 		NewLogger,
-		NewTelemetry,
-		(*Telemetry).TracerProvider,
-		(*Telemetry).MeterProvider,
 		NewStore,
 		NewService,
 	),
-	redactErrors,
 	publishes,
 	bus.Listen(topics.ModerationBanRequested, NewBanListener, bus.Rank(BanListenerRank)),
 )

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fxbus/fxbus/app/demo"
-	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/telemetry"
 )
 
 // collector is an in-process OTLP/HTTP trace receiver: POST /v1/traces
@@ -111,7 +111,7 @@ func TestTracesExportedOverOTLP(t *testing.T) {
 	spans, resources := col.received()
 	require.NotEmpty(t, spans)
 	for _, r := range resources {
-		assert.Equal(t, desk.ServiceName, r["service.name"])
+		assert.Equal(t, telemetry.ServiceName, r["service.name"])
 	}
 	byID := map[string]*tracepb.Span{}
 	for _, s := range spans {

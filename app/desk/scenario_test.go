@@ -16,6 +16,7 @@ import (
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
 	"github.com/fxbus/fxbus/topics"
@@ -24,20 +25,20 @@ import (
 // startDesk starts the desk, with a real server on a loopback port, and
 // whatever opts add; it stops with the test, unless the test stops it
 // first.
-func startDesk(t *testing.T, opts ...fx.Option) (*fxtest.App, *httpapi.Server, *desk.Telemetry) {
+func startDesk(t *testing.T, opts ...fx.Option) (*fxtest.App, *httpapi.Server, *telemetry.Telemetry) {
 	t.Helper()
 	return startDeskWith(t, desk.Config{LogOutput: testWriter{t}}, opts...)
 }
 
 // startDeskWith is startDesk with cfg, and the tests' SSO secret.
-func startDeskWith(t *testing.T, cfg desk.Config, opts ...fx.Option) (*fxtest.App, *httpapi.Server, *desk.Telemetry) {
+func startDeskWith(t *testing.T, cfg desk.Config, opts ...fx.Option) (*fxtest.App, *httpapi.Server, *telemetry.Telemetry) {
 	t.Helper()
 	var (
 		srv *httpapi.Server
-		tel *desk.Telemetry
+		tel *telemetry.Telemetry
 	)
 	cfg.SSOSecret = testSecret
-	app := fxtest.New(t, bus.Module, desk.Module, httpapi.Module, desk.WithConfig(cfg), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), httpapi.Serve)
+	app := fxtest.New(t, bus.Module, telemetry.Module, desk.Module, httpapi.Module, desk.WithConfig(cfg), fx.NopLogger, fx.Options(opts...), fx.Populate(&srv, &tel), httpapi.Serve)
 	app.RequireStart()
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	select {
@@ -164,7 +165,7 @@ func TestScenarioWithoutModules(t *testing.T) {
 	assert.Equal(t, `function "echo": not found`, step.Result)
 
 	spans, _ := tel.Spans.Ended()
-	rows := desk.Summarize(spans)
+	rows := telemetry.Summarize(spans)
 	var names []string
 	for _, r := range rows {
 		names = append(names, r.Topic)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
 	"github.com/fxbus/fxbus/topics"
@@ -171,7 +172,7 @@ func TestUserReadyOnlyWithAnOperatorOnline(t *testing.T) {
 		visitor *bustest.Recorder[topics.VisitorEvent]
 		tracked *bustest.Recorder[topics.VisitorEvent]
 	)
-	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
+	fxtest.New(t, bus.Module, telemetry.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&svc),
 		bustest.Capture(&created, topics.ThreadCreated),
 		bustest.Capture(&started, topics.ChatStarted),
 		bustest.Capture(&ready, topics.ThreadUserReady),
@@ -383,7 +384,7 @@ func TestRoutesAlteredAndResourcesNotFound(t *testing.T) {
 
 func TestRoutesConflict(t *testing.T) {
 	var api *httpapi.API
-	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
+	fxtest.New(t, bus.Module, telemetry.Module, desk.Module, httpapi.Module, logTo(t), fx.NopLogger, fx.Populate(&api),
 		bus.Listen(topics.RoutingAlter, func(_ context.Context, rc *topics.RouteCollection) error {
 			rc.Routes = append(rc.Routes, topics.Route{Name: "mine", Pattern: "GET /healthz", Handler: http.NotFoundHandler()})
 			return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
+	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -185,7 +186,7 @@ func TestStorePages(t *testing.T) {
 
 func TestWithConfig(t *testing.T) {
 	var cfg desk.Config
-	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, fx.NopLogger, fx.Populate(&cfg),
+	fxtest.New(t, bus.Module, telemetry.Module, desk.Module, httpapi.Module, fx.NopLogger, fx.Populate(&cfg),
 		desk.WithConfig(desk.Config{Addr: "127.0.0.1:8089", BanDuration: time.Hour, LogOutput: testWriter{t}}))
 	assert.Equal(t, "127.0.0.1:8089", cfg.Addr)
 	assert.Equal(t, time.Hour, cfg.BanDuration)
@@ -193,7 +194,7 @@ func TestWithConfig(t *testing.T) {
 	assert.Equal(t, desk.DefaultTimeouts, cfg.Timeouts, "defaults for what the config leaves out")
 	assert.Equal(t, desk.DefaultLimits, cfg.Limits)
 
-	fxtest.New(t, bus.Module, desk.Module, httpapi.Module, fx.NopLogger, fx.Populate(&cfg))
+	fxtest.New(t, bus.Module, telemetry.Module, desk.Module, httpapi.Module, fx.NopLogger, fx.Populate(&cfg))
 	assert.Equal(t, desk.DefaultAddr, cfg.Addr)
 	assert.Equal(t, 24*time.Hour, cfg.BanDuration)
 }
@@ -201,7 +202,7 @@ func TestWithConfig(t *testing.T) {
 func TestServerFailsToStartOnABusyAddress(t *testing.T) {
 	_, first, _ := startDesk(t)
 	addr := first.URL()[len("http://"):]
-	app := fxtest.New(t, bus.Module, desk.Module, httpapi.Module, fx.NopLogger, desk.WithConfig(desk.Config{Addr: addr, LogOutput: testWriter{t}}), httpapi.Serve)
+	app := fxtest.New(t, bus.Module, telemetry.Module, desk.Module, httpapi.Module, fx.NopLogger, desk.WithConfig(desk.Config{Addr: addr, LogOutput: testWriter{t}}), httpapi.Serve)
 	err := app.Start(t.Context())
 	assert.ErrorContains(t, err, "desk: listen")
 }

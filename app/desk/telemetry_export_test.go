@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fxbus/fxbus/app/demo"
-	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/telemetry"
 )
 
 // The route a request matched is on its server span as http.route; a
@@ -33,7 +33,7 @@ func TestServerSpanRouteAndPublicEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, res.Body)
 	require.NoError(t, res.Body.Close())
-	answered := desk.TraceIDOf(res.Header)
+	answered := telemetry.TraceIDOf(res.Header)
 	app.RequireStop() // waits for the request, whose span ends with it
 
 	spans, _ := tel.Spans.Ended()

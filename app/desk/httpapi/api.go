@@ -23,6 +23,7 @@ import (
 	"github.com/fxbus/fxbus/topics"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/telemetry"
 )
 
 // Access says who may call a route. The HTTP API checks it before the
@@ -237,7 +238,7 @@ func (a *API) Handler(ctx context.Context) (h http.Handler, err error) {
 		if m, _, ok := strings.Cut(rt.Pattern, " "); ok {
 			methods[m] = true
 		}
-		mux.Handle(rt.Pattern, desk.WithRoute(rt.Pattern, a.authenticate(rt.Handler)))
+		mux.Handle(rt.Pattern, telemetry.WithRoute(rt.Pattern, a.authenticate(rt.Handler)))
 	}
 	if !seen["/"] {
 		nf := &notFound{api: a, mux: mux, methods: slices.Sorted(maps.Keys(methods))}

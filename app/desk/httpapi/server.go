@@ -16,6 +16,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/telemetry"
 )
 
 // Module provides the [API] over the desk's Service, and the [Server];
@@ -73,7 +74,7 @@ func (s *Server) Start(ctx context.Context) error {
 	srv := &http.Server{
 		Handler: otelhttp.NewHandler(h, "desk",
 			otelhttp.WithTracerProvider(s.tp),
-			otelhttp.WithPublicEndpointFn(desk.PublicEndpoint),
+			otelhttp.WithPublicEndpointFn(telemetry.PublicEndpoint),
 			otelhttp.WithPropagators(propagation.TraceContext{})),
 		ReadHeaderTimeout: t.ReadHeader,
 		ReadTimeout:       t.Read,

@@ -1,4 +1,4 @@
-package desk
+package telemetry
 
 import (
 	"testing"
@@ -14,7 +14,7 @@ import (
 func serviceName(t *testing.T) string {
 	t.Helper()
 	lc := fxtest.NewLifecycle(t)
-	tel, err := NewTelemetry(lc)
+	tel, err := New(lc)
 	require.NoError(t, err)
 	lc.RequireStart()
 	_, span := tel.Provider.Tracer("test").Start(t.Context(), "span")

@@ -1,4 +1,4 @@
-package desk
+package telemetry
 
 import (
 	"cmp"
@@ -66,9 +66,22 @@ var (
 // address. The class, "sso: invalid single sign-on", says what failed.
 var redactErrors = bus.Configure(bus.WithErrorRedaction(bus.ErrorType))
 
-// NewTelemetry builds the tracer and meter providers and shuts them down,
+// Module provides the desk's [Telemetry], built by [New], with its
+// trace.TracerProvider and metric.MeterProvider, which the bus and the
+// HTTP server take from the container; and it makes the bus record errors
+// on spans by class only. Give it next to bus.Module: the app's main does.
+var Module = fx.Module("telemetry",
+	fx.Provide(
+		New,
+		(*Telemetry).TracerProvider,
+		(*Telemetry).MeterProvider,
+	),
+	redactErrors,
+)
+
+// New builds the tracer and meter providers and shuts them down,
 // flushing, when the app stops.
-func NewTelemetry(lc fx.Lifecycle) (*Telemetry, error) {
+func New(lc fx.Lifecycle) (*Telemetry, error) {
 	ctx := context.Background()
 	res, err := newResource(ctx)
 	if err != nil {
