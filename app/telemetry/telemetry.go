@@ -93,7 +93,7 @@ func New(lc fx.Lifecycle) (*Telemetry, error) {
 	if configured(exporterEnv) {
 		exp, err := autoexport.NewSpanExporter(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("desk: trace exporter from OTEL_* variables: %w", err)
+			return nil, fmt.Errorf("telemetry: trace exporter from OTEL_* variables: %w", err)
 		}
 		if !autoexport.IsNoneSpanExporter(exp) {
 			t.export = &countingExporter{SpanExporter: exp}
@@ -105,7 +105,7 @@ func New(lc fx.Lifecycle) (*Telemetry, error) {
 	if configured(metricsEnv) {
 		r, err := autoexport.NewMetricReader(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("desk: metric reader from OTEL_* variables: %w", err)
+			return nil, fmt.Errorf("telemetry: metric reader from OTEL_* variables: %w", err)
 		}
 		if !autoexport.IsNoneMetricReader(r) {
 			mopts = append(mopts, sdkmetric.WithReader(r))
@@ -163,15 +163,15 @@ func (e *countingExporter) lost() (int, error) {
 func newResource(ctx context.Context) (*resource.Resource, error) {
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(ServiceName)))
 	if err != nil {
-		return nil, fmt.Errorf("desk: telemetry resource: %w", err)
+		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
 	env, err := resource.New(ctx, resource.WithFromEnv())
 	if err != nil {
-		return nil, fmt.Errorf("desk: telemetry resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: %w", err)
+		return nil, fmt.Errorf("telemetry: resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
 	res, err = resource.Merge(res, env)
 	if err != nil {
-		return nil, fmt.Errorf("desk: telemetry resource: %w", err)
+		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
 	return res, nil
 }
