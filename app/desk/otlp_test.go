@@ -31,28 +31,8 @@ type collector struct {
 }
 
 func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" {
-		http.Error(w, "want POST /v1/traces", http.StatusNotFound)
-		return
-	}
-	body := io.Reader(r.Body)
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	var req collectortrace.ExportTraceServiceRequest
-	if err := proto.Unmarshal(b, &req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if !readOTLP(w, r, "/v1/traces", &req) {
 		return
 	}
 	c.mu.Lock()
@@ -63,9 +43,43 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.mu.Unlock()
-	res, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
+	writeOTLP(w, &collectortrace.ExportTraceServiceResponse{})
+}
+
+// readOTLP reads an OTLP/HTTP export request, in protobuf, gzipped or
+// not, POSTed to path into req. It answers the error and returns false
+// when the request is not one.
+func readOTLP(w http.ResponseWriter, r *http.Request, path string, req proto.Message) bool {
+	if r.Method != http.MethodPost || r.URL.Path != path {
+		http.Error(w, "want POST "+path, http.StatusNotFound)
+		return false
+	}
+	body := io.Reader(r.Body)
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return false
+		}
+		defer zr.Close()
+		body = zr
+	}
+	b, err := io.ReadAll(body)
+	if err == nil {
+		err = proto.Unmarshal(b, req)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// writeOTLP answers an OTLP/HTTP export with res.
+func writeOTLP(w http.ResponseWriter, res proto.Message) {
+	b, _ := proto.Marshal(res)
 	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(res)
+	_, _ = w.Write(b)
 }
 
 func (c *collector) received() ([]*tracepb.Span, []map[string]string) {

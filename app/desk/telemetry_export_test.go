@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/trace"
 	collectormetrics "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/telemetry"
@@ -64,18 +63,8 @@ type metricsCollector struct {
 }
 
 func (c *metricsCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/v1/metrics" {
-		http.Error(w, "want /v1/metrics", http.StatusNotFound)
-		return
-	}
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	var req collectormetrics.ExportMetricsServiceRequest
-	if err := proto.Unmarshal(b, &req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if !readOTLP(w, r, "/v1/metrics", &req) {
 		return
 	}
 	c.mu.Lock()
@@ -87,9 +76,7 @@ func (c *metricsCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.mu.Unlock()
-	out, _ := proto.Marshal(&collectormetrics.ExportMetricsServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
+	writeOTLP(w, &collectormetrics.ExportMetricsServiceResponse{})
 }
 
 // With OTEL_METRICS_EXPORTER, the bus's messaging.process.duration
