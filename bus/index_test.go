@@ -113,17 +113,78 @@ func TestManySubscriptionsKeepOrder(t *testing.T) {
 	}
 }
 
+type seqEvent struct{ got []int }
+
+// TestHundredThousandSubscriptions subscribes 100,000 handlers in three
+// ranks around two static listeners, then closes them in random order,
+// checking that each publish runs exactly the live handlers by rank, then
+// subscription order: the chat server with a subscription per connection.
+func TestHundredThousandSubscriptions(t *testing.T) {
+	n := 100_000
+	if raceEnabled || testing.Short() {
+		n = 20_000
+	}
+	topic := bus.NewTopic[seqEvent]("index.hundred-thousand")
+	static := func(id int) func(context.Context, *seqEvent) error {
+		return func(_ context.Context, e *seqEvent) error { e.got = append(e.got, id); return nil }
+	}
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, static(-1), bus.Rank(-1)),
+		bus.On(topic, static(-2), bus.Rank(1)),
+	})
+	rank := func(i int) int { return i%3 - 1 }
+	subs := make([]*bus.Subscription, n)
+	for i := range subs {
+		s, err := topic.Subscribe(b, static(i), bus.Rank(rank(i)))
+		require.NoError(t, err)
+		subs[i] = s
+	}
+	live := make([]bool, n)
+	for i := range live {
+		live[i] = true
+	}
+	check := func(what string) {
+		t.Helper()
+		want := []int{-1}
+		for r := -1; r <= 1; r++ {
+			if r == 1 {
+				want = append(want, -2)
+			}
+			for i := range n {
+				if live[i] && rank(i) == r {
+					want = append(want, i)
+				}
+			}
+		}
+		e := &seqEvent{}
+		require.NoError(t, topic.Publish(context.Background(), b, e))
+		require.Equal(t, want, e.got, what)
+	}
+	check("all subscribed")
+	order := rand.New(rand.NewPCG(3, 4)).Perm(n)
+	for k, i := range order {
+		require.NoError(t, subs[i].Close())
+		live[i] = false
+		if k == n/2 || k == n-n/100 {
+			check(fmt.Sprintf("after closing %d", k+1))
+		}
+	}
+	check("all closed")
+}
+
 // BenchmarkSubscribeMany subscribes n handlers to one topic of a running
-// bus and closes them all, per op: the cost of a chat server's connections.
-// Read ns/op against n: linear growth is what a bus must show.
+// bus, publishes once, and closes them all in random order, per op: the
+// cost of a chat server's connections. Read ns/subscription against n: it
+// must stay about flat.
 func BenchmarkSubscribeMany(b *testing.B) {
-	for _, n := range []int{1_000, 10_000, 100_000} {
+	for _, n := range []int{1_000, 10_000, 20_000, 40_000, 100_000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			topic := bus.NewTopic[event]("bench.subscribe.many")
 			bb, err := bus.New(nil)
 			require.NoError(b, err)
 			h := func(context.Context, *event) error { return nil }
 			subs := make([]*bus.Subscription, n)
+			order := rand.New(rand.NewPCG(1, 2)).Perm(n)
 			b.ReportAllocs()
 			for b.Loop() {
 				for i := range subs {
@@ -134,8 +195,8 @@ func BenchmarkSubscribeMany(b *testing.B) {
 				if err := topic.Publish(context.Background(), bb, &event{}); err != nil {
 					b.Fatal(err)
 				}
-				for _, s := range subs {
-					_ = s.Close()
+				for _, i := range order {
+					_ = subs[i].Close()
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/subscription")

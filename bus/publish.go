@@ -194,7 +194,7 @@ func depthError(parent *frame, name string, limit int) error {
 }
 
 func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e *T) error {
-	chunks := tb.chunks
+	chunks := tb.leaves()
 	if tb.sources != nil {
 		chunks = tb.sources.handlers(src)
 	}

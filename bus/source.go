@@ -79,7 +79,7 @@ func (x *sourceIndex[T]) resolve(rt reflect.Type) [][]handler[T] {
 		return hs
 	}
 	var hs []handler[T]
-	for _, c := range x.tb.chunks {
+	for _, c := range x.tb.leaves() {
 		for _, h := range c {
 			if hearsSource(h.l, rt) {
 				hs = append(hs, h)

@@ -32,9 +32,8 @@ func (t *Topic[T]) Subscribe(b *Bus, h func(context.Context, *T) error, opts ...
 	return b.subscribe(newListener(t, h, 1, opts))
 }
 
-// subscribe adds l to the running bus. Its cost depends on the number of
-// the topic's listeners on this bus only, and is far below linear in it:
-// one chunk of the table and the list of chunks are copied.
+// subscribe adds l to the running bus. Its cost grows with the logarithm
+// of the number of the topic's listeners on this bus (see table).
 func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 	if err := l.check(); err != nil {
 		return nil, l.wiringError(err)

@@ -3,7 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
-	"slices"
+	"sort"
 	"sync/atomic"
 	"weak"
 
@@ -31,24 +31,180 @@ type slot[T any] struct {
 }
 
 // table is an immutable dispatch table: the handlers of one topic on one
-// bus, in dispatch order, in chunks of at most chunkSize, so that adding or
-// removing one copies one chunk and the list of chunks, not every handler.
+// bus, in dispatch order. They sit in the leaves of a B-tree, so that a
+// subscription or a closed one copies a path of small nodes, not every
+// handler: n subscriptions cost O(n log n), not O(n²).
 type table[T any] struct {
+	root *node[T]
+	// chunks lists the leaves in order; set by newTable when the tree is
+	// at most two levels deep, else computed by leaves at the first
+	// publish that needs it.
 	chunks [][]handler[T]
+	lazy   atomic.Pointer[[][]handler[T]]
 	counts
 	publish *otelbus.Publish
 	sources *sourceIndex[T] // set when sourced > 0
 }
 
-// maxChunk is the size past which a chunk of a table with n handlers
-// splits: about √n, so that copying a chunk and copying the list of chunks
-// cost about the same, and a subscription costs O(√n), not O(n).
-func maxChunk(n int) int {
-	c := 64
-	for c*c < n {
-		c *= 2
+// Node sizes: a leaf holds at most leafMax handlers, an inner node at most
+// nodeMax children; an insert past that splits the node in halves.
+const (
+	leafMax = 64
+	nodeMax = 32
+)
+
+// node is a node of a table's B-tree: a leaf, with handlers, or an inner
+// node, with children; every leaf is at the same depth. Nodes are never
+// changed once a table holds them, with one exception: a leaf's handlers
+// may be appended to in place, past the length every table sees.
+type node[T any] struct {
+	hs   []handler[T] // a leaf's handlers
+	kids []*node[T]   // an inner node's children; nil in a leaf
+	last *listener    // the listener of the last handler under the node
+}
+
+func newLeaf[T any](hs []handler[T]) *node[T] {
+	return &node[T]{hs: hs, last: hs[len(hs)-1].l}
+}
+
+func newInner[T any](kids []*node[T]) *node[T] {
+	return &node[T]{kids: kids, last: kids[len(kids)-1].last}
+}
+
+// size is the number of a leaf's handlers or of an inner node's children.
+func (x *node[T]) size() int {
+	if x.kids != nil {
+		return len(x.kids)
 	}
-	return c
+	return len(x.hs)
+}
+
+func (x *node[T]) max() int {
+	if x.kids != nil {
+		return nodeMax
+	}
+	return leafMax
+}
+
+// insert returns x with h added after every handler that runs before it or
+// ties with it: as one node, or as two when x overflows.
+func (x *node[T]) insert(h handler[T]) (*node[T], *node[T]) {
+	after := func(l *listener) bool { return byDispatchOrder(l, h.l) > 0 }
+	if x.kids == nil {
+		i := sort.Search(len(x.hs), func(i int) bool { return after(x.hs[i].l) })
+		var hs []handler[T]
+		if i == len(x.hs) {
+			// At the end: in place when there is room. Only the newest
+			// table's leaves grow so (a removal copies, a split caps the
+			// first half), and every older table sees a shorter length.
+			hs = append(x.hs, h)
+		} else {
+			hs = make([]handler[T], 0, len(x.hs)+1)
+			hs = append(append(append(hs, x.hs[:i]...), h), x.hs[i:]...)
+		}
+		if len(hs) > leafMax {
+			half := len(hs) / 2
+			return newLeaf(hs[:half:half]), newLeaf(hs[half:])
+		}
+		return newLeaf(hs), nil
+	}
+	i := sort.Search(len(x.kids), func(i int) bool { return after(x.kids[i].last) })
+	i = min(i, len(x.kids)-1)
+	a, b := x.kids[i].insert(h)
+	kids := make([]*node[T], 0, len(x.kids)+1)
+	kids = append(append(kids, x.kids[:i]...), a)
+	if b != nil {
+		kids = append(kids, b)
+	}
+	kids = append(kids, x.kids[i+1:]...)
+	if len(kids) > nodeMax {
+		half := len(kids) / 2
+		return newInner(kids[:half:half]), newInner(kids[half:])
+	}
+	return newInner(kids), nil
+}
+
+// remove returns x without l's handler, nil if that leaves it empty, and
+// whether l was there.
+func (x *node[T]) remove(l *listener) (*node[T], bool) {
+	notBefore := func(m *listener) bool { return byDispatchOrder(m, l) >= 0 }
+	if x.kids == nil {
+		i := sort.Search(len(x.hs), func(i int) bool { return notBefore(x.hs[i].l) })
+		if i == len(x.hs) || x.hs[i].l != l {
+			return x, false
+		}
+		if len(x.hs) == 1 {
+			return nil, true
+		}
+		hs := make([]handler[T], 0, len(x.hs)-1)
+		return newLeaf(append(append(hs, x.hs[:i]...), x.hs[i+1:]...)), true
+	}
+	i := sort.Search(len(x.kids), func(i int) bool { return notBefore(x.kids[i].last) })
+	if i == len(x.kids) {
+		return x, false
+	}
+	c, ok := x.kids[i].remove(l)
+	if !ok {
+		return x, false
+	}
+	kids := make([]*node[T], 0, len(x.kids))
+	kids = append(kids, x.kids[:i]...)
+	next := x.kids[i+1:]
+	switch {
+	case c == nil:
+	case c.size() < c.max()/4 && len(next) > 0 && c.size()+next[0].size() <= c.max()/2:
+		// Merge a child that shrank with its neighbour, so that closing
+		// most subscriptions does not leave a tree of near-empty leaves.
+		c, next = merge(c, next[0]), next[1:]
+		fallthrough
+	default:
+		if n := len(kids); n > 0 && c.size() < c.max()/4 && c.size()+kids[n-1].size() <= c.max()/2 {
+			kids[n-1] = merge(kids[n-1], c)
+		} else {
+			kids = append(kids, c)
+		}
+	}
+	kids = append(kids, next...)
+	if len(kids) == 0 {
+		return nil, true
+	}
+	return newInner(kids), true
+}
+
+// merge returns the node with a's entries then b's, of the same depth.
+func merge[T any](a, b *node[T]) *node[T] {
+	if a.kids == nil {
+		hs := make([]handler[T], 0, len(a.hs)+len(b.hs))
+		return newLeaf(append(append(hs, a.hs...), b.hs...))
+	}
+	kids := make([]*node[T], 0, len(a.kids)+len(b.kids))
+	return newInner(append(append(kids, a.kids...), b.kids...))
+}
+
+// appendLeaves appends the handlers of x's leaves, in order, to dst.
+func (x *node[T]) appendLeaves(dst [][]handler[T]) [][]handler[T] {
+	if x.kids == nil {
+		return append(dst, x.hs)
+	}
+	for _, k := range x.kids {
+		dst = k.appendLeaves(dst)
+	}
+	return dst
+}
+
+// leaves returns the table's handlers, in dispatch order, leaf by leaf.
+func (tb *table[T]) leaves() [][]handler[T] {
+	if tb.chunks != nil {
+		return tb.chunks
+	}
+	if p := tb.lazy.Load(); p != nil {
+		return *p
+	}
+	// A big table, new since the last publish: list its leaves once.
+	// Publishes that race here compute the same list.
+	ls := tb.root.appendLeaves(nil)
+	tb.lazy.Store(&ls)
+	return ls
 }
 
 type handler[T any] struct {
@@ -65,7 +221,7 @@ func (s *slot[T]) listeners() []*listener {
 		return nil
 	}
 	ls := make([]*listener, 0, tb.n)
-	for _, c := range tb.chunks {
+	for _, c := range tb.leaves() {
 		for i := range c {
 			ls = append(ls, c[i].l)
 		}
@@ -75,22 +231,32 @@ func (s *slot[T]) listeners() []*listener {
 
 // build sets the slot's table from ls, sorted in dispatch order.
 func (s *slot[T]) build(b *Bus, ls []*listener) {
-	var chunks [][]handler[T]
 	var cnt counts
-	for _, l := range ls {
-		cnt = cnt.add(l, 1)
-	}
-	size := maxChunk(len(ls))
+	var level []*node[T]
 	for len(ls) > 0 {
-		n := min(len(ls), size)
-		c := make([]handler[T], n)
+		n := min(len(ls), leafMax)
+		hs := make([]handler[T], n)
 		for i, l := range ls[:n] {
-			c[i] = newHandler(s.t, l)
+			hs[i] = newHandler(s.t, l)
+			cnt = cnt.add(l, 1)
 		}
-		chunks = append(chunks, c)
+		level = append(level, newLeaf(hs))
 		ls = ls[n:]
 	}
-	s.tab.Store(newTable(b, s.t, chunks, cnt))
+	for len(level) > 1 {
+		var up []*node[T]
+		for len(level) > 0 {
+			n := min(len(level), nodeMax)
+			up = append(up, newInner(level[:n:n]))
+			level = level[n:]
+		}
+		level = up
+	}
+	var root *node[T]
+	if len(level) > 0 {
+		root = level[0]
+	}
+	s.tab.Store(newTable(b, s.t, root, cnt))
 }
 
 // insert adds l to the slot's table, or fails if the topic cannot take
@@ -101,43 +267,15 @@ func (s *slot[T]) insert(b *Bus, l *listener) error {
 		return l.wiringError(fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(serving(s.listeners()))))
 	}
 	h := newHandler(s.t, l)
-	var chunks [][]handler[T]
-	var cnt counts
-	if cur != nil {
-		chunks, cnt = cur.chunks, cur.counts
-	}
-	cnt = cnt.add(l, 1)
-	if len(chunks) == 0 {
-		s.tab.Store(newTable(b, s.t, [][]handler[T]{{h}}, cnt))
+	if cur == nil {
+		s.tab.Store(newTable(b, s.t, newLeaf([]handler[T]{h}), counts{}.add(l, 1)))
 		return nil
 	}
-	// The first chunk whose last handler runs after l takes it; else the last.
-	ci, _ := slices.BinarySearchFunc(chunks, l, func(c []handler[T], l *listener) int {
-		return byDispatchOrder(c[len(c)-1].l, l)
-	})
-	ci = min(ci, len(chunks)-1)
-	c := chunks[ci]
-	i, _ := slices.BinarySearchFunc(c, l, func(h handler[T], l *listener) int { return byDispatchOrder(h.l, l) })
-	var nc []handler[T]
-	if i == len(c) && len(c) < cap(c) {
-		// At the end of a chunk with room, which only this table's
-		// writers extend (a removal copies): tables sharing the array
-		// never look past their own length.
-		nc = append(c, h)
-	} else {
-		nc = make([]handler[T], 0, len(c)+1+len(c)/2)
-		nc = append(append(append(nc, c[:i]...), h), c[i:]...)
+	root, split := cur.root.insert(h)
+	if split != nil {
+		root = newInner([]*node[T]{root, split})
 	}
-	next := make([][]handler[T], 0, len(chunks)+1)
-	next = append(next, chunks[:ci]...)
-	if len(nc) > maxChunk(cnt.n) {
-		half := len(nc) / 2
-		next = append(next, nc[:half:half], nc[half:])
-	} else {
-		next = append(next, nc)
-	}
-	next = append(next, chunks[ci+1:]...)
-	s.tab.Store(newTable(b, s.t, next, cnt))
+	s.tab.Store(newTable(b, s.t, root, cur.counts.add(l, 1)))
 	return nil
 }
 
@@ -147,26 +285,14 @@ func (s *slot[T]) remove(b *Bus, l *listener) {
 	if cur == nil {
 		return
 	}
-	chunks := cur.chunks
-	ci, _ := slices.BinarySearchFunc(chunks, l, func(c []handler[T], l *listener) int {
-		return byDispatchOrder(c[len(c)-1].l, l)
-	})
-	if ci == len(chunks) {
+	root, ok := cur.root.remove(l)
+	if !ok {
 		return
 	}
-	c := chunks[ci]
-	i, found := slices.BinarySearchFunc(c, l, func(h handler[T], l *listener) int { return byDispatchOrder(h.l, l) })
-	if !found || c[i].l != l {
-		return
+	for root != nil && root.kids != nil && len(root.kids) == 1 {
+		root = root.kids[0]
 	}
-	next := make([][]handler[T], 0, len(chunks))
-	next = append(next, chunks[:ci]...)
-	if len(c) > 1 {
-		nc := make([]handler[T], 0, len(c)-1)
-		next = append(next, append(append(nc, c[:i]...), c[i+1:]...))
-	}
-	next = append(next, chunks[ci+1:]...)
-	s.tab.Store(newTable(b, s.t, next, cur.counts.add(l, -1)))
+	s.tab.Store(newTable(b, s.t, root, cur.counts.add(l, -1)))
 }
 
 // counts is how many handlers a table has, and of which kinds.
@@ -192,12 +318,17 @@ func (c counts) add(l *listener, d int) counts {
 	return c
 }
 
-// newTable makes the table of chunks; nil when there are no handlers.
-func newTable[T any](b *Bus, t *Topic[T], chunks [][]handler[T], c counts) *table[T] {
+// newTable makes the table of the tree root; nil when there are no
+// handlers.
+func newTable[T any](b *Bus, t *Topic[T], root *node[T], c counts) *table[T] {
 	if c.n == 0 {
 		return nil
 	}
-	tb := &table[T]{chunks: chunks, counts: c}
+	tb := &table[T]{root: root, counts: c}
+	if root.kids == nil || root.kids[0].kids == nil {
+		// At most nodeMax leaves: list them now.
+		tb.chunks = root.appendLeaves(make([][]handler[T], 0, max(1, len(root.kids))))
+	}
 	if c.sourced > 0 {
 		tb.sources = newSourceIndex(tb)
 	}

@@ -212,17 +212,35 @@ type ListenerSpec struct {
 	Source Source
 }
 
-// Listener is the precomputed telemetry of one listener.
+// Listener is the telemetry of one listener: its handler span name, span
+// attributes and metric record options, computed once, when a span or a
+// measurement first needs them, so that a listener on a bus without
+// telemetry (a runtime subscription per connection, say) costs none.
 type Listener struct {
+	spec ListenerSpec
+	once sync.Once
+	listenerTel
+}
+
+type listenerTel struct {
 	spanName   string
 	startOpts  []trace.SpanStartOption
 	metricBase []attribute.KeyValue
 	recordOK   []metric.RecordOption
 }
 
-// NewListener precomputes the handler span name, its attributes and the
-// metric record options of a listener.
+// NewListener returns the telemetry of the listener s describes.
 func NewListener(s ListenerSpec) *Listener {
+	return &Listener{spec: s}
+}
+
+// tel returns l's telemetry, computing it on first use.
+func (l *Listener) tel() *listenerTel {
+	l.once.Do(func() { l.listenerTel = newListenerTel(l.spec) })
+	return &l.listenerTel
+}
+
+func newListenerTel(s ListenerSpec) listenerTel {
 	attrs := []attribute.KeyValue{
 		semconv.MessagingSystemKey.String(System),
 		semconv.MessagingOperationNameKey.String("process"),
@@ -249,7 +267,7 @@ func NewListener(s ListenerSpec) *Listener {
 		semconv.MessagingDestinationNameKey.String(s.Topic),
 		ListenerNameKey.String(s.Name),
 	}
-	return &Listener{
+	return listenerTel{
 		spanName:   s.Name + " " + s.Topic,
 		startOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)},
 		metricBase: metricBase,
@@ -258,7 +276,7 @@ func NewListener(s ListenerSpec) *Listener {
 }
 
 // SpanName is the name of the listener's handler span.
-func (l *Listener) SpanName() string { return l.spanName }
+func (l *Listener) SpanName() string { return l.tel().spanName }
 
 // StartPublish starts the publish span. extra, when not nil, is called only
 // if the span records, and its attributes are added to the span. A panic
@@ -312,17 +330,19 @@ const GoexitType = "runtime.Goexit"
 
 // StartHandler starts the handler span of a listener.
 func (in *Instrumentation) StartHandler(ctx context.Context, l *Listener) (context.Context, trace.Span) {
-	return in.tracer.Start(ctx, l.spanName, l.startOpts...)
+	t := l.tel()
+	return in.tracer.Start(ctx, t.spanName, t.startOpts...)
 }
 
 // Record records one handler's duration; err is the handler's own error, or
 // nil. A stop is not an error.
 func (in *Instrumentation) Record(ctx context.Context, l *Listener, d time.Duration, err error) {
+	t := l.tel()
 	if err == nil {
-		in.hist.Record(ctx, d.Seconds(), l.recordOK...)
+		in.hist.Record(ctx, d.Seconds(), t.recordOK...)
 		return
 	}
-	attrs := append(append(make([]attribute.KeyValue, 0, len(l.metricBase)+1), l.metricBase...), semconv.ErrorTypeKey.String(ErrorType(err)))
+	attrs := append(append(make([]attribute.KeyValue, 0, len(t.metricBase)+1), t.metricBase...), semconv.ErrorTypeKey.String(ErrorType(err)))
 	in.hist.Record(ctx, d.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
 }
 
