@@ -42,13 +42,19 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 	case ctx == nil:
 		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
 	}
-	var tb *table[T]
-	var s *slot[T]
+	return publish(ctx, b, t, &t.topicState, &t.attrs, src, e)
+}
+
+// publish is Topic.publish for any payload pointer type P: the topic key,
+// its state and its SpanAttributes hook.
+func publish[P any](ctx context.Context, b *Bus, key topicCore, t *topicState, attrs *atomic.Pointer[func(P) []attribute.KeyValue], src any, e P) error {
+	var tb *table[P]
+	var s *slot[P]
 	if ix := b.idx.Load(); ix != nil {
 		if h := t.hint.Load(); h != nil && h.bus == b.id && h.n < len(ix.slots) {
-			s, _ = ix.slots[h.n].(*slot[T])
-		} else if n, ok := ix.ids[t]; ok {
-			s, _ = ix.slots[n].(*slot[T])
+			s, _ = ix.slots[h.n].(*slot[P])
+		} else if n, ok := ix.ids[key]; ok {
+			s, _ = ix.slots[n].(*slot[P])
 		}
 		if s != nil {
 			tb = s.tab.Load()
@@ -62,13 +68,13 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 			if err := b.wakeTelemetry(); err != nil {
 				return fmt.Errorf("fxbus: publish %q: %w", t.name, err)
 			}
-			return t.publish(ctx, b, src, e)
+			return publish(ctx, b, key, t, attrs, src, e)
 		}
 		if r := b.unheard.Load(); r != nil {
-			r.published(t)
+			r.published(key)
 		}
 		if b.tracing && t.pub0 != nil { // a hook's stages have none: no empty span
-			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
+			_, span := b.inst.StartPublish(ctx, t.pub0, spanAttrs(attrs, e))
 			span.End()
 		}
 		return nil
@@ -76,8 +82,8 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 	return s.dispatch(tb, ctx, b, src, e)
 }
 
-func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
-	fn := t.attrs.Load()
+func spanAttrs[P any](attrs *atomic.Pointer[func(P) []attribute.KeyValue], e P) func() []attribute.KeyValue {
+	fn := attrs.Load()
 	if fn == nil {
 		return nil
 	}
@@ -106,7 +112,7 @@ func (f *frame) Value(key any) any {
 
 // cached returns the frame of the slot's last top-level publish if that
 // publish had context ctx and the frame is still around; else nil.
-func (s *slot[T]) cached(ctx context.Context) *frame {
+func (s *slot[P]) cached(ctx context.Context) *frame {
 	if f := s.plain.Load(); f != nil && f.Context == ctx {
 		return f
 	}
@@ -129,7 +135,7 @@ func (s *slot[T]) cached(ctx context.Context) *frame {
 // which the slot holds only weakly: the cache never keeps a context alive,
 // and it is written only when empty or collected, so publishers with fresh
 // contexts do not write to shared memory.
-func (s *slot[T]) enter(ctx context.Context, limit int) (*frame, bool, error) {
+func (s *slot[P]) enter(ctx context.Context, limit int) (*frame, bool, error) {
 	w := s.root.Load()
 	parent, _ := ctx.Value(frameKey{}).(*frame)
 	for parent != nil && parent.ended.Load() {
@@ -193,7 +199,7 @@ func depthError(parent *frame, name string, limit int) error {
 	return &DepthError{Chain: chain, Limit: limit}
 }
 
-func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e *T) error {
+func (s *slot[P]) dispatch(tb *table[P], ctx context.Context, b *Bus, src any, e P) error {
 	chunks := tb.leaves()
 	if tb.sources != nil {
 		chunks = tb.sources.handlers(src)
@@ -215,14 +221,14 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 	var tel *telemetry
 	var pub trace.Span
 	if b.tracing || b.metrics {
-		hctx, tel, pub = s.t.startTelemetry(hctx, b, tb, e)
+		hctx, tel, pub = s.startTelemetry(hctx, b, tb, e)
 	}
 	filtered := tb.filtered > 0 || tb.sources != nil
 	c, i, p, err := run(hctx, done, tel, filtered, chunks, e, 0, 0)
 	if c < len(chunks) || pub != nil {
 		// A handler failed, panicked or found the context done, or there
 		// is a publish span to end: only now set up the accounting.
-		err = s.t.settle(hctx, done, tel, pub, filtered, chunks, e, c, i, err, p)
+		err = s.settle(hctx, done, tel, pub, filtered, chunks, e, c, i, err, p)
 	}
 	if !shared {
 		f.ended.Store(true)
@@ -234,13 +240,13 @@ func (s *slot[T]) dispatch(tb *table[T], ctx context.Context, b *Bus, src any, e
 // returns the context handlers get, before their own span, and the state of
 // the publish's telemetry: nil when it neither opens handler spans nor
 // measures handlers.
-func (t *Topic[T]) startTelemetry(ctx context.Context, b *Bus, tb *table[T], e *T) (context.Context, *telemetry, trace.Span) {
+func (s *slot[P]) startTelemetry(ctx context.Context, b *Bus, tb *table[P], e P) (context.Context, *telemetry, trace.Span) {
 	// Telemetry allocates anyway; its state lives on the heap, so that a
 	// publish without it keeps its state in registers.
 	tel := &telemetry{b: b, metrics: b.metrics}
 	var pub trace.Span
 	if b.tracing {
-		ctx, pub = b.inst.StartPublish(ctx, tb.publish, t.spanAttrs(e))
+		ctx, pub = b.inst.StartPublish(ctx, tb.publish, spanAttrs(s.attrs, e))
 		tel.pub, tel.spans = pub, pub.IsRecording()
 	}
 	if !tel.spans && !tel.metrics {
@@ -259,7 +265,7 @@ var errDone = errors.New("context done")
 // (c, i) at that handler; or with c == len(chunks) when all of them ran.
 // filtered says whether a handler may have a filter; tel is nil without
 // handler spans and metrics.
-func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filtered bool, chunks [][]handler[T], e *T, c0, i0 int) (c, i int, p *PanicError, err error) {
+func run[P any](ctx context.Context, done <-chan struct{}, tel *telemetry, filtered bool, chunks [][]handler[P], e P, c0, i0 int) (c, i int, p *PanicError, err error) {
 	returned := false
 	defer func() {
 		if v := recover(); v != nil {
@@ -319,8 +325,9 @@ func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 // settle accounts for the handler at chunks[c][i], which failed with err,
 // panicked with p or found the context done, resumes the dispatch after it
 // when the topic's policy says so, and returns the publish's result.
-func (t *Topic[T]) settle(ctx context.Context, done <-chan struct{}, tel *telemetry, pub trace.Span, filtered bool, chunks [][]handler[T], e *T, c, i int, err error, p *PanicError) error {
-	d := dispatcher[T]{t: t, ctx: ctx, tel: tel}
+func (s *slot[P]) settle(ctx context.Context, done <-chan struct{}, tel *telemetry, pub trace.Span, filtered bool, chunks [][]handler[P], e P, c, i int, err error, p *PanicError) error {
+	t := s.t
+	d := dispatcher{t: t, ctx: ctx, tel: tel}
 	for c < len(chunks) {
 		h := &chunks[c][i]
 		if err == errDone {
@@ -331,7 +338,7 @@ func (t *Topic[T]) settle(ctx context.Context, done <-chan struct{}, tel *teleme
 		if p != nil {
 			err = p
 		}
-		if d.finish(h, err) {
+		if d.finish(h.l, err) {
 			break
 		}
 		c, i, p, err = run(ctx, done, tel, filtered, chunks, e, c, i+1)
@@ -340,8 +347,8 @@ func (t *Topic[T]) settle(ctx context.Context, done <-chan struct{}, tel *teleme
 }
 
 // dispatcher accounts for the failures of one publish.
-type dispatcher[T any] struct {
-	t   *Topic[T]
+type dispatcher struct {
+	t   *topicState
 	ctx context.Context // what handlers get, before their own span
 	tel *telemetry      // nil without handler spans and metrics
 
@@ -397,17 +404,17 @@ func isStop(err error) bool {
 	return false
 }
 
-// finish accounts for the end of handler h with err, and reports whether
+// finish accounts for the end of listener l's handler with err, and reports whether
 // dispatch ends.
-func (d *dispatcher[T]) finish(h *handler[T], err error) (end bool) {
+func (d *dispatcher) finish(l *listener, err error) (end bool) {
 	stop := err != nil && isStop(err)
 	if t := d.tel; t != nil {
-		t.end(d.ctx, h.l, err, stop)
+		t.end(d.ctx, l, err, stop)
 	}
 	if err == nil || stop {
 		return stop
 	}
-	herr := &HandlerError{Topic: d.t.name, Listener: h.l.info.Name, Source: h.l.info.Source, Err: err}
+	herr := &HandlerError{Topic: d.t.name, Listener: l.info.Name, Source: l.info.Source, Err: err}
 	if d.t.cfg.policy == RunAll {
 		d.errs = append(d.errs, herr)
 		return false
@@ -444,7 +451,7 @@ func (t *telemetry) end(ctx context.Context, l *listener, err error, stop bool) 
 	}
 }
 
-func (d *dispatcher[T]) result(pub trace.Span) error {
+func (d *dispatcher) result(pub trace.Span) error {
 	err := d.err
 	switch {
 	case d.errs != nil:

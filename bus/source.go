@@ -45,21 +45,21 @@ func (t *Topic[T]) PublishFrom(ctx context.Context, b *Bus, src any, e *T) error
 // sourceIndex picks, for the dynamic type of a publish's source, the
 // handlers that hear it. It belongs to one dispatch table, so a
 // subscription or a closed one, which make a new table, start a new cache.
-type sourceIndex[T any] struct {
-	tb    *table[T]
+type sourceIndex[P any] struct {
+	tb    *table[P]
 	mu    sync.Mutex // serialises writers of cache
-	cache atomic.Pointer[map[reflect.Type][][]handler[T]]
+	cache atomic.Pointer[map[reflect.Type][][]handler[P]]
 }
 
-func newSourceIndex[T any](tb *table[T]) *sourceIndex[T] {
-	x := &sourceIndex[T]{tb: tb}
-	x.cache.Store(&map[reflect.Type][][]handler[T]{})
+func newSourceIndex[P any](tb *table[P]) *sourceIndex[P] {
+	x := &sourceIndex[P]{tb: tb}
+	x.cache.Store(&map[reflect.Type][][]handler[P]{})
 	return x
 }
 
 // handlers returns the handlers that hear a publish from src (nil: no
 // source), as chunks.
-func (x *sourceIndex[T]) handlers(src any) [][]handler[T] {
+func (x *sourceIndex[P]) handlers(src any) [][]handler[P] {
 	rt := reflect.TypeOf(src)
 	if hs, ok := (*x.cache.Load())[rt]; ok {
 		return hs
@@ -71,14 +71,14 @@ func (x *sourceIndex[T]) handlers(src any) [][]handler[T] {
 // handler, once, and caches the result. The cache is copied on write:
 // readers never lock. It only grows, and is bounded by the number of source
 // types in the program.
-func (x *sourceIndex[T]) resolve(rt reflect.Type) [][]handler[T] {
+func (x *sourceIndex[P]) resolve(rt reflect.Type) [][]handler[P] {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	cur := *x.cache.Load()
 	if hs, ok := cur[rt]; ok {
 		return hs
 	}
-	var hs []handler[T]
+	var hs []handler[P]
 	for _, c := range x.tb.leaves() {
 		for _, h := range c {
 			if hearsSource(h.l, rt) {
@@ -86,8 +86,8 @@ func (x *sourceIndex[T]) resolve(rt reflect.Type) [][]handler[T] {
 			}
 		}
 	}
-	chunks := [][]handler[T]{hs}
-	next := make(map[reflect.Type][][]handler[T], len(cur)+1)
+	chunks := [][]handler[P]{hs}
+	next := make(map[reflect.Type][][]handler[P], len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
 	}

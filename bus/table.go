@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"weak"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
@@ -17,10 +19,15 @@ type topicHint struct {
 	n   int
 }
 
-// slot holds one topic's dispatch table on one bus.
-type slot[T any] struct {
-	t   *Topic[T]
-	tab atomic.Pointer[table[T]] // nil: no listener yet
+// slot holds one topic's dispatch table on one bus. Its type parameter, and
+// that of the dispatch code, is the payload's pointer type: Go compiles
+// generic code once for all pointer types, so a payload type adds little
+// code.
+type slot[P any] struct {
+	key   topicCore // the *Topic[T]
+	t     *topicState
+	attrs *atomic.Pointer[func(P) []attribute.KeyValue] // the topic's SpanAttributes
+	tab   atomic.Pointer[table[P]]                      // nil: no listener yet
 	// root caches, weakly, the depth frame of the last top-level publish
 	// with a long-lived context; see enter.
 	root atomic.Pointer[weak.Pointer[frame]]
@@ -34,16 +41,16 @@ type slot[T any] struct {
 // bus, in dispatch order. They sit in the leaves of a B-tree, so that a
 // subscription or a closed one copies a path of small nodes, not every
 // handler: n subscriptions cost O(n log n), not O(n²).
-type table[T any] struct {
-	root *node[T]
+type table[P any] struct {
+	root *node[P]
 	// chunks lists the leaves in order; set by newTable when the tree is
 	// at most two levels deep, else computed by leaves at the first
 	// publish that needs it.
-	chunks [][]handler[T]
-	lazy   atomic.Pointer[[][]handler[T]]
+	chunks [][]handler[P]
+	lazy   atomic.Pointer[[][]handler[P]]
 	counts
 	publish *otelbus.Publish
-	sources *sourceIndex[T] // set when sourced > 0
+	sources *sourceIndex[P] // set when sourced > 0
 }
 
 // Node sizes: a leaf holds at most leafMax handlers, an inner node at most
@@ -57,29 +64,29 @@ const (
 // node, with children; every leaf is at the same depth. Nodes are never
 // changed once a table holds them, with one exception: a leaf's handlers
 // may be appended to in place, past the length every table sees.
-type node[T any] struct {
-	hs   []handler[T] // a leaf's handlers
-	kids []*node[T]   // an inner node's children; nil in a leaf
+type node[P any] struct {
+	hs   []handler[P] // a leaf's handlers
+	kids []*node[P]   // an inner node's children; nil in a leaf
 	last *listener    // the listener of the last handler under the node
 }
 
-func newLeaf[T any](hs []handler[T]) *node[T] {
-	return &node[T]{hs: hs, last: hs[len(hs)-1].l}
+func newLeaf[P any](hs []handler[P]) *node[P] {
+	return &node[P]{hs: hs, last: hs[len(hs)-1].l}
 }
 
-func newInner[T any](kids []*node[T]) *node[T] {
-	return &node[T]{kids: kids, last: kids[len(kids)-1].last}
+func newInner[P any](kids []*node[P]) *node[P] {
+	return &node[P]{kids: kids, last: kids[len(kids)-1].last}
 }
 
 // size is the number of a leaf's handlers or of an inner node's children.
-func (x *node[T]) size() int {
+func (x *node[P]) size() int {
 	if x.kids != nil {
 		return len(x.kids)
 	}
 	return len(x.hs)
 }
 
-func (x *node[T]) max() int {
+func (x *node[P]) max() int {
 	if x.kids != nil {
 		return nodeMax
 	}
@@ -88,18 +95,18 @@ func (x *node[T]) max() int {
 
 // insert returns x with h added after every handler that runs before it or
 // ties with it: as one node, or as two when x overflows.
-func (x *node[T]) insert(h handler[T]) (*node[T], *node[T]) {
+func (x *node[P]) insert(h handler[P]) (*node[P], *node[P]) {
 	after := func(l *listener) bool { return byDispatchOrder(l, h.l) > 0 }
 	if x.kids == nil {
 		i := sort.Search(len(x.hs), func(i int) bool { return after(x.hs[i].l) })
-		var hs []handler[T]
+		var hs []handler[P]
 		if i == len(x.hs) {
 			// At the end: in place when there is room. Only the newest
 			// table's leaves grow so (a removal copies, a split caps the
 			// first half), and every older table sees a shorter length.
 			hs = append(x.hs, h)
 		} else {
-			hs = make([]handler[T], 0, len(x.hs)+1)
+			hs = make([]handler[P], 0, len(x.hs)+1)
 			hs = append(append(append(hs, x.hs[:i]...), h), x.hs[i:]...)
 		}
 		if len(hs) > leafMax {
@@ -111,7 +118,7 @@ func (x *node[T]) insert(h handler[T]) (*node[T], *node[T]) {
 	i := sort.Search(len(x.kids), func(i int) bool { return after(x.kids[i].last) })
 	i = min(i, len(x.kids)-1)
 	a, b := x.kids[i].insert(h)
-	kids := make([]*node[T], 0, len(x.kids)+1)
+	kids := make([]*node[P], 0, len(x.kids)+1)
 	kids = append(append(kids, x.kids[:i]...), a)
 	if b != nil {
 		kids = append(kids, b)
@@ -126,7 +133,7 @@ func (x *node[T]) insert(h handler[T]) (*node[T], *node[T]) {
 
 // remove returns x without l's handler, nil if that leaves it empty, and
 // whether l was there.
-func (x *node[T]) remove(l *listener) (*node[T], bool) {
+func (x *node[P]) remove(l *listener) (*node[P], bool) {
 	notBefore := func(m *listener) bool { return byDispatchOrder(m, l) >= 0 }
 	if x.kids == nil {
 		i := sort.Search(len(x.hs), func(i int) bool { return notBefore(x.hs[i].l) })
@@ -136,7 +143,7 @@ func (x *node[T]) remove(l *listener) (*node[T], bool) {
 		if len(x.hs) == 1 {
 			return nil, true
 		}
-		hs := make([]handler[T], 0, len(x.hs)-1)
+		hs := make([]handler[P], 0, len(x.hs)-1)
 		return newLeaf(append(append(hs, x.hs[:i]...), x.hs[i+1:]...)), true
 	}
 	i := sort.Search(len(x.kids), func(i int) bool { return notBefore(x.kids[i].last) })
@@ -147,7 +154,7 @@ func (x *node[T]) remove(l *listener) (*node[T], bool) {
 	if !ok {
 		return x, false
 	}
-	kids := make([]*node[T], 0, len(x.kids))
+	kids := make([]*node[P], 0, len(x.kids))
 	kids = append(kids, x.kids[:i]...)
 	next := x.kids[i+1:]
 	switch {
@@ -172,17 +179,17 @@ func (x *node[T]) remove(l *listener) (*node[T], bool) {
 }
 
 // merge returns the node with a's entries then b's, of the same depth.
-func merge[T any](a, b *node[T]) *node[T] {
+func merge[P any](a, b *node[P]) *node[P] {
 	if a.kids == nil {
-		hs := make([]handler[T], 0, len(a.hs)+len(b.hs))
+		hs := make([]handler[P], 0, len(a.hs)+len(b.hs))
 		return newLeaf(append(append(hs, a.hs...), b.hs...))
 	}
-	kids := make([]*node[T], 0, len(a.kids)+len(b.kids))
+	kids := make([]*node[P], 0, len(a.kids)+len(b.kids))
 	return newInner(append(append(kids, a.kids...), b.kids...))
 }
 
 // appendLeaves appends the handlers of x's leaves, in order, to dst.
-func (x *node[T]) appendLeaves(dst [][]handler[T]) [][]handler[T] {
+func (x *node[P]) appendLeaves(dst [][]handler[P]) [][]handler[P] {
 	if x.kids == nil {
 		return append(dst, x.hs)
 	}
@@ -193,7 +200,7 @@ func (x *node[T]) appendLeaves(dst [][]handler[T]) [][]handler[T] {
 }
 
 // leaves returns the table's handlers, in dispatch order, leaf by leaf.
-func (tb *table[T]) leaves() [][]handler[T] {
+func (tb *table[P]) leaves() [][]handler[P] {
 	if tb.chunks != nil {
 		return tb.chunks
 	}
@@ -207,15 +214,15 @@ func (tb *table[T]) leaves() [][]handler[T] {
 	return ls
 }
 
-type handler[T any] struct {
-	fn     func(context.Context, *T) error
-	filter func(*T) bool // all of the listener's filters, or nil
+type handler[P any] struct {
+	fn     func(context.Context, P) error
+	filter func(P) bool // all of the listener's filters, or nil
 	l      *listener
 }
 
-func (s *slot[T]) topic() topicCore { return s.t }
+func (s *slot[P]) topic() topicCore { return s.key }
 
-func (s *slot[T]) listeners() []*listener {
+func (s *slot[P]) listeners() []*listener {
 	tb := s.tab.Load()
 	if tb == nil {
 		return nil
@@ -230,21 +237,21 @@ func (s *slot[T]) listeners() []*listener {
 }
 
 // build sets the slot's table from ls, sorted in dispatch order.
-func (s *slot[T]) build(b *Bus, ls []*listener) {
+func (s *slot[P]) build(b *Bus, ls []*listener) {
 	var cnt counts
-	var level []*node[T]
+	var level []*node[P]
 	for len(ls) > 0 {
 		n := min(len(ls), leafMax)
-		hs := make([]handler[T], n)
+		hs := make([]handler[P], n)
 		for i, l := range ls[:n] {
-			hs[i] = newHandler(s.t, l)
+			hs[i] = newHandler[P](l)
 			cnt = cnt.add(l, 1)
 		}
 		level = append(level, newLeaf(hs))
 		ls = ls[n:]
 	}
 	for len(level) > 1 {
-		var up []*node[T]
+		var up []*node[P]
 		for len(level) > 0 {
 			n := min(len(level), nodeMax)
 			up = append(up, newInner(level[:n:n]))
@@ -252,35 +259,35 @@ func (s *slot[T]) build(b *Bus, ls []*listener) {
 		}
 		level = up
 	}
-	var root *node[T]
+	var root *node[P]
 	if len(level) > 0 {
 		root = level[0]
 	}
-	s.tab.Store(newTable(b, s.t, root, cnt))
+	s.tab.Store(newTable(b, s, root, cnt))
 }
 
 // insert adds l to the slot's table, or fails if the topic cannot take
 // another listener.
-func (s *slot[T]) insert(b *Bus, l *listener) error {
+func (s *slot[P]) insert(b *Bus, l *listener) error {
 	cur := s.tab.Load()
 	if cur != nil && s.t.cfg.requirement == ExactlyOne && !l.info.Observer && cur.serving > 0 {
 		return l.wiringError(fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(serving(s.listeners()))))
 	}
-	h := newHandler(s.t, l)
+	h := newHandler[P](l)
 	if cur == nil {
-		s.tab.Store(newTable(b, s.t, newLeaf([]handler[T]{h}), counts{}.add(l, 1)))
+		s.tab.Store(newTable(b, s, newLeaf([]handler[P]{h}), counts{}.add(l, 1)))
 		return nil
 	}
 	root, split := cur.root.insert(h)
 	if split != nil {
-		root = newInner([]*node[T]{root, split})
+		root = newInner([]*node[P]{root, split})
 	}
-	s.tab.Store(newTable(b, s.t, root, cur.counts.add(l, 1)))
+	s.tab.Store(newTable(b, s, root, cur.counts.add(l, 1)))
 	return nil
 }
 
 // remove takes l out of the slot's table, if it is there.
-func (s *slot[T]) remove(b *Bus, l *listener) {
+func (s *slot[P]) remove(b *Bus, l *listener) {
 	cur := s.tab.Load()
 	if cur == nil {
 		return
@@ -292,7 +299,7 @@ func (s *slot[T]) remove(b *Bus, l *listener) {
 	for root != nil && root.kids != nil && len(root.kids) == 1 {
 		root = root.kids[0]
 	}
-	s.tab.Store(newTable(b, s.t, root, cur.counts.add(l, -1)))
+	s.tab.Store(newTable(b, s, root, cur.counts.add(l, -1)))
 }
 
 // counts is how many handlers a table has, and of which kinds.
@@ -320,52 +327,52 @@ func (c counts) add(l *listener, d int) counts {
 
 // newTable makes the table of the tree root; nil when there are no
 // handlers.
-func newTable[T any](b *Bus, t *Topic[T], root *node[T], c counts) *table[T] {
+func newTable[P any](b *Bus, s *slot[P], root *node[P], c counts) *table[P] {
 	if c.n == 0 {
 		return nil
 	}
-	tb := &table[T]{root: root, counts: c}
+	tb := &table[P]{root: root, counts: c}
 	if root.kids == nil || root.kids[0].kids == nil {
 		// At most nodeMax leaves: list them now.
-		tb.chunks = root.appendLeaves(make([][]handler[T], 0, max(1, len(root.kids))))
+		tb.chunks = root.appendLeaves(make([][]handler[P], 0, max(1, len(root.kids))))
 	}
 	if c.sourced > 0 {
 		tb.sources = newSourceIndex(tb)
 	}
 	if b.tracing {
-		tb.publish = t.tel.Publish(c.n)
+		tb.publish = s.t.tel.Publish(c.n)
 	}
 	return tb
 }
 
-// newHandler compiles listener l of topic t: its handler and all its
-// filters, which run before the handler's span starts.
-func newHandler[T any](t *Topic[T], l *listener) handler[T] {
-	var preds []func(*T) bool
+// newHandler compiles listener l: its handler and all its filters, which
+// run before the handler's span starts.
+func newHandler[P any](l *listener) handler[P] {
+	var preds []func(P) bool
 	if l.x != nil && l.x.plugin != nil {
 		p := l.x.plugin
-		preds = append(preds, func(*T) bool { return !p.off.Load() })
+		preds = append(preds, func(P) bool { return !p.off.Load() })
 	}
 	for _, f := range l.filters {
-		preds = append(preds, f.(func(*T) bool))
+		preds = append(preds, f.(func(P) bool))
 	}
 	if l.x != nil {
 		for _, rs := range l.x.rules {
-			preds = append(preds, ruleFilter(rs, t))
+			preds = append(preds, l.topic.ruleFilter(rs).(func(P) bool))
 		}
 	}
-	return handler[T]{fn: l.handler.(func(context.Context, *T) error), filter: allOf(preds), l: l}
+	return handler[P]{fn: l.handler.(func(context.Context, P) error), filter: allOf(preds), l: l}
 }
 
 // allOf is the conjunction of preds, in order; nil when there are none.
-func allOf[T any](preds []func(*T) bool) func(*T) bool {
+func allOf[P any](preds []func(P) bool) func(P) bool {
 	switch len(preds) {
 	case 0:
 		return nil
 	case 1:
 		return preds[0]
 	}
-	return func(e *T) bool {
+	return func(e P) bool {
 		for _, p := range preds {
 			if !p(e) {
 				return false

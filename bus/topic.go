@@ -97,24 +97,38 @@ func WithRequirement(r Requirement) TopicOption {
 // package-level values, with [NewTopic]; a topic is its own identity, and its
 // name is used only for traces, errors and docs.
 type Topic[T any] struct {
-	hint  atomic.Pointer[topicHint] // where the last bus that learned it keeps it
-	seq   uint64                    // declaration order, for reports
-	name  string
-	cfg   topicConfig
+	topicState
 	attrs atomic.Pointer[func(*T) []attribute.KeyValue] // see SpanAttributes
-	err   error                                         // a declaration mistake, reported by New
-	tel   *otelbus.Topic
-	pub0  *otelbus.Publish // the publish span when nobody listens
-	decl  Source           // where NewTopic was called
+}
+
+// topicState is what the dispatch code needs of a topic, whatever its
+// payload type.
+type topicState struct {
+	hint atomic.Pointer[topicHint] // where the last bus that learned it keeps it
+	seq  uint64                    // declaration order, for reports
+	name string
+	cfg  topicConfig
+	err  error // a declaration mistake, reported by New
+	tel  *otelbus.Topic
+	pub0 *otelbus.Publish // the publish span when nobody listens
+	decl Source           // where NewTopic was called
 }
 
 // NewTopic declares a topic named name whose payload is a *T. Topics are
 // usually package-level values, but a topic declared at run time works as
 // well, on any number of buses.
 func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
-	t := &Topic[T]{name: name, seq: declSeq.Add(1), tel: otelbus.NewTopic(name)}
+	t := &Topic[T]{}
+	t.init(name, reflect.TypeFor[T](), opts)
+	return t
+}
+
+// init sets up the state of a topic of payload type rt that NewTopic, two
+// frames up, declares.
+func (t *topicState) init(name string, rt reflect.Type, opts []TopicOption) {
+	t.name, t.seq, t.tel = name, declSeq.Add(1), otelbus.NewTopic(name)
 	t.pub0 = t.tel.Publish(0)
-	if _, file, line, ok := runtime.Caller(1); ok {
+	if _, file, line, ok := runtime.Caller(2); ok {
 		t.decl = Source{File: file, Line: line}
 	}
 	for _, o := range opts {
@@ -124,7 +138,7 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 	}
 	switch {
 	case name == "":
-		t.err = fmt.Errorf("topic of %s has an empty name", reflect.TypeFor[T]())
+		t.err = fmt.Errorf("topic of %s has an empty name", rt)
 	case t.cfg.policy > RunAll:
 		t.err = fmt.Errorf("topic %q: unknown %v", name, t.cfg.policy)
 	case t.cfg.requirement > ExactlyOne:
@@ -133,7 +147,6 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 	if t.err != nil && t.decl.File != "" {
 		t.err = fmt.Errorf("%w (declared at %s)", t.err, t.decl)
 	}
-	return t
 }
 
 // SpanAttributes opts the topic in to putting payload content on its
@@ -198,12 +211,13 @@ func (t *Topic[T]) Requirement() Requirement { return t.cfg.requirement }
 // PayloadType returns T.
 func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
 
-func (t *Topic[T]) core() topicCore      { return t }
-func (t *Topic[T]) declErr() error       { return t.err }
-func (t *Topic[T]) declared() uint64     { return t.seq }
-func (t *Topic[T]) newSlot() slotCore    { return &slot[T]{t: t} }
-func (t *Topic[T]) setHint(h *topicHint) { t.hint.Store(h) }
-func (t *Topic[T]) declSite() Source     { return t.decl }
+func (t *Topic[T]) core() topicCore            { return t }
+func (t *Topic[T]) declErr() error             { return t.err }
+func (t *Topic[T]) declared() uint64           { return t.seq }
+func (t *Topic[T]) newSlot() slotCore          { return &slot[*T]{key: t, t: &t.topicState, attrs: &t.attrs} }
+func (t *Topic[T]) ruleFilter(rs *RuleSet) any { return ruleFilter(rs, t) }
+func (t *Topic[T]) setHint(h *topicHint)       { t.hint.Store(h) }
+func (t *Topic[T]) declSite() Source           { return t.decl }
 
 // AnyTopic is a topic of any payload type: what the bus and tooling see of a
 // [Topic] without its type parameter. Only *Topic[T] implements it.
@@ -224,4 +238,6 @@ type topicCore interface {
 	newSlot() slotCore
 	setHint(*topicHint)
 	declSite() Source // where NewTopic was called
+	// ruleFilter returns the func(*T) bool that applies rs to the topic.
+	ruleFilter(rs *RuleSet) any
 }
