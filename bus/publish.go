@@ -70,6 +70,12 @@ func publish[P any](ctx context.Context, b *Bus, key topicCore, t *topicState, a
 			}
 			return publish(ctx, b, key, t, attrs, src, e)
 		}
+		if s == nil && b.hasWild.Load() && b.learnPublished(key) {
+			return publish(ctx, b, key, t, attrs, src, e) // a bus-wide listener hears it now
+		}
+		if o := b.obs.Load(); o != nil {
+			o.unheard(ctx, key)
+		}
 		if r := b.unheard.Load(); r != nil {
 			r.published(key)
 		}
@@ -78,6 +84,9 @@ func publish[P any](ctx context.Context, b *Bus, key topicCore, t *topicState, a
 			span.End()
 		}
 		return nil
+	}
+	if tb.obs != nil {
+		return s.observe(tb, ctx, b, src, e)
 	}
 	return s.dispatch(tb, ctx, b, src, e)
 }
@@ -96,6 +105,7 @@ type frame struct {
 	context.Context
 	done   <-chan struct{} // Context.Done(), asked once
 	name   string          // the topic
+	topic  topicCore       // the topic, for TopicOf
 	depth  int
 	parent *frame      // the enclosing publish, still running when this one began
 	ended  atomic.Bool // set when the publish has returned (frames not cached)
@@ -148,7 +158,7 @@ func (s *slot[P]) enter(ctx context.Context, limit int) (*frame, bool, error) {
 	if depth > limit {
 		return nil, false, depthError(parent, s.t.name, limit)
 	}
-	f := &frame{Context: ctx, done: ctx.Done(), name: s.t.name, depth: depth, parent: parent}
+	f := &frame{Context: ctx, done: ctx.Done(), name: s.t.name, topic: s.key, depth: depth, parent: parent}
 	if parent == nil && s.plain.Load() == nil && pointerFree(reflect.TypeOf(ctx)) {
 		// A context that holds no pointer, such as context.Background(),
 		// cannot keep anything alive: hold its frame strongly, which
@@ -303,6 +313,9 @@ func run[P any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 					}
 				}
 				if h.filter != nil && !h.filter(e) {
+					if h.skip != nil {
+						h.skip(ctx)
+					}
 					continue
 				}
 				if tel != nil {

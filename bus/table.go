@@ -51,6 +51,7 @@ type table[P any] struct {
 	counts
 	publish *otelbus.Publish
 	sources *sourceIndex[P] // set when sourced > 0
+	obs     *observers      // set while a Tap is installed (see Bus.Tap)
 }
 
 // Node sizes: a leaf holds at most leafMax handlers, an inner node at most
@@ -218,6 +219,9 @@ type handler[P any] struct {
 	fn     func(context.Context, P) error
 	filter func(P) bool // all of the listener's filters, or nil
 	l      *listener
+	// skip, when set (by a Tap, see observe.go), hears that filter
+	// turned the handler down.
+	skip func(context.Context)
 }
 
 func (s *slot[P]) topic() topicCore { return s.key }
@@ -244,7 +248,7 @@ func (s *slot[P]) build(b *Bus, ls []*listener) {
 		n := min(len(ls), leafMax)
 		hs := make([]handler[P], n)
 		for i, l := range ls[:n] {
-			hs[i] = newHandler[P](l)
+			hs[i] = newHandler[P](b, l)
 			cnt = cnt.add(l, 1)
 		}
 		level = append(level, newLeaf(hs))
@@ -273,7 +277,7 @@ func (s *slot[P]) insert(b *Bus, l *listener) error {
 	if cur != nil && s.t.cfg.requirement == ExactlyOne && !l.info.Observer && cur.serving > 0 {
 		return l.wiringError(fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(serving(s.listeners()))))
 	}
-	h := newHandler[P](l)
+	h := newHandler[P](b, l)
 	if cur == nil {
 		s.tab.Store(newTable(b, s, newLeaf([]handler[P]{h}), counts{}.add(l, 1)))
 		return nil
@@ -319,7 +323,7 @@ func (c counts) add(l *listener, d int) counts {
 	if l.x != nil && l.x.sources != nil {
 		c.sourced += d
 	}
-	if len(l.filters) > 0 || (l.x != nil && (l.x.plugin != nil || len(l.x.rules) > 0)) {
+	if len(l.filters) > 0 || (l.x != nil && (l.x.plugin != nil || len(l.x.rules) > 0)) || l.feat.filtered() {
 		c.filtered += d
 	}
 	return c
@@ -331,7 +335,7 @@ func newTable[P any](b *Bus, s *slot[P], root *node[P], c counts) *table[P] {
 	if c.n == 0 {
 		return nil
 	}
-	tb := &table[P]{root: root, counts: c}
+	tb := &table[P]{root: root, counts: c, obs: b.obs.Load()}
 	if root.kids == nil || root.kids[0].kids == nil {
 		// At most nodeMax leaves: list them now.
 		tb.chunks = root.appendLeaves(make([][]handler[P], 0, max(1, len(root.kids))))
@@ -345,9 +349,10 @@ func newTable[P any](b *Bus, s *slot[P], root *node[P], c counts) *table[P] {
 	return tb
 }
 
-// newHandler compiles listener l: its handler and all its filters, which
-// run before the handler's span starts.
-func newHandler[P any](l *listener) handler[P] {
+// newHandler compiles listener l on bus b: its handler and all its
+// filters, which run before the handler's span starts, then what compile
+// adds (middleware, Once, AfterCommit, observers, close-and-wait).
+func newHandler[P any](b *Bus, l *listener) handler[P] {
 	var preds []func(P) bool
 	if l.x != nil && l.x.plugin != nil {
 		p := l.x.plugin
@@ -361,7 +366,7 @@ func newHandler[P any](l *listener) handler[P] {
 			preds = append(preds, l.topic.ruleFilter(rs).(func(P) bool))
 		}
 	}
-	return handler[P]{fn: l.handler.(func(context.Context, P) error), filter: allOf(preds), l: l}
+	return compile(b, l, handler[P]{fn: l.handler.(func(context.Context, P) error), filter: allOf(preds), l: l})
 }
 
 // allOf is the conjunction of preds, in order; nil when there are none.

@@ -3,6 +3,7 @@ package bustest_test
 import (
 	"context"
 	"fmt"
+	"testing"
 
 	"go.uber.org/fx"
 
@@ -36,4 +37,28 @@ func ExampleCapture() {
 	fmt.Println(rec.Len(), rec.Events())
 	_ = app.Stop(context.Background())
 	// Output: 1 [{Ada}]
+}
+
+// A test records everything the code under test publishes, across topics,
+// and asserts the order, as Laravel's Event::fake and tailscale's
+// eventbustest read. Here it prints instead.
+func ExampleRecordAll() {
+	type Order struct{ ID int }
+	placed := bus.NewTopic[Order]("example.order.placed")
+	billed := bus.NewTopic[Order]("example.order.billed")
+	var b *bus.Bus
+	b, _ = bus.New([]bus.Listener{
+		bus.On(placed, func(ctx context.Context, o *Order) error { return billed.Publish(ctx, b, o) }),
+	})
+	defer b.Close()
+
+	t := &testing.T{} // in a test, the test's own t
+	log := bustest.RecordAll(t, b)
+	_ = placed.Publish(context.Background(), b, &Order{ID: 1})
+
+	fmt.Println(log.Topics())
+	fmt.Println(bustest.ExpectExactly(t, log, bustest.Published(placed), bustest.Published(billed)))
+	// Output:
+	// [example.order.placed example.order.billed]
+	// true
 }

@@ -1,0 +1,35 @@
+package middleware_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/middleware"
+)
+
+// A webhook that fails twice is retried, with a bounded backoff, inside a
+// timeout per call.
+func ExampleRetry() {
+	type Hook struct{ URL string }
+	delivered := bus.NewTopic[Hook]("webhook.delivered")
+	calls := 0
+	post := func(ctx context.Context, h *Hook) error {
+		calls++
+		if calls < 3 {
+			return errors.New("503 from " + h.URL)
+		}
+		return nil
+	}
+	b, _ := bus.New([]bus.Listener{bus.On(delivered, post)},
+		bus.WithMiddleware(
+			middleware.Retry(middleware.RetryPolicy{Attempts: 5, Base: time.Millisecond, Max: 10 * time.Millisecond}),
+			middleware.Timeout(time.Second),
+		))
+	defer b.Close()
+	err := delivered.Publish(context.Background(), b, &Hook{URL: "https://example.com/hook"})
+	fmt.Println(err, calls)
+	// Output: <nil> 3
+}
