@@ -19,9 +19,8 @@ import (
 // as [Topic.Publish]. Several FromSource options on one listener add up: it
 // hears a source assignable to any of them.
 //
-// The bus matches each dynamic source type once per dispatch table and
-// caches the result, so PublishFrom costs a map lookup, not a check per
-// listener, and allocates nothing.
+// PublishFrom allocates nothing, and what it costs beyond Publish does not
+// grow with the number of listeners that have FromSource.
 func FromSource[S any]() ListenerOption {
 	st := reflect.TypeFor[S]()
 	return listenerOptionFunc(func(l *listener) {
