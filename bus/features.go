@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"sync/atomic"
+	"unsafe"
 )
 
 // features holds what a listener may ask for beyond a plain handler: [Once],
@@ -60,7 +61,7 @@ func Once() ListenerOption {
 // the one place where these features touch a handler; a listener that asks
 // for none, on a bus without middleware or observers, gets its handler as
 // it is: no feature costs anything unless used.
-func compile[P any](b *Bus, l *listener, h handler[P]) handler[P] {
+func compile(b *Bus, l *listener, h handler) handler {
 	t := l.topic
 	fn := wrapStatic(&b.mw, t, l, h.fn)
 	f := l.feat
@@ -78,14 +79,14 @@ func compile[P any](b *Bus, l *listener, h handler[P]) handler[P] {
 	}
 	if f != nil && f.once != nil {
 		fired := f.once
-		first := func(P) bool { return fired.CompareAndSwap(false, true) }
+		first := func(unsafe.Pointer) bool { return fired.CompareAndSwap(false, true) }
 		if h.filter == nil {
 			h.filter = first
 		} else {
-			h.filter = allOf([]func(P) bool{h.filter, first})
+			h.filter = allOf([]func(unsafe.Pointer) bool{h.filter, first})
 		}
 		next := fn
-		fn = func(ctx context.Context, e P) error {
+		fn = func(ctx context.Context, e unsafe.Pointer) error {
 			defer b.retire(l)
 			return next(ctx, e)
 		}

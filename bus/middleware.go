@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"unsafe"
 )
 
 // Middleware wraps handlers, as watermill's router middleware does: it
@@ -27,8 +28,13 @@ type Middleware func(next Handler) Handler
 type staticMiddleware struct {
 	all    []Middleware
 	module map[string][]Middleware
-	topic  map[topicCore][]any // of func(func(context.Context, *T) error) func(context.Context, *T) error
+	topic  map[topicCore][]erasedMiddleware
 }
+
+// erasedMiddleware is a middleware of a topic's typed handlers, taking
+// the payload as an unsafe.Pointer, as the dispatch code does (see
+// Topic.erase).
+type erasedMiddleware = func(next func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error
 
 // WithMiddleware wraps every handler of the bus, runtime subscriptions
 // included, in mws: the first given is the outermost. Middleware for the
@@ -61,26 +67,26 @@ func WithTopicMiddleware[T any](t *Topic[T], mws ...func(next func(context.Conte
 			return
 		}
 		if c.mw.topic == nil {
-			c.mw.topic = map[topicCore][]any{}
+			c.mw.topic = map[topicCore][]erasedMiddleware{}
 		}
 		for _, mw := range mws {
-			c.mw.topic[t] = append(c.mw.topic[t], mw)
+			if mw == nil {
+				continue
+			}
+			// Only the static type changes: a *T and an unsafe.Pointer
+			// are passed alike (see Topic.erase).
+			c.mw.topic[t] = append(c.mw.topic[t], *(*erasedMiddleware)(unsafe.Pointer(&mw)))
 		}
 	})
 }
 
 // wrapStatic wraps fn, the handler of listener l of topic t, in m's
 // middleware for the topic, the module and the bus, from the inside out.
-func wrapStatic[P any](m *staticMiddleware, t topicCore, l *listener, fn func(context.Context, P) error) func(context.Context, P) error {
+func wrapStatic(m *staticMiddleware, t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error {
 	if ts := m.topic[t]; len(ts) > 0 {
 		for i := len(ts) - 1; i >= 0; i-- {
-			mw, _ := ts[i].(func(func(context.Context, P) error) func(context.Context, P) error)
-			if mw == nil {
-				continue
-			}
-			next := fn
-			if fn = mw(next); fn == nil {
-				fn = func(context.Context, P) error {
+			if fn = ts[i](fn); fn == nil {
+				fn = func(context.Context, unsafe.Pointer) error {
 					return fmt.Errorf("middleware #%d of topic %q returned a nil handler", i, t.Name())
 				}
 			}
@@ -94,12 +100,12 @@ func wrapStatic[P any](m *staticMiddleware, t topicCore, l *listener, fn func(co
 
 // adapt wraps the typed handler fn of listener l of topic t in mws, the
 // first outermost.
-func adapt[P any](t AnyTopic, l *listener, fn func(context.Context, P) error, mws []Middleware) func(context.Context, P) error {
+func adapt(t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error, mws []Middleware) func(context.Context, unsafe.Pointer) error {
 	if len(mws) == 0 {
 		return fn
 	}
 	var h Handler = func(ctx context.Context, env Envelope) error {
-		e, ok := env.Payload.(P)
+		e, ok := t.unbox(env.Payload)
 		if !ok {
 			return fmt.Errorf("a middleware passed on a payload of type %T, not the topic's *%s", env.Payload, t.PayloadType())
 		}
@@ -114,7 +120,9 @@ func adapt[P any](t AnyTopic, l *listener, fn func(context.Context, P) error, mw
 			h = func(context.Context, Envelope) error { return fmt.Errorf("middleware #%d returned a nil handler", n) }
 		}
 	}
-	return func(ctx context.Context, e P) error { return h(ctx, Envelope{Topic: t, Payload: e, l: l}) }
+	return func(ctx context.Context, e unsafe.Pointer) error {
+		return h(ctx, Envelope{Topic: t, Payload: t.box(e), l: l})
+	}
 }
 
 // liveMiddleware is middleware installed on a running bus by [Bus.Use].

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Tap sees what a bus does while it is installed with [Bus.Tap]:
@@ -245,7 +246,7 @@ func parentCall(ctx context.Context) uint64 {
 }
 
 // observe is a publish of s's topic with table tb, whose observers see it.
-func (s *slot[P]) observe(tb *table[P], ctx context.Context, b *Bus, src any, e P) error {
+func (s *slot) observe(tb *table, ctx context.Context, b *Bus, src any, e unsafe.Pointer) error {
 	o := tb.obs
 	ev := PublishEvent{Seq: observeSeq.Add(1), Parent: parentCall(ctx), Topic: s.key, Ctx: ctx, Start: time.Now(), Handlers: tb.n}
 	o.started(ev)
@@ -257,8 +258,8 @@ func (s *slot[P]) observe(tb *table[P], ctx context.Context, b *Bus, src any, e 
 
 // observed wraps fn, the handler of listener l of topic t, so that the
 // observers o see its calls.
-func observed[P any](o *observers, t AnyTopic, l *listener, fn func(context.Context, P) error) func(context.Context, P) error {
-	return func(ctx context.Context, e P) (err error) {
+func observed(o *observers, t AnyTopic, l *listener, fn func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error {
+	return func(ctx context.Context, e unsafe.Pointer) (err error) {
 		c := HandlerCall{Seq: observeSeq.Add(1), Topic: t, Listener: l.info, Ctx: ctx, Start: time.Now()}
 		if p, ok := ctx.Value(pubKey{}).(*pubCtx); ok {
 			c.Publish = p.seq

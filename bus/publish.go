@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 	"time"
+	"unsafe"
 	"weak"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -32,9 +33,19 @@ func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
 
 // publish is Publish with a source (see PublishFrom); nil for none.
 func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
+	if t == nil {
+		return nilTopic("publish")
+	}
+	return publish(ctx, b, t, &t.topicState, src, unsafe.Pointer(e))
+}
+
+// nilTopic is the error of operation op on a nil topic.
+func nilTopic(op string) error { return fmt.Errorf("fxbus: %s: %w", op, ErrNilTopic) }
+
+// publish is Topic.publish without the payload type: key is the topic, t
+// its state.
+func publish(ctx context.Context, b *Bus, key topicCore, t *topicState, src any, e unsafe.Pointer) error {
 	switch {
-	case t == nil:
-		return fmt.Errorf("fxbus: publish: %w", ErrNilTopic)
 	case b == nil:
 		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilBus)
 	case e == nil:
@@ -42,19 +53,13 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 	case ctx == nil:
 		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
 	}
-	return publish(ctx, b, t, &t.topicState, &t.attrs, src, e)
-}
-
-// publish is Topic.publish for any payload pointer type P: the topic key,
-// its state and its SpanAttributes hook.
-func publish[P any](ctx context.Context, b *Bus, key topicCore, t *topicState, attrs *atomic.Pointer[func(P) []attribute.KeyValue], src any, e P) error {
-	var tb *table[P]
-	var s *slot[P]
+	var tb *table
+	var s *slot
 	if ix := b.idx.Load(); ix != nil {
 		if h := t.hint.Load(); h != nil && h.bus == b.id && h.n < len(ix.slots) {
-			s, _ = ix.slots[h.n].(*slot[P])
+			s, _ = ix.slots[h.n].(*slot)
 		} else if n, ok := ix.ids[key]; ok {
-			s, _ = ix.slots[n].(*slot[P])
+			s, _ = ix.slots[n].(*slot)
 		}
 		if s != nil {
 			tb = s.tab.Load()
@@ -68,10 +73,10 @@ func publish[P any](ctx context.Context, b *Bus, key topicCore, t *topicState, a
 			if err := b.wakeTelemetry(); err != nil {
 				return fmt.Errorf("fxbus: publish %q: %w", t.name, err)
 			}
-			return publish(ctx, b, key, t, attrs, src, e)
+			return publish(ctx, b, key, t, src, e)
 		}
 		if s == nil && b.hasWild.Load() && b.learnPublished(key) {
-			return publish(ctx, b, key, t, attrs, src, e) // a bus-wide listener hears it now
+			return publish(ctx, b, key, t, src, e) // a bus-wide listener hears it now
 		}
 		if o := b.obs.Load(); o != nil {
 			o.unheard(ctx, key)
@@ -80,7 +85,7 @@ func publish[P any](ctx context.Context, b *Bus, key topicCore, t *topicState, a
 			r.published(key)
 		}
 		if b.tracing && t.pub0 != nil { // a hook's stages have none: no empty span
-			_, span := b.inst.StartPublish(ctx, t.pub0, spanAttrs(attrs, e))
+			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
 		}
 		return nil
@@ -91,8 +96,9 @@ func publish[P any](ctx context.Context, b *Bus, key topicCore, t *topicState, a
 	return s.dispatch(tb, ctx, b, src, e)
 }
 
-func spanAttrs[P any](attrs *atomic.Pointer[func(P) []attribute.KeyValue], e P) func() []attribute.KeyValue {
-	fn := attrs.Load()
+// spanAttrs returns the topic's SpanAttributes function applied to e, or nil.
+func (t *topicState) spanAttrs(e unsafe.Pointer) func() []attribute.KeyValue {
+	fn := t.attrs.Load()
 	if fn == nil {
 		return nil
 	}
@@ -122,7 +128,7 @@ func (f *frame) Value(key any) any {
 
 // cached returns the frame of the slot's last top-level publish if that
 // publish had context ctx and the frame is still around; else nil.
-func (s *slot[P]) cached(ctx context.Context) *frame {
+func (s *slot) cached(ctx context.Context) *frame {
 	if f := s.plain.Load(); f != nil && f.Context == ctx {
 		return f
 	}
@@ -145,7 +151,7 @@ func (s *slot[P]) cached(ctx context.Context) *frame {
 // which the slot holds only weakly: the cache never keeps a context alive,
 // and it is written only when empty or collected, so publishers with fresh
 // contexts do not write to shared memory.
-func (s *slot[P]) enter(ctx context.Context, limit int) (*frame, bool, error) {
+func (s *slot) enter(ctx context.Context, limit int) (*frame, bool, error) {
 	w := s.root.Load()
 	parent, _ := ctx.Value(frameKey{}).(*frame)
 	for parent != nil && parent.ended.Load() {
@@ -209,7 +215,7 @@ func depthError(parent *frame, name string, limit int) error {
 	return &DepthError{Chain: chain, Limit: limit}
 }
 
-func (s *slot[P]) dispatch(tb *table[P], ctx context.Context, b *Bus, src any, e P) error {
+func (s *slot) dispatch(tb *table, ctx context.Context, b *Bus, src any, e unsafe.Pointer) error {
 	chunks := tb.leaves()
 	if tb.sources != nil {
 		chunks = tb.sources.handlers(src)
@@ -250,13 +256,13 @@ func (s *slot[P]) dispatch(tb *table[P], ctx context.Context, b *Bus, src any, e
 // returns the context handlers get, before their own span, and the state of
 // the publish's telemetry: nil when it neither opens handler spans nor
 // measures handlers.
-func (s *slot[P]) startTelemetry(ctx context.Context, b *Bus, tb *table[P], e P) (context.Context, *telemetry, trace.Span) {
+func (s *slot) startTelemetry(ctx context.Context, b *Bus, tb *table, e unsafe.Pointer) (context.Context, *telemetry, trace.Span) {
 	// Telemetry allocates anyway; its state lives on the heap, so that a
 	// publish without it keeps its state in registers.
 	tel := &telemetry{b: b, metrics: b.metrics}
 	var pub trace.Span
 	if b.tracing {
-		ctx, pub = b.inst.StartPublish(ctx, tb.publish, spanAttrs(s.attrs, e))
+		ctx, pub = b.inst.StartPublish(ctx, tb.publish, s.t.spanAttrs(e))
 		tel.pub, tel.spans = pub, pub.IsRecording()
 	}
 	if !tel.spans && !tel.metrics {
@@ -275,7 +281,7 @@ var errDone = errors.New("context done")
 // (c, i) at that handler; or with c == len(chunks) when all of them ran.
 // filtered says whether a handler may have a filter; tel is nil without
 // handler spans and metrics.
-func run[P any](ctx context.Context, done <-chan struct{}, tel *telemetry, filtered bool, chunks [][]handler[P], e P, c0, i0 int) (c, i int, p *PanicError, err error) {
+func run(ctx context.Context, done <-chan struct{}, tel *telemetry, filtered bool, chunks [][]handler, e unsafe.Pointer, c0, i0 int) (c, i int, p *PanicError, err error) {
 	returned := false
 	defer func() {
 		if v := recover(); v != nil {
@@ -338,7 +344,7 @@ func run[P any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 // settle accounts for the handler at chunks[c][i], which failed with err,
 // panicked with p or found the context done, resumes the dispatch after it
 // when the topic's policy says so, and returns the publish's result.
-func (s *slot[P]) settle(ctx context.Context, done <-chan struct{}, tel *telemetry, pub trace.Span, filtered bool, chunks [][]handler[P], e P, c, i int, err error, p *PanicError) error {
+func (s *slot) settle(ctx context.Context, done <-chan struct{}, tel *telemetry, pub trace.Span, filtered bool, chunks [][]handler, e unsafe.Pointer, c, i int, err error, p *PanicError) error {
 	t := s.t
 	d := dispatcher{t: t, ctx: ctx, tel: tel}
 	for c < len(chunks) {

@@ -19,9 +19,8 @@ import (
 // as [Topic.Publish]. Several FromSource options on one listener add up: it
 // hears a source assignable to any of them.
 //
-// The bus matches each dynamic source type once per dispatch table and
-// caches the result, so PublishFrom costs a map lookup, not a check per
-// listener, and allocates nothing.
+// PublishFrom allocates nothing, and what it costs beyond Publish does not
+// grow with the number of listeners that have FromSource.
 func FromSource[S any]() ListenerOption {
 	st := reflect.TypeFor[S]()
 	return listenerOptionFunc(func(l *listener) {
@@ -45,21 +44,21 @@ func (t *Topic[T]) PublishFrom(ctx context.Context, b *Bus, src any, e *T) error
 // sourceIndex picks, for the dynamic type of a publish's source, the
 // handlers that hear it. It belongs to one dispatch table, so a
 // subscription or a closed one, which make a new table, start a new cache.
-type sourceIndex[P any] struct {
-	tb    *table[P]
+type sourceIndex struct {
+	tb    *table
 	mu    sync.Mutex // serialises writers of cache
-	cache atomic.Pointer[map[reflect.Type][][]handler[P]]
+	cache atomic.Pointer[map[reflect.Type][][]handler]
 }
 
-func newSourceIndex[P any](tb *table[P]) *sourceIndex[P] {
-	x := &sourceIndex[P]{tb: tb}
-	x.cache.Store(&map[reflect.Type][][]handler[P]{})
+func newSourceIndex(tb *table) *sourceIndex {
+	x := &sourceIndex{tb: tb}
+	x.cache.Store(&map[reflect.Type][][]handler{})
 	return x
 }
 
 // handlers returns the handlers that hear a publish from src (nil: no
 // source), as chunks.
-func (x *sourceIndex[P]) handlers(src any) [][]handler[P] {
+func (x *sourceIndex) handlers(src any) [][]handler {
 	rt := reflect.TypeOf(src)
 	if hs, ok := (*x.cache.Load())[rt]; ok {
 		return hs
@@ -71,14 +70,14 @@ func (x *sourceIndex[P]) handlers(src any) [][]handler[P] {
 // handler, once, and caches the result. The cache is copied on write:
 // readers never lock. It only grows, and is bounded by the number of source
 // types in the program.
-func (x *sourceIndex[P]) resolve(rt reflect.Type) [][]handler[P] {
+func (x *sourceIndex) resolve(rt reflect.Type) [][]handler {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	cur := *x.cache.Load()
 	if hs, ok := cur[rt]; ok {
 		return hs
 	}
-	var hs []handler[P]
+	var hs []handler
 	for _, c := range x.tb.leaves() {
 		for _, h := range c {
 			if hearsSource(h.l, rt) {
@@ -86,8 +85,8 @@ func (x *sourceIndex[P]) resolve(rt reflect.Type) [][]handler[P] {
 			}
 		}
 	}
-	chunks := [][]handler[P]{hs}
-	next := make(map[reflect.Type][][]handler[P], len(cur)+1)
+	chunks := [][]handler{hs}
+	next := make(map[reflect.Type][][]handler, len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
 	}

@@ -25,13 +25,15 @@ type Subscription struct {
 // needs [ExactlyOne].
 func (t *Topic[T]) Subscribe(b *Bus, h func(context.Context, *T) error, opts ...ListenerOption) (*Subscription, error) {
 	if t == nil {
-		return nil, fmt.Errorf("fxbus: subscribe: %w", ErrNilTopic)
+		return nil, nilTopic("subscribe")
 	}
 	if b == nil {
-		return nil, fmt.Errorf("fxbus: subscribe to %q: %w", t.name, ErrNilBus)
+		return nil, nilBus(t.name)
 	}
 	return b.subscribe(newListener(t, h, 1, opts))
 }
+
+func nilBus(topic string) error { return fmt.Errorf("fxbus: subscribe to %q: %w", topic, ErrNilBus) }
 
 // subscribe adds l to the running bus. Its cost grows with the logarithm
 // of the number of the topic's listeners on this bus (see table).

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"sync/atomic"
+	"unsafe"
 	"weak"
-
-	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
@@ -19,15 +18,13 @@ type topicHint struct {
 	n   int
 }
 
-// slot holds one topic's dispatch table on one bus. Its type parameter, and
-// that of the dispatch code, is the payload's pointer type: Go compiles
-// generic code once for all pointer types, so a payload type adds little
-// code.
-type slot[P any] struct {
-	key   topicCore // the *Topic[T]
-	t     *topicState
-	attrs *atomic.Pointer[func(P) []attribute.KeyValue] // the topic's SpanAttributes
-	tab   atomic.Pointer[table[P]]                      // nil: no listener yet
+// slot holds one topic's dispatch table on one bus. The dispatch code is
+// not generic: handlers take the payload as an unsafe.Pointer (see
+// Topic.erase), so that a payload type adds little code to a program.
+type slot struct {
+	key topicCore // the *Topic[T]
+	t   *topicState
+	tab atomic.Pointer[table] // nil: no listener yet
 	// root caches, weakly, the depth frame of the last top-level publish
 	// with a long-lived context; see enter.
 	root atomic.Pointer[weak.Pointer[frame]]
@@ -41,17 +38,17 @@ type slot[P any] struct {
 // bus, in dispatch order. They sit in the leaves of a B-tree, so that a
 // subscription or a closed one copies a path of small nodes, not every
 // handler: n subscriptions cost O(n log n), not O(n²).
-type table[P any] struct {
-	root *node[P]
+type table struct {
+	root *node
 	// chunks lists the leaves in order; set by newTable when the tree is
 	// at most two levels deep, else computed by leaves at the first
 	// publish that needs it.
-	chunks [][]handler[P]
-	lazy   atomic.Pointer[[][]handler[P]]
+	chunks [][]handler
+	lazy   atomic.Pointer[[][]handler]
 	counts
 	publish *otelbus.Publish
-	sources *sourceIndex[P] // set when sourced > 0
-	obs     *observers      // set while a Tap is installed (see Bus.Tap)
+	sources *sourceIndex // set when sourced > 0
+	obs     *observers   // set while a Tap is installed (see Bus.Tap)
 }
 
 // Node sizes: a leaf holds at most leafMax handlers, an inner node at most
@@ -65,29 +62,29 @@ const (
 // node, with children; every leaf is at the same depth. Nodes are never
 // changed once a table holds them, with one exception: a leaf's handlers
 // may be appended to in place, past the length every table sees.
-type node[P any] struct {
-	hs   []handler[P] // a leaf's handlers
-	kids []*node[P]   // an inner node's children; nil in a leaf
-	last *listener    // the listener of the last handler under the node
+type node struct {
+	hs   []handler // a leaf's handlers
+	kids []*node   // an inner node's children; nil in a leaf
+	last *listener // the listener of the last handler under the node
 }
 
-func newLeaf[P any](hs []handler[P]) *node[P] {
-	return &node[P]{hs: hs, last: hs[len(hs)-1].l}
+func newLeaf(hs []handler) *node {
+	return &node{hs: hs, last: hs[len(hs)-1].l}
 }
 
-func newInner[P any](kids []*node[P]) *node[P] {
-	return &node[P]{kids: kids, last: kids[len(kids)-1].last}
+func newInner(kids []*node) *node {
+	return &node{kids: kids, last: kids[len(kids)-1].last}
 }
 
 // size is the number of a leaf's handlers or of an inner node's children.
-func (x *node[P]) size() int {
+func (x *node) size() int {
 	if x.kids != nil {
 		return len(x.kids)
 	}
 	return len(x.hs)
 }
 
-func (x *node[P]) max() int {
+func (x *node) max() int {
 	if x.kids != nil {
 		return nodeMax
 	}
@@ -96,18 +93,18 @@ func (x *node[P]) max() int {
 
 // insert returns x with h added after every handler that runs before it or
 // ties with it: as one node, or as two when x overflows.
-func (x *node[P]) insert(h handler[P]) (*node[P], *node[P]) {
+func (x *node) insert(h handler) (*node, *node) {
 	after := func(l *listener) bool { return byDispatchOrder(l, h.l) > 0 }
 	if x.kids == nil {
 		i := sort.Search(len(x.hs), func(i int) bool { return after(x.hs[i].l) })
-		var hs []handler[P]
+		var hs []handler
 		if i == len(x.hs) {
 			// At the end: in place when there is room. Only the newest
 			// table's leaves grow so (a removal copies, a split caps the
 			// first half), and every older table sees a shorter length.
 			hs = append(x.hs, h)
 		} else {
-			hs = make([]handler[P], 0, len(x.hs)+1)
+			hs = make([]handler, 0, len(x.hs)+1)
 			hs = append(append(append(hs, x.hs[:i]...), h), x.hs[i:]...)
 		}
 		if len(hs) > leafMax {
@@ -119,7 +116,7 @@ func (x *node[P]) insert(h handler[P]) (*node[P], *node[P]) {
 	i := sort.Search(len(x.kids), func(i int) bool { return after(x.kids[i].last) })
 	i = min(i, len(x.kids)-1)
 	a, b := x.kids[i].insert(h)
-	kids := make([]*node[P], 0, len(x.kids)+1)
+	kids := make([]*node, 0, len(x.kids)+1)
 	kids = append(append(kids, x.kids[:i]...), a)
 	if b != nil {
 		kids = append(kids, b)
@@ -134,7 +131,7 @@ func (x *node[P]) insert(h handler[P]) (*node[P], *node[P]) {
 
 // remove returns x without l's handler, nil if that leaves it empty, and
 // whether l was there.
-func (x *node[P]) remove(l *listener) (*node[P], bool) {
+func (x *node) remove(l *listener) (*node, bool) {
 	notBefore := func(m *listener) bool { return byDispatchOrder(m, l) >= 0 }
 	if x.kids == nil {
 		i := sort.Search(len(x.hs), func(i int) bool { return notBefore(x.hs[i].l) })
@@ -144,7 +141,7 @@ func (x *node[P]) remove(l *listener) (*node[P], bool) {
 		if len(x.hs) == 1 {
 			return nil, true
 		}
-		hs := make([]handler[P], 0, len(x.hs)-1)
+		hs := make([]handler, 0, len(x.hs)-1)
 		return newLeaf(append(append(hs, x.hs[:i]...), x.hs[i+1:]...)), true
 	}
 	i := sort.Search(len(x.kids), func(i int) bool { return notBefore(x.kids[i].last) })
@@ -155,7 +152,7 @@ func (x *node[P]) remove(l *listener) (*node[P], bool) {
 	if !ok {
 		return x, false
 	}
-	kids := make([]*node[P], 0, len(x.kids))
+	kids := make([]*node, 0, len(x.kids))
 	kids = append(kids, x.kids[:i]...)
 	next := x.kids[i+1:]
 	switch {
@@ -180,17 +177,17 @@ func (x *node[P]) remove(l *listener) (*node[P], bool) {
 }
 
 // merge returns the node with a's entries then b's, of the same depth.
-func merge[P any](a, b *node[P]) *node[P] {
+func merge(a, b *node) *node {
 	if a.kids == nil {
-		hs := make([]handler[P], 0, len(a.hs)+len(b.hs))
+		hs := make([]handler, 0, len(a.hs)+len(b.hs))
 		return newLeaf(append(append(hs, a.hs...), b.hs...))
 	}
-	kids := make([]*node[P], 0, len(a.kids)+len(b.kids))
+	kids := make([]*node, 0, len(a.kids)+len(b.kids))
 	return newInner(append(append(kids, a.kids...), b.kids...))
 }
 
 // appendLeaves appends the handlers of x's leaves, in order, to dst.
-func (x *node[P]) appendLeaves(dst [][]handler[P]) [][]handler[P] {
+func (x *node) appendLeaves(dst [][]handler) [][]handler {
 	if x.kids == nil {
 		return append(dst, x.hs)
 	}
@@ -201,7 +198,7 @@ func (x *node[P]) appendLeaves(dst [][]handler[P]) [][]handler[P] {
 }
 
 // leaves returns the table's handlers, in dispatch order, leaf by leaf.
-func (tb *table[P]) leaves() [][]handler[P] {
+func (tb *table) leaves() [][]handler {
 	if tb.chunks != nil {
 		return tb.chunks
 	}
@@ -215,18 +212,18 @@ func (tb *table[P]) leaves() [][]handler[P] {
 	return ls
 }
 
-type handler[P any] struct {
-	fn     func(context.Context, P) error
-	filter func(P) bool // all of the listener's filters, or nil
+type handler struct {
+	fn     func(context.Context, unsafe.Pointer) error
+	filter func(unsafe.Pointer) bool // all of the listener's filters, or nil
 	l      *listener
 	// skip, when set (by a Tap, see observe.go), hears that filter
 	// turned the handler down.
 	skip func(context.Context)
 }
 
-func (s *slot[P]) topic() topicCore { return s.key }
+func (s *slot) topic() topicCore { return s.key }
 
-func (s *slot[P]) listeners() []*listener {
+func (s *slot) listeners() []*listener {
 	tb := s.tab.Load()
 	if tb == nil {
 		return nil
@@ -241,21 +238,21 @@ func (s *slot[P]) listeners() []*listener {
 }
 
 // build sets the slot's table from ls, sorted in dispatch order.
-func (s *slot[P]) build(b *Bus, ls []*listener) {
+func (s *slot) build(b *Bus, ls []*listener) {
 	var cnt counts
-	var level []*node[P]
+	var level []*node
 	for len(ls) > 0 {
 		n := min(len(ls), leafMax)
-		hs := make([]handler[P], n)
+		hs := make([]handler, n)
 		for i, l := range ls[:n] {
-			hs[i] = newHandler[P](b, l)
+			hs[i] = newHandler(b, l)
 			cnt = cnt.add(l, 1)
 		}
 		level = append(level, newLeaf(hs))
 		ls = ls[n:]
 	}
 	for len(level) > 1 {
-		var up []*node[P]
+		var up []*node
 		for len(level) > 0 {
 			n := min(len(level), nodeMax)
 			up = append(up, newInner(level[:n:n]))
@@ -263,7 +260,7 @@ func (s *slot[P]) build(b *Bus, ls []*listener) {
 		}
 		level = up
 	}
-	var root *node[P]
+	var root *node
 	if len(level) > 0 {
 		root = level[0]
 	}
@@ -272,26 +269,26 @@ func (s *slot[P]) build(b *Bus, ls []*listener) {
 
 // insert adds l to the slot's table, or fails if the topic cannot take
 // another listener.
-func (s *slot[P]) insert(b *Bus, l *listener) error {
+func (s *slot) insert(b *Bus, l *listener) error {
 	cur := s.tab.Load()
 	if cur != nil && s.t.cfg.requirement == ExactlyOne && !l.info.Observer && cur.serving > 0 {
 		return l.wiringError(fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(serving(s.listeners()))))
 	}
-	h := newHandler[P](b, l)
+	h := newHandler(b, l)
 	if cur == nil {
-		s.tab.Store(newTable(b, s, newLeaf([]handler[P]{h}), counts{}.add(l, 1)))
+		s.tab.Store(newTable(b, s, newLeaf([]handler{h}), counts{}.add(l, 1)))
 		return nil
 	}
 	root, split := cur.root.insert(h)
 	if split != nil {
-		root = newInner([]*node[P]{root, split})
+		root = newInner([]*node{root, split})
 	}
 	s.tab.Store(newTable(b, s, root, cur.counts.add(l, 1)))
 	return nil
 }
 
 // remove takes l out of the slot's table, if it is there.
-func (s *slot[P]) remove(b *Bus, l *listener) {
+func (s *slot) remove(b *Bus, l *listener) {
 	cur := s.tab.Load()
 	if cur == nil {
 		return
@@ -331,14 +328,14 @@ func (c counts) add(l *listener, d int) counts {
 
 // newTable makes the table of the tree root; nil when there are no
 // handlers.
-func newTable[P any](b *Bus, s *slot[P], root *node[P], c counts) *table[P] {
+func newTable(b *Bus, s *slot, root *node, c counts) *table {
 	if c.n == 0 {
 		return nil
 	}
-	tb := &table[P]{root: root, counts: c, obs: b.obs.Load()}
+	tb := &table{root: root, counts: c, obs: b.obs.Load()}
 	if root.kids == nil || root.kids[0].kids == nil {
 		// At most nodeMax leaves: list them now.
-		tb.chunks = root.appendLeaves(make([][]handler[P], 0, max(1, len(root.kids))))
+		tb.chunks = root.appendLeaves(make([][]handler, 0, max(1, len(root.kids))))
 	}
 	if c.sourced > 0 {
 		tb.sources = newSourceIndex(tb)
@@ -352,32 +349,32 @@ func newTable[P any](b *Bus, s *slot[P], root *node[P], c counts) *table[P] {
 // newHandler compiles listener l on bus b: its handler and all its
 // filters, which run before the handler's span starts, then what compile
 // adds (middleware, Once, AfterCommit, observers, close-and-wait).
-func newHandler[P any](b *Bus, l *listener) handler[P] {
-	var preds []func(P) bool
+func newHandler(b *Bus, l *listener) handler {
+	var preds []func(unsafe.Pointer) bool
 	if l.x != nil && l.x.plugin != nil {
 		p := l.x.plugin
-		preds = append(preds, func(P) bool { return !p.off.Load() })
+		preds = append(preds, func(unsafe.Pointer) bool { return !p.off.Load() })
 	}
 	for _, f := range l.filters {
-		preds = append(preds, f.(func(P) bool))
+		preds = append(preds, l.topic.erase(f).filter)
 	}
 	if l.x != nil {
 		for _, rs := range l.x.rules {
-			preds = append(preds, l.topic.ruleFilter(rs).(func(P) bool))
+			preds = append(preds, l.topic.erase(l.topic.ruleFilter(rs)).filter)
 		}
 	}
-	return compile(b, l, handler[P]{fn: l.handler.(func(context.Context, P) error), filter: allOf(preds), l: l})
+	return compile(b, l, handler{fn: l.topic.erase(l.handler).fn, filter: allOf(preds), l: l})
 }
 
 // allOf is the conjunction of preds, in order; nil when there are none.
-func allOf[P any](preds []func(P) bool) func(P) bool {
+func allOf(preds []func(unsafe.Pointer) bool) func(unsafe.Pointer) bool {
 	switch len(preds) {
 	case 0:
 		return nil
 	case 1:
 		return preds[0]
 	}
-	return func(e P) bool {
+	return func(e unsafe.Pointer) bool {
 		for _, p := range preds {
 			if !p(e) {
 				return false

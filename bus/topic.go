@@ -1,10 +1,12 @@
 package bus
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -98,20 +100,20 @@ func WithRequirement(r Requirement) TopicOption {
 // name is used only for traces, errors and docs.
 type Topic[T any] struct {
 	topicState
-	attrs atomic.Pointer[func(*T) []attribute.KeyValue] // see SpanAttributes
 }
 
-// topicState is what the dispatch code needs of a topic, whatever its
-// payload type.
+// topicState is a topic without its payload type: what the dispatch code,
+// which is not generic, needs of it.
 type topicState struct {
-	hint atomic.Pointer[topicHint] // where the last bus that learned it keeps it
-	seq  uint64                    // declaration order, for reports
-	name string
-	cfg  topicConfig
-	err  error // a declaration mistake, reported by New
-	tel  *otelbus.Topic
-	pub0 *otelbus.Publish // the publish span when nobody listens
-	decl Source           // where NewTopic was called
+	attrs atomic.Pointer[func(unsafe.Pointer) []attribute.KeyValue] // see SpanAttributes
+	hint  atomic.Pointer[topicHint]                                 // where the last bus that learned it keeps it
+	seq   uint64                                                    // declaration order, for reports
+	name  string
+	cfg   topicConfig
+	err   error // a declaration mistake, reported by New
+	tel   *otelbus.Topic
+	pub0  *otelbus.Publish // the publish span when nobody listens
+	decl  Source           // where NewTopic was called
 }
 
 // NewTopic declares a topic named name whose payload is a *T. Topics are
@@ -165,7 +167,8 @@ func (t *Topic[T]) SpanAttributes(fn func(*T) []attribute.KeyValue) *Topic[T] {
 	if fn == nil {
 		t.attrs.Store(nil)
 	} else {
-		t.attrs.Store(&fn)
+		f := *(*func(unsafe.Pointer) []attribute.KeyValue)(unsafe.Pointer(&fn)) // see erase
+		t.attrs.Store(&f)
 	}
 	return t
 }
@@ -214,7 +217,7 @@ func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
 func (t *Topic[T]) core() topicCore            { return t }
 func (t *Topic[T]) declErr() error             { return t.err }
 func (t *Topic[T]) declared() uint64           { return t.seq }
-func (t *Topic[T]) newSlot() slotCore          { return &slot[*T]{key: t, t: &t.topicState, attrs: &t.attrs} }
+func (t *Topic[T]) newSlot() slotCore          { return &slot{key: t, t: &t.topicState} }
 func (t *Topic[T]) ruleFilter(rs *RuleSet) any { return ruleFilter(rs, t) }
 func (t *Topic[T]) setHint(h *topicHint)       { t.hint.Store(h) }
 func (t *Topic[T]) declSite() Source           { return t.decl }
@@ -241,4 +244,39 @@ type topicCore interface {
 	declSite() Source // where NewTopic was called
 	// ruleFilter returns the func(*T) bool that applies rs to the topic.
 	ruleFilter(rs *RuleSet) any
+	erase(f any) erased
+	// box returns the payload e, a *T, as an any; unbox is its inverse,
+	// false for a value that is not a *T.
+	box(e unsafe.Pointer) any
+	unbox(v any) (unsafe.Pointer, bool)
+}
+
+func (t *Topic[T]) box(e unsafe.Pointer) any { return (*T)(e) }
+
+func (t *Topic[T]) unbox(v any) (unsafe.Pointer, bool) {
+	e, ok := v.(*T)
+	return unsafe.Pointer(e), ok
+}
+
+// erased is a handler or a filter of a topic's listener that takes the
+// payload, a *T, as an unsafe.Pointer.
+type erased struct {
+	fn     func(context.Context, unsafe.Pointer) error
+	filter func(unsafe.Pointer) bool
+}
+
+// erase returns f, a func(context.Context, *T) error or a func(*T) bool, as
+// the same function taking the payload as an unsafe.Pointer, for the
+// dispatch code, which is not generic so that each payload type does not
+// add a copy of it to the program. Only the static type changes: a *T and
+// an unsafe.Pointer are passed alike, and the dispatch code passes only
+// payloads of t, which are *T.
+func (t *Topic[T]) erase(f any) erased {
+	switch f := f.(type) {
+	case func(context.Context, *T) error:
+		return erased{fn: *(*func(context.Context, unsafe.Pointer) error)(unsafe.Pointer(&f))}
+	case func(*T) bool:
+		return erased{filter: *(*func(unsafe.Pointer) bool)(unsafe.Pointer(&f))}
+	}
+	panic(fmt.Sprintf("fxbus: topic %q: %T is neither a handler nor a filter of *%s", t.name, f, reflect.TypeFor[T]()))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"sync"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -142,8 +143,8 @@ func AfterCommit() ListenerOption {
 
 // afterCommit wraps fn, the handler of AfterCommit listener l of topic t,
 // so that a publish within a unit of work holds it for the commit.
-func afterCommit[P any](b *Bus, t topicCore, l *listener, fn func(context.Context, P) error) func(context.Context, P) error {
-	return func(ctx context.Context, e P) error {
+func afterCommit(b *Bus, t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error {
+	return func(ctx context.Context, e unsafe.Pointer) error {
 		u, _ := ctx.Value(unitKey{}).(*Unit)
 		if u == nil {
 			return fn(ctx, e)
@@ -167,7 +168,7 @@ var (
 )
 
 // runHeld runs a held handler at its unit's commit, in a span of its own.
-func runHeld[P any](ctx context.Context, b *Bus, t topicCore, l *listener, fn func(context.Context, P) error, e P, link trace.SpanContext) (err error) {
+func runHeld(ctx context.Context, b *Bus, t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error, e unsafe.Pointer, link trace.SpanContext) (err error) {
 	if b.tracing {
 		var span trace.Span
 		ctx, span = b.inst.StartHandler(ctx, l.tel)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // doneChan is a channel closed once, made on first use; its zero value is
@@ -68,8 +69,8 @@ type inflight struct {
 }
 
 // tracked wraps fn, a subscription's handler, so that c counts its calls.
-func tracked[P any](c *inflight, fn func(context.Context, P) error) func(context.Context, P) error {
-	return func(ctx context.Context, e P) error {
+func tracked(c *inflight, fn func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error {
+	return func(ctx context.Context, e unsafe.Pointer) error {
 		c.n.Add(1)
 		defer c.exit()
 		if c.sealed.Load() {
