@@ -56,10 +56,12 @@ func publish(ctx context.Context, b *Bus, key topicCore, t *topicState, src any,
 	var tb *table
 	var s *slot
 	if ix := b.idx.Load(); ix != nil {
-		if h := t.hint.Load(); h != nil && h.bus == b.id && h.n < len(ix.slots) {
-			s, _ = ix.slots[h.n].(*slot)
+		// The slot's handlers take this topic's payloads, whatever a
+		// hint says: check that the slot is the topic's.
+		if h := t.hint.Load(); h != nil && h.bus == b.id && h.n < len(ix.slots) && ix.slots[h.n].t == t {
+			s = ix.slots[h.n]
 		} else if n, ok := ix.ids[key]; ok {
-			s, _ = ix.slots[n].(*slot)
+			s = ix.slots[n]
 		}
 		if s != nil {
 			tb = s.tab.Load()
@@ -282,21 +284,11 @@ func run(ctx context.Context, done <-chan struct{}, tel *telemetry, filtered boo
 			otelbus.Goexit(tel.span, tel.pub)
 		}
 	}()
+	// Without a context that can end, filters or telemetry, there is
+	// nothing to do between handlers but call them.
 	checks := done != nil || tel != nil || filtered
 	for c, i = c0, i0; c < len(chunks); c, i = c+1, 0 {
-		hs := chunks[c]
-		if !checks {
-			// Nothing to check between handlers: a context that never
-			// ends, no filters, no telemetry.
-			for ; i < len(hs); i++ {
-				if err := hs[i].fn(ctx, e); err != nil {
-					returned = true
-					return c, i, nil, err
-				}
-			}
-			continue
-		}
-		for ; i < len(hs); i++ {
+		for hs := chunks[c]; i < len(hs); i++ {
 			h := &hs[i]
 			hctx := ctx
 			if checks {
