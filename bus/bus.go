@@ -131,25 +131,13 @@ var busSeq atomic.Uint64
 // topic, by copy on write; each topic's handlers live in its own slot, which
 // a subscription swaps without touching the index.
 type index struct {
-	slots []slotCore        // by the bus's own topic number
+	slots []*slot           // by the bus's own topic number
 	ids   map[topicCore]int // topic -> number
-}
-
-// slotCore is the untyped view of a *slot[T].
-type slotCore interface {
-	topic() topicCore
-	listeners() []*listener
-	// insert, remove and build swap the slot's table for one with l added,
-	// l removed, or exactly ls; insert fails when the topic cannot take l.
-	// They run with b.mu held.
-	insert(b *Bus, l *listener) error
-	remove(b *Bus, l *listener)
-	build(b *Bus, ls []*listener)
 }
 
 // learn returns the slot of t, adding it to the index if b does not know t
 // yet. It runs with b.mu held.
-func (b *Bus) learn(t topicCore) slotCore {
+func (b *Bus) learn(t topicCore) *slot {
 	ix := b.index()
 	if ix == nil {
 		if b.id == 0 {
@@ -160,12 +148,12 @@ func (b *Bus) learn(t topicCore) slotCore {
 	if n, ok := ix.ids[t]; ok {
 		return ix.slots[n]
 	}
-	next := &index{slots: make([]slotCore, len(ix.slots), len(ix.slots)+1), ids: make(map[topicCore]int, len(ix.ids)+1)}
+	next := &index{slots: make([]*slot, len(ix.slots), len(ix.slots)+1), ids: make(map[topicCore]int, len(ix.ids)+1)}
 	copy(next.slots, ix.slots)
 	for k, v := range ix.ids {
 		next.ids[k] = v
 	}
-	s := t.newSlot()
+	s := &slot{key: t, t: t.state()}
 	n := len(next.slots)
 	next.slots = append(next.slots, s)
 	next.ids[t] = n

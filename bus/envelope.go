@@ -189,7 +189,7 @@ func (b *Bus) addWild(tmpl *listener) {
 
 // wildLearn adds the bus-wide listeners that hear t to its new slot s;
 // with b.mu held.
-func (b *Bus) wildLearn(t topicCore, s slotCore) {
+func (b *Bus) wildLearn(t topicCore, s *slot) {
 	for _, w := range b.wild {
 		if w.tmpl.feat.wild.hears(t) {
 			_ = s.insert(b, w.instance(t))

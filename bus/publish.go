@@ -28,22 +28,17 @@ import (
 // how deeply it is nested (see [WithMaxDepth]). After Publish returns, the
 // bus holds no reference to ctx or e.
 func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
-	return t.publish(ctx, b, nil, e)
-}
-
-// publish is Publish with a source (see PublishFrom); nil for none.
-func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 	if t == nil {
 		return nilTopic("publish")
 	}
-	return publish(ctx, b, t, &t.topicState, src, unsafe.Pointer(e))
+	return publish(ctx, b, t, &t.topicState, nil, unsafe.Pointer(e))
 }
 
 // nilTopic is the error of operation op on a nil topic.
 func nilTopic(op string) error { return fmt.Errorf("fxbus: %s: %w", op, ErrNilTopic) }
 
-// publish is Topic.publish without the payload type: key is the topic, t
-// its state.
+// publish is Topic.PublishFrom without the payload type: key is the topic,
+// t its state, src the source or nil.
 func publish(ctx context.Context, b *Bus, key topicCore, t *topicState, src any, e unsafe.Pointer) error {
 	switch {
 	case b == nil:
@@ -56,10 +51,12 @@ func publish(ctx context.Context, b *Bus, key topicCore, t *topicState, src any,
 	var tb *table
 	var s *slot
 	if ix := b.idx.Load(); ix != nil {
-		if h := t.hint.Load(); h != nil && h.bus == b.id && h.n < len(ix.slots) {
-			s, _ = ix.slots[h.n].(*slot)
+		// The slot's handlers take this topic's payloads, whatever a
+		// hint says: check that the slot is the topic's.
+		if h := t.hint.Load(); h != nil && h.bus == b.id && h.n < len(ix.slots) && ix.slots[h.n].t == t {
+			s = ix.slots[h.n]
 		} else if n, ok := ix.ids[key]; ok {
-			s, _ = ix.slots[n].(*slot)
+			s = ix.slots[n]
 		}
 		if s != nil {
 			tb = s.tab.Load()
@@ -297,7 +294,9 @@ func run(ctx context.Context, done <-chan struct{}, tel *telemetry, filtered boo
 		hs := chunks[c]
 		if !checks {
 			// Nothing to check between handlers: a context that never
-			// ends, no filters, no telemetry.
+			// ends, no filters, no telemetry. A loop of its own, because
+			// it keeps fewer values live across the calls: dropping it
+			// cost 13% at 10 handlers and 29% at 100 (interleaved A/B).
 			for ; i < len(hs); i++ {
 				if err := hs[i].fn(ctx, e); err != nil {
 					returned = true
@@ -308,25 +307,23 @@ func run(ctx context.Context, done <-chan struct{}, tel *telemetry, filtered boo
 		}
 		for ; i < len(hs); i++ {
 			h := &hs[i]
+			if done != nil {
+				select {
+				case <-done:
+					returned = true
+					return c, i, nil, errDone
+				default:
+				}
+			}
+			if h.filter != nil && !h.filter(e) {
+				if h.skip != nil {
+					h.skip(ctx)
+				}
+				continue
+			}
 			hctx := ctx
-			if checks {
-				if done != nil {
-					select {
-					case <-done:
-						returned = true
-						return c, i, nil, errDone
-					default:
-					}
-				}
-				if h.filter != nil && !h.filter(e) {
-					if h.skip != nil {
-						h.skip(ctx)
-					}
-					continue
-				}
-				if tel != nil {
-					hctx = tel.begin(ctx, h.l)
-				}
+			if tel != nil {
+				hctx = tel.begin(ctx, h.l)
 			}
 			if err := h.fn(hctx, e); err != nil {
 				returned = true

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // FromSource makes the listener hear only the events published with a
@@ -38,7 +39,10 @@ func FromSource[S any]() ListenerOption {
 // topic fires with sources of many types, and the publisher says which. When
 // handlers need the source object itself, put it in the payload as well.
 func (t *Topic[T]) PublishFrom(ctx context.Context, b *Bus, src any, e *T) error {
-	return t.publish(ctx, b, src, e)
+	if t == nil {
+		return nilTopic("publish")
+	}
+	return publish(ctx, b, t, &t.topicState, src, unsafe.Pointer(e))
 }
 
 // sourceIndex picks, for the dynamic type of a publish's source, the

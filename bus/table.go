@@ -24,6 +24,9 @@ type topicHint struct {
 type slot struct {
 	key topicCore // the *Topic[T]
 	t   *topicState
+	// The methods that change tab (insert, remove, build) run with the
+	// bus's mu held; they swap tab for a table with l added, l removed, or
+	// exactly ls, and insert fails when the topic cannot take l.
 	tab atomic.Pointer[table] // nil: no listener yet
 	// root caches, weakly, the depth frame of the last top-level publish
 	// with a long-lived context; see enter.
@@ -202,11 +205,15 @@ func (tb *table) leaves() [][]handler {
 	if tb.chunks != nil {
 		return tb.chunks
 	}
+	return tb.lazyLeaves()
+}
+
+// lazyLeaves lists the leaves of a big table, new since the last publish,
+// once. Publishes that race here compute the same list.
+func (tb *table) lazyLeaves() [][]handler {
 	if p := tb.lazy.Load(); p != nil {
 		return *p
 	}
-	// A big table, new since the last publish: list its leaves once.
-	// Publishes that race here compute the same list.
 	ls := tb.root.appendLeaves(nil)
 	tb.lazy.Store(&ls)
 	return ls

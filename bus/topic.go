@@ -217,7 +217,7 @@ func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
 func (t *Topic[T]) core() topicCore            { return t }
 func (t *Topic[T]) declErr() error             { return t.err }
 func (t *Topic[T]) declared() uint64           { return t.seq }
-func (t *Topic[T]) newSlot() slotCore          { return &slot{key: t, t: &t.topicState} }
+func (t *Topic[T]) state() *topicState         { return &t.topicState }
 func (t *Topic[T]) ruleFilter(rs *RuleSet) any { return ruleFilter(rs, t) }
 func (t *Topic[T]) setHint(h *topicHint)       { t.hint.Store(h) }
 func (t *Topic[T]) declSite() Source           { return t.decl }
@@ -238,7 +238,7 @@ type topicCore interface {
 	AnyTopic
 	declErr() error
 	declared() uint64
-	newSlot() slotCore
+	state() *topicState
 	envelopeHandler(h Handler, l *listener) any // see envelope.go
 	setHint(*topicHint)
 	declSite() Source // where NewTopic was called
