@@ -88,7 +88,8 @@
 // [SubscribeImplementing] at run time) hear every topic, or every topic
 // whose payload implements an interface, in an [Envelope]. [Once] runs a
 // listener for one publish. [Subscription.CloseWait] and
-// [Plugin.UnregisterWait] wait for running handler calls; [Subscription.Done],
+// [Plugin.UnregisterWait] wait for the running calls of an [Awaited]
+// subscription; [Subscription.Done],
 // [Plugin.Done] and [Bus.Done] tell when they are over. [AfterCommit]
 // holds a listener until the unit of work of the publish's context
 // commits ([BeginUnit], [InUnit]). [Middleware] wraps handlers: for the

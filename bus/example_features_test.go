@@ -79,11 +79,11 @@ func ExampleOnce() {
 }
 
 // Teardown waits for the handler calls still running, so that it does not
-// close what a handler is using.
+// close what a handler is using: the subscription is Awaited.
 func ExampleSubscription_CloseWait() {
 	b, _ := bus.New(nil)
 	defer b.Close()
-	sub, _ := signedUp.Subscribe(b, func(context.Context, *Signup) error { return nil })
+	sub, _ := signedUp.Subscribe(b, func(context.Context, *Signup) error { return nil }, bus.Awaited())
 	_ = signedUp.Publish(context.Background(), b, &Signup{User: "ada"})
 	if err := sub.CloseWait(context.Background()); err != nil {
 		fmt.Println(err)

@@ -98,8 +98,7 @@ func (t *Topic[T]) spanAttrs(e *T) func() []attribute.KeyValue {
 type frame struct {
 	context.Context
 	done   <-chan struct{} // Context.Done(), asked once
-	name   string          // the topic
-	topic  topicCore       // the topic, for TopicOf
+	topic  topicCore       // the topic (see TopicOf)
 	depth  int
 	parent *frame      // the enclosing publish, still running when this one began
 	ended  atomic.Bool // set when the publish has returned (frames not cached)
@@ -152,7 +151,7 @@ func (s *slot[T]) enter(ctx context.Context, limit int) (*frame, bool, error) {
 	if depth > limit {
 		return nil, false, depthError(parent, s.t.name, limit)
 	}
-	f := &frame{Context: ctx, done: ctx.Done(), name: s.t.name, topic: s.t, depth: depth, parent: parent}
+	f := &frame{Context: ctx, done: ctx.Done(), topic: s.t, depth: depth, parent: parent}
 	if parent == nil && s.plain.Load() == nil && pointerFree(reflect.TypeOf(ctx)) {
 		// A context that holds no pointer, such as context.Background(),
 		// cannot keep anything alive: hold its frame strongly, which
@@ -195,7 +194,7 @@ func pointerFree(t reflect.Type) bool {
 func depthError(parent *frame, name string, limit int) error {
 	chain := []string{name}
 	for f := parent; f != nil; f = f.parent {
-		chain = append(chain, f.name)
+		chain = append(chain, f.topic.Name())
 	}
 	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
 		chain[i], chain[j] = chain[j], chain[i]
