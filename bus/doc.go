@@ -82,6 +82,23 @@
 // Filters run before a handler's span starts, so a handler filtered out
 // costs no span.
 //
+// # What users of other buses reach for
+//
+// [OnAll] and [OnImplementing] (or [SubscribeAll] and
+// [SubscribeImplementing] at run time) hear every topic, or every topic
+// whose payload implements an interface, in an [Envelope]. [Once] runs a
+// listener for one publish. [Subscription.CloseWait] and
+// [Plugin.UnregisterWait] wait for the running calls of an [Awaited]
+// subscription; [Subscription.Done],
+// [Plugin.Done] and [Bus.Done] tell when they are over. [AfterCommit]
+// holds a listener until the unit of work of the publish's context
+// commits ([BeginUnit], [InUnit]). [Middleware] wraps handlers: for the
+// bus, a module or a topic at [New] ([WithMiddleware],
+// [WithModuleMiddleware], [WithTopicMiddleware]), or at run time with
+// [Bus.Use]. [TopicOf] and [DepthOf] tell a handler where it is. [Bus.Tap]
+// shows every publish and handler call to a [Tap] while installed. None of
+// these costs a publish anything unless used.
+//
 // # Seeing the wiring
 //
 // [Bus.Catalog] lists every topic the bus knows, with its payload's

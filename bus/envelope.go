@@ -157,7 +157,7 @@ func (w *wildOn) instance(t topicCore) *listener {
 	tl := w.tmpl
 	l := &listener{topic: t, info: tl.info, seq: tl.seq, sub: tl.sub}
 	l.info.Subscribed = tl.sub != nil
-	l.feat = &features{once: tl.feat.once, afterCommit: tl.feat.afterCommit, tmpl: tl}
+	l.feat = &features{once: tl.feat.once, afterCommit: tl.feat.afterCommit, awaited: tl.feat.awaited, tmpl: tl}
 	l.handler = t.envelopeHandler(tl.feat.wild.h, l)
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: t.Name(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,

@@ -13,6 +13,7 @@ import (
 type features struct {
 	once        *atomic.Bool // Once: set when the listener has fired
 	afterCommit bool         // AfterCommit
+	awaited     bool         // Awaited
 	wild        *wildcard    // OnAll, OnImplementing: set on the bus-wide declaration
 	tmpl        *listener    // set on its instances, one per topic: the declaration
 }
@@ -57,7 +58,7 @@ func Once() ListenerOption {
 // inside out: the bus's static middleware (see [WithMiddleware]), the
 // deferral of an [AfterCommit] listener, the middleware installed at run
 // time ([Bus.Use]), the observers ([Bus.Tap]), [Once], and the count
-// of running calls of a subscription (see [Subscription.CloseWait]). It is
+// of running calls of an [Awaited] subscription. It is
 // the one place where these features touch a handler; a listener that asks
 // for none, on a bus without middleware or observers, gets its handler as
 // it is: no feature costs anything unless used.
@@ -91,7 +92,7 @@ func compile(b *Bus, l *listener, h handler) handler {
 			return next(ctx, e)
 		}
 	}
-	if l.sub != nil {
+	if l.sub != nil && f != nil && f.awaited {
 		fn = tracked(&l.sub.calls, fn)
 	}
 	h.fn = fn

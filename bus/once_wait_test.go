@@ -93,7 +93,7 @@ func TestCloseWaitWaitsForRunningCalls(t *testing.T) {
 	topic := bus.NewTopic[event]("wait.sub")
 	b := newBus(t, nil)
 	entered, release := make(chan struct{}), make(chan struct{})
-	s := subscribe(t, topic, b, blocking(entered, release))
+	s := subscribe(t, topic, b, blocking(entered, release), bus.Awaited())
 	published := make(chan error)
 	go func() { published <- topic.Publish(context.Background(), b, &event{}) }()
 	<-entered
@@ -122,7 +122,7 @@ func TestCloseWaitSkipsCallsNotBegun(t *testing.T) {
 		e.Log = append(e.Log, "closer")
 		return s.CloseWait(ctx) // from another listener: fine
 	})})
-	s = subscribe(t, topic, b, record("victim"), bus.Rank(1))
+	s = subscribe(t, topic, b, record("victim"), bus.Rank(1), bus.Awaited())
 	assert.Equal(t, []string{"closer"}, publishLog(t, topic, b),
 		"after CloseWait, not even a publish that began before calls the handler")
 }
@@ -131,7 +131,7 @@ func TestCloseWaitGivesUpWithTheContext(t *testing.T) {
 	topic := bus.NewTopic[event]("wait.ctx")
 	b := newBus(t, nil)
 	entered, release := make(chan struct{}), make(chan struct{})
-	s := subscribe(t, topic, b, blocking(entered, release))
+	s := subscribe(t, topic, b, blocking(entered, release), bus.Awaited())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -144,6 +144,17 @@ func TestCloseWaitGivesUpWithTheContext(t *testing.T) {
 	close(release)
 	<-done
 	<-s.Done()
+}
+
+func TestCloseWaitNeedsAwaited(t *testing.T) {
+	topic := bus.NewTopic[event]("wait.unawaited")
+	b := newBus(t, nil)
+	s := subscribe(t, topic, b, record("x"), bus.Name("plain"))
+	err := s.CloseWait(context.Background())
+	require.ErrorIs(t, err, bus.ErrNotAwaited)
+	assert.ErrorContains(t, err, `topic "wait.unawaited": listener plain (`)
+	<-s.Done()
+	assert.Empty(t, publishLog(t, topic, b), "closed anyway")
 }
 
 func TestDoneAfterPlainClose(t *testing.T) {
@@ -166,7 +177,7 @@ func TestPluginUnregisterWaitAndDone(t *testing.T) {
 	p, err := b.RegisterPlugin("slow")
 	require.NoError(t, err)
 	entered, release := make(chan struct{}), make(chan struct{})
-	_, err = bus.SubscribeAs(p, topic, blocking(entered, release))
+	_, err = bus.SubscribeAs(p, topic, blocking(entered, release), bus.Awaited())
 	require.NoError(t, err)
 	_, err = bus.SubscribeAs(p, other, record("other"))
 	require.NoError(t, err)

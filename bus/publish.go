@@ -107,8 +107,7 @@ func (t *topicState) spanAttrs(e unsafe.Pointer) func() []attribute.KeyValue {
 type frame struct {
 	context.Context
 	done   <-chan struct{} // Context.Done(), asked once
-	name   string          // the topic
-	topic  topicCore       // the topic, for TopicOf
+	topic  topicCore       // the topic (see TopicOf)
 	depth  int
 	parent *frame      // the enclosing publish, still running when this one began
 	ended  atomic.Bool // set when the publish has returned (frames not cached)
@@ -161,7 +160,7 @@ func (s *slot) enter(ctx context.Context, limit int) (*frame, bool, error) {
 	if depth > limit {
 		return nil, false, depthError(parent, s.t.name, limit)
 	}
-	f := &frame{Context: ctx, done: ctx.Done(), name: s.t.name, topic: s.key, depth: depth, parent: parent}
+	f := &frame{Context: ctx, done: ctx.Done(), topic: s.key, depth: depth, parent: parent}
 	if parent == nil && s.plain.Load() == nil && pointerFree(reflect.TypeOf(ctx)) {
 		// A context that holds no pointer, such as context.Background(),
 		// cannot keep anything alive: hold its frame strongly, which
@@ -204,7 +203,7 @@ func pointerFree(t reflect.Type) bool {
 func depthError(parent *frame, name string, limit int) error {
 	chain := []string{name}
 	for f := parent; f != nil; f = f.parent {
-		chain = append(chain, f.name)
+		chain = append(chain, f.topic.Name())
 	}
 	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
 		chain[i], chain[j] = chain[j], chain[i]

@@ -2,6 +2,8 @@ package bus
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -98,22 +100,44 @@ func (c *inflight) close(seal bool) {
 	}
 }
 
+// ErrNotAwaited is the cause of the error of [Subscription.CloseWait] on
+// a subscription made without [Awaited].
+var ErrNotAwaited = errors.New("subscription not made with bus.Awaited(): its running calls are not counted")
+
+// Awaited makes a subscription count the calls of its handler that are
+// running, so that [Subscription.CloseWait] (and [Plugin.UnregisterWait],
+// for a plugin's) can wait until they have returned, and
+// [Subscription.Done] is closed only then, as tailscale's eventbus Close
+// waits for a subscriber at work. Counting costs two atomic operations per
+// call, which is why it is asked for: a subscription without it costs what
+// a listener given to [New] costs. It has no effect on a listener given to
+// New, which is never closed.
+func Awaited() ListenerOption {
+	return listenerOptionFunc(func(l *listener) { l.feats().awaited = true })
+}
+
 // Done returns a channel that is closed once the subscription is closed
-// (by Close, CloseWait, a plugin's Unregister or a [Once] listener's firing)
-// and no call of its handler is running. After Close, a publish that began
-// before it may still call the handler (see Close); after CloseWait, no
-// call begins.
+// (by Close, CloseWait, a plugin's Unregister or a [Once] listener's
+// firing) and, for an [Awaited] subscription, no call of its handler is
+// running. After Close, a publish that began before it may still call the
+// handler (see Close); after CloseWait, no call begins.
 func (s *Subscription) Done() <-chan struct{} { return s.calls.done.C() }
 
 // CloseWait closes the subscription, as Close does, and waits until the
 // calls of its handler that are running have returned: when it returns nil,
-// the handler runs no more, not even for a publish that began before. It
-// returns ctx.Err() if ctx is done first; the subscription is closed
-// anyway. Do not call it from the subscription's own handler, which would
-// wait for itself until ctx is done: use Close there.
+// the handler runs no more, not even for a publish that began before. The
+// subscription must be [Awaited]: otherwise CloseWait closes it and
+// returns an error wrapping [ErrNotAwaited] at once. It returns ctx.Err()
+// if ctx is done first; the subscription is closed anyway. Do not call it
+// from the subscription's own handler, which would wait for itself until
+// ctx is done: use Close there.
 func (s *Subscription) CloseWait(ctx context.Context) error {
 	if s == nil {
 		return nil
+	}
+	if s.l.feat == nil || !s.l.feat.awaited {
+		_ = s.Close()
+		return fmt.Errorf("fxbus: close and wait: topic %q: listener %s: %w", s.l.topicName(), s.l.info.String(), ErrNotAwaited)
 	}
 	_ = s.Close()
 	s.calls.close(true)
@@ -129,12 +153,12 @@ func (s *Subscription) CloseWait(ctx context.Context) error {
 func (b *Bus) Done() <-chan struct{} { return b.done.C() }
 
 // Done returns a channel that is closed once the plugin has unregistered
-// and no call of a handler subscribed through it is running.
+// and no call of an [Awaited] handler subscribed through it is running.
 func (p *Plugin) Done() <-chan struct{} { return p.done.C() }
 
 // UnregisterWait unregisters the plugin, as Unregister does, and waits
-// until the calls of its handlers that are running have returned: when it
-// returns nil, none of them runs any more. It returns ctx.Err() if ctx is
+// until the calls of its [Awaited] handlers that are running have
+// returned: when it returns nil, none of them runs any more. It returns ctx.Err() if ctx is
 // done first; the plugin is unregistered anyway. Do not call it from one of
 // the plugin's handlers.
 func (p *Plugin) UnregisterWait(ctx context.Context) error {

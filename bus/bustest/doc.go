@@ -48,9 +48,26 @@
 // [bus.Requirement]: it cannot record a topic that needs
 // [bus.ExactlyOne] and has its listener already.
 //
+// # Everything published, across topics
+//
+// [RecordAll] (or [CaptureAll] under fx) records every publish on a bus,
+// whatever the topic, in a [Log], in the order of the publishes: a
+// nested publish after the publish that made it. It records at the first
+// rank, so it keeps payloads as published, and also the publishes that a
+// listener stopped or failed. [Expect] and [ExpectExactly] assert the
+// order, as tailscale's eventbustest.Expect does; [AssertNothingPublished],
+// [AssertOnlyPublished] and [AssertCounts] what Laravel's fake asserts:
+//
+//	log := bustest.RecordAll(t, b)
+//	svc.PostMessage(ctx, thread, post)
+//	bustest.ExpectExactly(t, log,
+//		bustest.Published(topics.ThreadMessagePosting),
+//		bustest.Published(topics.ChatMessageReceived, func(m *topics.ChatMessage) bool { return m.Thread == thread }))
+//
 // # Assertions
 //
-// [AssertPublished], [AssertNotPublished] and [AssertCount] report failures
+// [AssertPublished], [AssertNotPublished] and [AssertCount] (and the
+// assertions on a [Log]) report failures
 // with t.Errorf, naming the topic and listing what was recorded, and return
 // whether they held, like testify's assert functions; wrap them in
 // require.True to stop the test.

@@ -13,7 +13,9 @@ import (
 
 // MessageRank is the rank of the module's listener on
 // [topics.ThreadMessagePosting]: after the listeners that may refuse the
-// message.
+// message. The listener is also [bus.AfterCommit]: when the desk posts a
+// message within a unit of work, it counts the message only once the
+// message is stored.
 const MessageRank = 100
 
 // Module provides the [*Stats] and keeps it up to date.
@@ -22,7 +24,7 @@ var Module = fx.Module("stats",
 	bus.Listen(topics.CronRun, NewOnCronRun),
 	bus.Listen(topics.ThreadCreated, NewOnThreadCreated),
 	bus.Listen(topics.ThreadClosed, NewOnThreadClosed),
-	bus.Listen(topics.ThreadMessagePosting, NewOnMessage, bus.Rank(MessageRank)),
+	bus.Listen(topics.ThreadMessagePosting, NewOnMessage, bus.Rank(MessageRank), bus.AfterCommit()),
 )
 
 // Period is the activity counted over a stretch of time.
@@ -133,7 +135,8 @@ func NewOnThreadClosed(s *Stats) func(context.Context, *topics.ThreadEvent) erro
 }
 
 // NewOnMessage returns the module's listener on
-// [topics.ThreadMessagePosting], at [MessageRank]: it counts a message.
+// [topics.ThreadMessagePosting], at [MessageRank]: it counts a message,
+// after the commit of the publisher's unit of work, if any.
 func NewOnMessage(s *Stats) func(context.Context, *topics.MessagePosting) error {
 	return func(context.Context, *topics.MessagePosting) error {
 		s.count(func(p *Period) { p.Messages++ })
