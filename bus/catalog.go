@@ -36,7 +36,7 @@ type publisherDecl struct {
 //
 // The report goes through [WithLogger]'s logger at level Debug, or, with
 // [WithStrictWiring], fails New. (A topic that must be heard says so with
-// [WithRequirement]: New fails without a listener whatever the report.)
+// a [Requirement]: New fails without a listener whatever the report.)
 func WithPublisher(t AnyTopic, module string) Option {
 	d := publisherDecl{topic: t, info: PublisherInfo{Module: module}}
 	if _, file, line, ok := runtime.Caller(1); ok {
@@ -80,7 +80,7 @@ func checkPublishers(cfg *config, topics []topicCore, lists map[topicCore][]*lis
 // not warnings. An optional topic nobody hears is often an extension point,
 // and one nobody declared publishing is often heard by a broad listener,
 // such as an auditor; a topic that must be heard says so with
-// WithRequirement, and fails New.
+// its Requirement, and fails New.
 func logWiring(log *slog.Logger, reports []error) {
 	if log == nil {
 		return

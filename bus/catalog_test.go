@@ -25,9 +25,9 @@ type shipment struct {
 var _ = shipment{secret: "used only to show it stays out"}
 
 func TestCatalog(t *testing.T) {
-	shipped := bus.NewTopic[shipment]("test.catalog.shipped", bus.WithDescription("A shipment left."),
-		bus.WithErrorPolicy(bus.RunAll))
-	lost := bus.NewTopic[shipment]("test.catalog.lost", bus.WithRequirement(bus.Optional))
+	shipped := bus.NewTopic[shipment]("test.catalog.shipped", bus.Description("A shipment left."),
+		bus.RunAll)
+	lost := bus.NewTopic[shipment]("test.catalog.lost", bus.Optional)
 	l := line() + 1
 	b := newBus(t, []bus.Listener{
 		bus.On(shipped, record2("notify"), bus.Name("notify"), bus.Rank(5)),

@@ -4,7 +4,7 @@
 // payload is a compile error; at run time nothing is looked up by a string.
 //
 //	var UserCreated = bus.NewTopic[UserCreatedEvent]("user.created",
-//		bus.WithDescription("fires after a user has been stored"))
+//		bus.Description("fires after a user has been stored"))
 //
 //	b, err := bus.New([]bus.Listener{
 //		bus.On(UserCreated, sendWelcome, bus.Rank(-10)),

@@ -62,7 +62,7 @@ func TestErrorText(t *testing.T) {
 func TestNewReturnsWiringErrors(t *testing.T) {
 	topic := bus.NewTopic[event]("errors.wiring")
 	bad := bus.NewTopic[event]("")
-	one := bus.NewTopic[event]("errors.one", bus.WithRequirement(bus.ExactlyOne))
+	one := bus.NewTopic[event]("errors.one", bus.ExactlyOne)
 	var nilTopic *bus.Topic[event]
 	_, err := bus.New(
 		[]bus.Listener{

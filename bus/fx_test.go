@@ -169,7 +169,7 @@ func callerFile() string {
 }
 
 func TestRequirementFailsFxNew(t *testing.T) {
-	needOne := bus.NewTopic[message]("test.fx.auth", bus.WithRequirement(bus.ExactlyOne))
+	needOne := bus.NewTopic[message]("test.fx.auth", bus.ExactlyOne)
 	l1 := line() + 1
 	err := newErr(bus.Listen(needOne, trail("one"), bus.Name("one")),
 		bus.Listen(needOne, trail("two"), bus.Name("two")))
@@ -180,7 +180,7 @@ func TestRequirementFailsFxNew(t *testing.T) {
 
 	// A published topic nobody listens to is known to the bus, so its
 	// requirement is checked too.
-	needSome := bus.NewTopic[message]("test.fx.needsome", bus.WithRequirement(bus.AtLeastOne))
+	needSome := bus.NewTopic[message]("test.fx.needsome", bus.AtLeastOne)
 	err = newErr(bus.Publishes(needSome))
 	require.ErrorIs(t, err, bus.ErrRequirement)
 	assert.Contains(t, err.Error(), `topic "test.fx.needsome": listener requirement not met: needs at least one listener, has none`)

@@ -166,7 +166,7 @@ func TestPluginSubscriptionCloseDetaches(t *testing.T) {
 }
 
 func TestSubscribeAsChecks(t *testing.T) {
-	only := bus.NewTopic[plugEv]("plug.only", bus.WithRequirement(bus.ExactlyOne))
+	only := bus.NewTopic[plugEv]("plug.only", bus.ExactlyOne)
 	b := seedsNew(t, []bus.Listener{bus.On(only, plugNop)})
 	p, err := b.RegisterPlugin("P")
 	require.NoError(t, err)

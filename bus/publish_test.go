@@ -210,7 +210,7 @@ func TestPublishErrorPolicies(t *testing.T) {
 	})
 
 	t.Run("RunAll runs all and joins", func(t *testing.T) {
-		topic := bus.NewTopic[event]("test.policy.runall", bus.WithErrorPolicy(bus.RunAll))
+		topic := bus.NewTopic[event]("test.policy.runall", bus.RunAll)
 		b := newBus(t, []bus.Listener{
 			bus.On(topic, failWith("a", errA), bus.Name("a")),
 			bus.On(topic, record("b"), bus.Name("b")),
@@ -231,7 +231,7 @@ func TestPublishErrorPolicies(t *testing.T) {
 	})
 
 	t.Run("RunAll with no failure returns nil", func(t *testing.T) {
-		topic := bus.NewTopic[event]("test.policy.runall.ok", bus.WithErrorPolicy(bus.RunAll))
+		topic := bus.NewTopic[event]("test.policy.runall.ok", bus.RunAll)
 		b := newBus(t, []bus.Listener{bus.On(topic, record("a")), bus.On(topic, record("b"))})
 		require.NoError(t, topic.Publish(t.Context(), b, &event{}))
 	})
@@ -253,7 +253,7 @@ func TestPublishErrStop(t *testing.T) {
 		{"RunAll keeps earlier errors", bus.RunAll, bus.ErrStop, failWith("a", errA), errA},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			topic := bus.NewTopic[event]("test.stop."+tc.name, bus.WithErrorPolicy(tc.policy))
+			topic := bus.NewTopic[event]("test.stop."+tc.name, tc.policy)
 			b := newBus(t, []bus.Listener{
 				bus.On(topic, tc.first),
 				bus.On(topic, failWith("stopper", tc.stop)),
@@ -276,7 +276,7 @@ func TestPublishPanics(t *testing.T) {
 	for _, policy := range []bus.ErrorPolicy{bus.StopOnError, bus.RunAll} {
 		for pos, where := range []string{"first", "middle", "last"} {
 			t.Run(policy.String()+"/"+where, func(t *testing.T) {
-				topic := bus.NewTopic[event]("test.panic."+where, bus.WithErrorPolicy(policy))
+				topic := bus.NewTopic[event]("test.panic."+where, policy)
 				names := []string{"h0", "h1", "h2"}
 				ls := make([]bus.Listener, len(names))
 				for i, n := range names {
@@ -319,7 +319,7 @@ func TestPublishPanics(t *testing.T) {
 }
 
 func TestPublishPanicsTwiceUnderRunAll(t *testing.T) {
-	topic := bus.NewTopic[event]("test.panic.twice", bus.WithErrorPolicy(bus.RunAll))
+	topic := bus.NewTopic[event]("test.panic.twice", bus.RunAll)
 	b := newBus(t, []bus.Listener{
 		bus.On(topic, panicBoom, bus.Name("p1")),
 		bus.On(topic, record("ok")),
@@ -433,7 +433,7 @@ func TestPublishContext(t *testing.T) {
 
 	for _, policy := range []bus.ErrorPolicy{bus.StopOnError, bus.RunAll} {
 		t.Run("cancelled by a handler/"+policy.String(), func(t *testing.T) {
-			topic := bus.NewTopic[event]("test.ctx.between."+policy.String(), bus.WithErrorPolicy(policy))
+			topic := bus.NewTopic[event]("test.ctx.between."+policy.String(), policy)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			b := newBus(t, []bus.Listener{
@@ -455,7 +455,7 @@ func TestPublishContext(t *testing.T) {
 	}
 
 	t.Run("RunAll joins handler errors and the cancellation", func(t *testing.T) {
-		topic := bus.NewTopic[event]("test.ctx.runall.join", bus.WithErrorPolicy(bus.RunAll))
+		topic := bus.NewTopic[event]("test.ctx.runall.join", bus.RunAll)
 		errA := errors.New("a failed")
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()

@@ -51,7 +51,7 @@ func blResultChannelOf(r *bus.Result[blPublishReq, blPublishRes]) *blChannel {
 // blMessagingPublish is Backendless.ServerCode.Messaging's beforePublish
 // and afterPublish, around the Publish API call.
 var blMessagingPublish = bus.NewHook[blPublishReq, blPublishRes]("Messaging.publish",
-	bus.WithDescription("the Publish API call of the Messaging service"))
+	bus.Description("the Publish API call of the Messaging service"))
 
 var errBLChannelFull = errors.New("channel is full")
 

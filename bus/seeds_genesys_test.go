@@ -38,12 +38,12 @@ var genesysWebChatService = struct {
 	AgentConnected        *bus.Topic[genesysAgents]
 	ChatServerWentOffline *bus.Topic[genesysNoData]
 }{
-	Ready:                 bus.NewTopic[genesysNoData]("WebChatService.ready", bus.WithDescription("WebChatService is initialized and ready to accept commands.")),
-	Started:               bus.NewTopic[genesysNoData]("WebChatService.started", bus.WithDescription("Chat session has successfully started.")),
-	Ended:                 bus.NewTopic[genesysNoData]("WebChatService.ended", bus.WithDescription("Chat session has successfully ended.")),
-	MessageReceived:       bus.NewTopic[genesysMessage]("WebChatService.messageReceived", bus.WithDescription("A new message has been received from the server.")),
-	AgentConnected:        bus.NewTopic[genesysAgents]("WebChatService.agentConnected", bus.WithDescription("Indicates an agent has connected to the chat.")),
-	ChatServerWentOffline: bus.NewTopic[genesysNoData]("WebChatService.chatServerWentOffline", bus.WithDescription("Chat server has gone offline but chat session has not ended.")),
+	Ready:                 bus.NewTopic[genesysNoData]("WebChatService.ready", bus.Description("WebChatService is initialized and ready to accept commands.")),
+	Started:               bus.NewTopic[genesysNoData]("WebChatService.started", bus.Description("Chat session has successfully started.")),
+	Ended:                 bus.NewTopic[genesysNoData]("WebChatService.ended", bus.Description("Chat session has successfully ended.")),
+	MessageReceived:       bus.NewTopic[genesysMessage]("WebChatService.messageReceived", bus.Description("A new message has been received from the server.")),
+	AgentConnected:        bus.NewTopic[genesysAgents]("WebChatService.agentConnected", bus.Description("Indicates an agent has connected to the chat.")),
+	ChatServerWentOffline: bus.NewTopic[genesysNoData]("WebChatService.chatServerWentOffline", bus.Description("Chat server has gone offline but chat session has not ended.")),
 }
 
 // genesysRunChat is the service: its lifecycle, published on the bus.

@@ -62,9 +62,9 @@ type itopAfterWrite struct {
 
 var (
 	itopEventDownloadDocument = bus.NewTopic[itopDownloadDocument]("EVENT_DOWNLOAD_DOCUMENT",
-		bus.WithDescription("A document has been downloaded from the GUI"))
+		bus.Description("A document has been downloaded from the GUI"))
 	itopEventDBAfterWrite = bus.NewTopic[itopAfterWrite]("EVENT_DB_AFTER_WRITE",
-		bus.WithDescription("An object has been written to the database"))
+		bus.Description("An object has been written to the database"))
 )
 
 // itopDownload is ormDocument::DownloadDocument: it fires the event with

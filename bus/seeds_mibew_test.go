@@ -72,17 +72,17 @@ const mibewKindUser = 1
 // The catalogue: \Mibew\EventDispatcher\Events constants become typed topics.
 var (
 	mibewThreadCreate = bus.NewTopic[mibewThreadEvent]("THREAD_CREATE",
-		bus.WithDescription("triggered after a thread has been created"))
+		bus.Description("triggered after a thread has been created"))
 	mibewThreadClose = bus.NewTopic[mibewThreadEvent]("THREAD_CLOSE",
-		bus.WithDescription("triggered after a thread has been closed"))
+		bus.Description("triggered after a thread has been closed"))
 	mibewThreadPostMessage = bus.NewTopic[mibewPostMessage]("THREAD_POST_MESSAGE",
-		bus.WithDescription("triggered before a message is posted to a thread; handlers may alter the message, its kind or options"))
+		bus.Description("triggered before a message is posted to a thread; handlers may alter the message, its kind or options"))
 	mibewPageAddCSS = bus.NewTopic[mibewPageCSS]("PAGE_ADD_CSS",
-		bus.WithDescription("triggered before CSS assets are attached to a page; handlers add or remove assets"))
+		bus.Description("triggered before CSS assets are attached to a page; handlers add or remove assets"))
 	mibewThreadFunctionCall = bus.NewTopic[mibewFunctionCall]("THREAD_FUNCTION_CALL",
-		bus.WithDescription("triggered when the chat application calls an API function the system does not know; the plugin that implements it fills Results"))
+		bus.Description("triggered when the chat application calls an API function the system does not know; the plugin that implements it fills Results"))
 	mibewOperatorAuth = bus.NewTopic[mibewOperatorAuthenticate]("OPERATOR_AUTHENTICATE",
-		bus.WithDescription("triggered when an operator cannot be authenticated by the system; a plugin may fill in the operator from the request"))
+		bus.Description("triggered when an operator cannot be authenticated by the system; a plugin may fill in the operator from the request"))
 )
 
 // mibewPostMessageToThread is Thread::postMessage: it lets plugins alter the

@@ -109,7 +109,7 @@ func TestFromSourcePanicNamesTheRightListener(t *testing.T) {
 	// The handlers for a source are a subset of the table: the panic of the
 	// second handler that hears *srcCat must be blamed on it, not on the
 	// table's second handler.
-	topic := bus.NewTopic[srcEv]("src.panic", bus.WithErrorPolicy(bus.RunAll))
+	topic := bus.NewTopic[srcEv]("src.panic", bus.RunAll)
 	var log seedsLog
 	b := seedsNew(t, []bus.Listener{
 		bus.On(topic, seedsRecord[srcEv](&log, "any")),

@@ -129,7 +129,7 @@ func TestSubscribeAndCloseFromHandlers(t *testing.T) {
 
 func TestSubscribeExactlyOne(t *testing.T) {
 	t.Run("already served by a static listener", func(t *testing.T) {
-		topic := bus.NewTopic[event]("sub.one.static", bus.WithRequirement(bus.ExactlyOne))
+		topic := bus.NewTopic[event]("sub.one.static", bus.ExactlyOne)
 		b := newBus(t, []bus.Listener{bus.On(topic, record("static"), bus.Name("static"))})
 		s, err := topic.Subscribe(b, record("late"), bus.Name("late"))
 		assert.Nil(t, s)
@@ -143,7 +143,7 @@ func TestSubscribeExactlyOne(t *testing.T) {
 	})
 
 	t.Run("served by a subscription", func(t *testing.T) {
-		topic := bus.NewTopic[event]("sub.one.dynamic", bus.WithRequirement(bus.ExactlyOne))
+		topic := bus.NewTopic[event]("sub.one.dynamic", bus.ExactlyOne)
 		b := newBus(t, nil)
 		first := subscribe(t, topic, b, record("first"))
 		_, err := topic.Subscribe(b, record("second"))

@@ -11,7 +11,8 @@ import (
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
-// ErrorPolicy says what a publish does when a handler fails.
+// ErrorPolicy says what a publish does when a handler fails. It is a
+// [TopicOption]: bus.NewTopic[T]("x", bus.RunAll).
 type ErrorPolicy uint8
 
 const (
@@ -34,7 +35,8 @@ func (p ErrorPolicy) String() string {
 	return fmt.Sprintf("ErrorPolicy(%d)", uint8(p))
 }
 
-// Requirement is how many listeners a topic needs; [New] enforces it.
+// Requirement is how many listeners a topic needs; [New] enforces it. It is
+// a [TopicOption]: bus.NewTopic[T]("x", bus.ExactlyOne).
 type Requirement uint8
 
 const (
@@ -75,23 +77,19 @@ type topicConfig struct {
 	requirement Requirement
 }
 
-// WithDescription sets a one-line description of when the topic fires, for
+// Description sets a one-line description of when the topic fires, for
 // catalogues and docs.
-func WithDescription(s string) TopicOption {
+func Description(s string) TopicOption {
 	return topicOptionFunc(func(c *topicConfig) { c.description = s })
 }
 
-// WithErrorPolicy sets what a publish does when a handler fails; the default
-// is [StopOnError].
-func WithErrorPolicy(p ErrorPolicy) TopicOption {
-	return topicOptionFunc(func(c *topicConfig) { c.policy = p })
-}
+// applyTopic makes an ErrorPolicy a [TopicOption]:
+// bus.NewTopic[T]("x", bus.RunAll).
+func (p ErrorPolicy) applyTopic(c *topicConfig) { c.policy = p }
 
-// WithRequirement sets how many listeners the topic needs. [New] fails when
-// a topic it knows of has too few or too many.
-func WithRequirement(r Requirement) TopicOption {
-	return topicOptionFunc(func(c *topicConfig) { c.requirement = r })
-}
+// applyTopic makes a Requirement a [TopicOption]:
+// bus.NewTopic[T]("x", bus.ExactlyOne).
+func (r Requirement) applyTopic(c *topicConfig) { c.requirement = r }
 
 // Topic is a typed event: its payload is a *T. Declare topics once, as
 // package-level values, with [NewTopic]; a topic is its own identity, and its

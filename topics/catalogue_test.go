@@ -53,7 +53,7 @@ type decl struct {
 	varName string // the package-level variable it initialises
 	name    string // the topic's name, a string literal
 	doc     string // the variable's doc comment
-	descr   bool   // whether it is given bus.WithDescription
+	descr   bool   // whether it is given bus.Description
 	hook    string // for a hook's topic, the hook's name
 }
 
@@ -145,7 +145,7 @@ func declarations(t *testing.T) []decl {
 						dc.doc = doc.Text()
 					}
 					for _, a := range call.Args[1:] {
-						if _, ok := isCall(a, "WithDescription"); ok {
+						if _, ok := isCall(a, "Description"); ok {
 							dc.descr = true
 						}
 					}
@@ -265,7 +265,7 @@ func TestTopicNames(t *testing.T) {
 // description for catalogues and in its doc comment for readers.
 func TestTopicDescriptions(t *testing.T) {
 	for _, d := range declarations(t) {
-		assert.True(t, d.descr, "%s: give it bus.WithDescription", d.varName)
+		assert.True(t, d.descr, "%s: give it bus.Description", d.varName)
 		verb := " fires "
 		if d.hook != "" {
 			verb = " wraps "

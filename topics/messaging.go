@@ -10,7 +10,7 @@ import "github.com/fxbus/fxbus/bus"
 // MessagingPublish wraps the publication of a message to a channel
 // (Backendless beforePublish / afterPublish).
 var MessagingPublish = bus.NewHook[PublishRequest, PublishStatus]("messaging.publish",
-	bus.WithDescription("A message is published to a channel."))
+	bus.Description("A message is published to a channel."))
 
 // Channel names a messaging channel; handlers compare it, typed, to scope
 // themselves.

@@ -12,13 +12,13 @@ import "github.com/fxbus/fxbus/bus"
 // credentials before they are checked, its after topic with the session or
 // the error (Backendless beforeLogin / afterLogin).
 var UserLogin = bus.NewHook[LoginRequest, Session]("user.login",
-	bus.WithDescription("A user logs in."))
+	bus.Description("A user logs in."))
 
 // UserRegister wraps the registration of a user: its before topic fires
 // with the new account before it is stored, its after topic with the
 // stored account or the error (Backendless beforeRegister / afterRegister).
 var UserRegister = bus.NewHook[RegisterRequest, Account]("user.register",
-	bus.WithDescription("A user registers."))
+	bus.Description("A user registers."))
 
 // LoginRequest is the request of [UserLogin].
 type LoginRequest struct {

@@ -19,7 +19,7 @@ type ping struct{ fail bool }
 func TestSummarizeReadsBusSpans(t *testing.T) {
 	store := NewSpanStore(1000)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
-	topic := bus.NewTopic[ping]("test.ping", bus.WithErrorPolicy(bus.RunAll))
+	topic := bus.NewTopic[ping]("test.ping", bus.RunAll)
 	b, err := bus.New([]bus.Listener{
 		bus.On(topic, func(context.Context, *ping) error { return nil }, bus.Name("second"), bus.Rank(5)),
 		bus.On(topic, func(_ context.Context, p *ping) error {

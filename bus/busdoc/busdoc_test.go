@@ -34,8 +34,8 @@ func line() int {
 // and mail hear; order.cancelled is published but nobody listens; a plugin
 // listens to order.placed at run time.
 func fixture(t *testing.T) (bus.Catalog, int) {
-	placed := bus.NewTopic[order]("order.placed", bus.WithDescription("An order was placed."))
-	cancelled := bus.NewTopic[order]("order.cancelled", bus.WithErrorPolicy(bus.RunAll))
+	placed := bus.NewTopic[order]("order.placed", bus.Description("An order was placed."))
+	cancelled := bus.NewTopic[order]("order.cancelled", bus.RunAll)
 	l := line() + 2
 	b, err := bus.New([]bus.Listener{
 		bus.On(placed, nop, bus.Name("mail.Confirm"), bus.InModule("mail"), bus.Rank(10)),
