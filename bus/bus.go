@@ -98,9 +98,8 @@ type Bus struct {
 	// finds no listener (see reportWiring).
 	unheard atomic.Pointer[unheardReport]
 
-	mu      sync.Mutex // serialises writers; readers never lock
-	idx     atomic.Pointer[index]
-	plugins map[string]*Plugin // registered plugins by name, guarded by mu
+	mu  sync.Mutex // serialises writers; readers never lock
+	idx atomic.Pointer[index]
 
 	publishers map[topicCore][]PublisherInfo // declared publishers; set in New
 
@@ -233,6 +232,10 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		}
 		if err := l.check(); err != nil {
 			errs = append(errs, l.wiringError(err))
+			continue
+		}
+		if l.owner() != nil {
+			errs = append(errs, l.wiringError(errors.New("OwnedBy is for runtime subscriptions (Topic.Subscribe), not for New")))
 			continue
 		}
 		if j, dup := seen[l]; dup {

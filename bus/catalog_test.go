@@ -150,24 +150,22 @@ func TestPolicyAndRequirementText(t *testing.T) {
 	require.EqualError(t, r.UnmarshalText([]byte("two")), `fxbus: unknown requirement "two"`)
 }
 
-func TestPublishesSeveralAndRuns(t *testing.T) {
+func TestPublishesSeveral(t *testing.T) {
 	started := bus.NewTopic[banned]("test.fx.all.started")
 	ended := bus.NewTopic[banned]("test.fx.all.ended") // same payload type: one payload type, one declaration
-	hook := bus.NewHook[banned, banned]("test.fx.all.hook")
 	var b *bus.Bus
 	l := line() + 1
-	app := fx.New(bus.Module, bus.Publishes(started, ended), bus.Runs(hook), fx.Populate(&b), fx.NopLogger)
+	app := fx.New(bus.Module, bus.Publishes(started, ended), fx.Populate(&b), fx.NopLogger)
 	require.NoError(t, app.Err())
 	pubs := map[string][]bus.PublisherInfo{}
 	for _, ti := range b.Catalog().Topics {
 		pubs[ti.Name] = ti.Publishers
 	}
 	want := []bus.PublisherInfo{{Module: "bus_test", Source: bus.Source{File: callerFile(), Line: l}}}
-	for _, name := range []string{"test.fx.all.started", "test.fx.all.ended", "test.fx.all.hook.before", "test.fx.all.hook.after"} {
+	for _, name := range []string{"test.fx.all.started", "test.fx.all.ended"} {
 		assert.Equal(t, want, pubs[name], name)
 	}
 	require.ErrorContains(t, fx.New(bus.Module, bus.Publishes(started, nil), fx.NopLogger).Err(), "Publishes: topic #1 is nil")
-	require.ErrorContains(t, fx.New(bus.Module, bus.Runs[banned, banned](nil), fx.NopLogger).Err(), "Runs: nil hook")
 }
 
 // Publishers come in the order of an fx value group, which dig shuffles;

@@ -575,11 +575,7 @@ func TestWiringReportUnderFx(t *testing.T) {
 		bus.Listen(undeclared, func(context.Context, *banned) error { return nil }, bus.Name("u")),
 		fx.Invoke(func(lc fx.Lifecycle, b *bus.Bus) {
 			lc.Append(fx.StartHook(func() error {
-				p, err := b.RegisterPlugin("widget")
-				if err != nil {
-					return err
-				}
-				_, err = bus.SubscribeAs(p, heardAtStart, func(context.Context, *banned) error { return nil })
+				_, err := heardAtStart.Subscribe(b, func(context.Context, *banned) error { return nil })
 				return err
 			}))
 		}),
@@ -625,13 +621,12 @@ func TestNoLoggerNoLines(t *testing.T) {
 
 var (
 	fxDeferredLate = bus.NewTopic[message]("test.fx.deferred.late")
-	fxDeferredHook = bus.NewHook[message, message]("test.fx.deferred.hook")
 )
 
 // While the bus waits for the first publish to decide on its telemetry, a
 // subscription made then is kept, shows in the catalogue, and is traced
-// once the global provider set in OnStart is there; a hook's Run decides
-// as a publish does, so that its first call is traced too.
+// once the global provider set in OnStart is there; StartSpan (a hook's
+// Run) decides as a publish does, so that its first call is traced too.
 func TestDeferredTelemetrySubscriptionsAndHooks(t *testing.T) {
 	const name = "TestDeferredTelemetrySubscriptionsAndHooks"
 	if os.Getenv(globalEnv) == "" {
@@ -669,9 +664,9 @@ func TestDeferredTelemetrySubscriptionsAndHooks(t *testing.T) {
 
 	app.RequireStart()
 	defer app.RequireStop()
-	_, err := fxDeferredHook.Run(context.Background(), b, &message{}, func(_ context.Context, m *message) (*message, error) { return m, nil })
-	require.NoError(t, err)
-	assert.Contains(t, spanNames(rec.Ended()), "hook test.fx.deferred.hook", "the hook's first call is traced")
+	_, end := b.StartSpan(context.Background(), "hook test.fx.deferred.hook")
+	end(nil)
+	assert.Contains(t, spanNames(rec.Ended()), "hook test.fx.deferred.hook", "the first StartSpan is traced")
 
 	rec.Reset()
 	require.NoError(t, fxDeferredLate.Publish(context.Background(), b, &message{}))

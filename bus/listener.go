@@ -39,7 +39,8 @@ type ListenerInfo struct {
 	Rank int `json:"rank"`
 	// Module is the fx module that contributed the listener, when known.
 	Module string `json:"module,omitempty"`
-	// Plugin is the plugin the listener was subscribed through, when any.
+	// Plugin is the name of the [Owner] of the subscription, such as a
+	// plugin, when it has one (see [OwnedBy]).
 	Plugin string `json:"plugin,omitempty"`
 	// Function is the full name of the handler function.
 	Function string `json:"function,omitempty"`
@@ -187,6 +188,11 @@ func (l *listener) setHandler(h any, extra []ListenerOption) {
 		if o != nil {
 			o.applyListener(l)
 		}
+	}
+	if o := l.owner(); o != nil {
+		// After the user's options, so that the owner prefixes the final name.
+		l.info.Plugin = o.Name()
+		l.info.Name = o.Name() + "/" + l.info.Name
 	}
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: l.topicName(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,

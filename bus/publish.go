@@ -67,7 +67,7 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 		if r := b.unheard.Load(); r != nil {
 			r.published(t)
 		}
-		if b.tracing && t.pub0 != nil { // a hook's stages have none: no empty span
+		if b.tracing && t.pub0 != nil { // a Quiet topic has none: no empty span
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
 		}

@@ -186,7 +186,7 @@ func (c counts) add(l *listener, d int) counts {
 	if l.x != nil && l.x.sources != nil {
 		c.sourced += d
 	}
-	if len(l.filters) > 0 || (l.x != nil && (l.x.plugin != nil || len(l.x.rules) > 0)) {
+	if len(l.filters) > 0 || l.owner() != nil {
 		c.filtered += d
 	}
 	return c
@@ -211,17 +211,11 @@ func newTable[T any](b *Bus, t *Topic[T], chunks [][]handler[T], c counts) *tabl
 // filters, which run before the handler's span starts.
 func newHandler[T any](t *Topic[T], l *listener) handler[T] {
 	var preds []func(*T) bool
-	if l.x != nil && l.x.plugin != nil {
-		p := l.x.plugin
-		preds = append(preds, func(*T) bool { return !p.off.Load() })
+	if o := l.owner(); o != nil {
+		preds = append(preds, func(*T) bool { return o.Active() })
 	}
 	for _, f := range l.filters {
 		preds = append(preds, f.(func(*T) bool))
-	}
-	if l.x != nil {
-		for _, rs := range l.x.rules {
-			preds = append(preds, ruleFilter(rs, t))
-		}
 	}
 	return handler[T]{fn: l.handler.(func(context.Context, *T) error), filter: allOf(preds), l: l}
 }

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -72,6 +73,7 @@ type topicOptionFunc func(*topicConfig)
 func (f topicOptionFunc) applyTopic(c *topicConfig) { f(c) }
 
 type topicConfig struct {
+	quiet       bool
 	description string
 	policy      ErrorPolicy
 	requirement Requirement
@@ -81,6 +83,15 @@ type topicConfig struct {
 // catalogues and docs.
 func Description(s string) TopicOption {
 	return topicOptionFunc(func(c *topicConfig) { c.description = s })
+}
+
+// Quiet makes a publish that no listener hears open no span: for an
+// extension point that is published often and seldom heard, or a topic
+// that is part of a larger traced call (a hook's stages are quiet: the
+// hook's own span shows the call). By default such a publish opens an
+// empty publish span, so that traces show it happened.
+func Quiet() TopicOption {
+	return topicOptionFunc(func(c *topicConfig) { c.quiet = true })
 }
 
 // applyTopic makes an ErrorPolicy a [TopicOption]:
@@ -111,7 +122,6 @@ type Topic[T any] struct {
 // well, on any number of buses.
 func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 	t := &Topic[T]{name: name, seq: declSeq.Add(1), tel: otelbus.NewTopic(name)}
-	t.pub0 = t.tel.Publish(0)
 	if _, file, line, ok := runtime.Caller(1); ok {
 		t.decl = Source{File: file, Line: line}
 	}
@@ -119,6 +129,9 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 		if o != nil {
 			o.applyTopic(&t.cfg)
 		}
+	}
+	if !t.cfg.quiet {
+		t.pub0 = t.tel.Publish(0)
 	}
 	switch {
 	case name == "":
@@ -170,7 +183,7 @@ func (t *Topic[T]) SpanAttributes(fn func(*T) []attribute.KeyValue) *Topic[T] {
 func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
 	return listenerOptionFunc(func(l *listener) {
 		if pred == nil {
-			l.optErr = fmt.Errorf("When: %w", ErrNilPredicate)
+			l.optErr = errors.New("When: nil predicate")
 			return
 		}
 		l.filters = append(l.filters, pred)

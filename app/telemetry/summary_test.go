@@ -12,6 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
 )
 
 type ping struct{ fail bool }
@@ -100,7 +101,7 @@ func TestSpanStoreLimit(t *testing.T) {
 func TestSummarizeHooks(t *testing.T) {
 	store := NewSpanStore(1000)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
-	hook := bus.NewHook[ping, ping]("test.op")
+	hook := hook.New[ping, ping]("test.op")
 	b, err := bus.New([]bus.Listener{
 		bus.On(hook.Before(), func(context.Context, *ping) error { return nil }, bus.Name("check")),
 	}, bus.WithTracerProvider(tp))

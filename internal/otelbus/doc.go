@@ -3,7 +3,7 @@
 // decision, taken once when a bus is built, of whether to instrument at all.
 //
 // Everything that can be computed before the first publish is computed in
-// [NewListener], [NewTopic], [Topic.Publish] and [NewHook]: span names,
+// [NewListener], [NewTopic] and [Topic.Publish]: span names,
 // start options and metric record options. The per-publish functions only start and
 // end spans and record durations.
 //

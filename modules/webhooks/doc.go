@@ -34,7 +34,7 @@
 // in the payload type, and the values of Where parsed into the fields'
 // types. A mistake fails the app's start with a [*ConfigError] that names
 // the endpoint, the rule's id and the topic. Events are then never matched
-// by a string: each rule becomes a typed [bus.Rule], and each endpoint a
+// by a string: each rule becomes a typed [rules.Rule], and each endpoint a
 // [bus.RuleSet] with its policy.
 //
 // When the app starts, each endpoint registers a plugin named

@@ -1,4 +1,4 @@
-package bus_test
+package plugin_test
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/internal/otelbus"
+	"github.com/fxbus/fxbus/internal/race"
 )
 
 type plugEv struct{ After bool }
@@ -19,70 +21,72 @@ type plugEv struct{ After bool }
 func plugNop(context.Context, *plugEv) error { return nil }
 
 func TestRegisterPlugin(t *testing.T) {
-	b := seedsNew(t, nil)
-	p, err := b.RegisterPlugin("MyPlugin")
+	b := newBus(t, nil)
+	p, err := plugin.Register(b, "MyPlugin")
 	require.NoError(t, err)
 	assert.Equal(t, "MyPlugin", p.Name())
 
-	_, err = b.RegisterPlugin("MyPlugin")
-	var perr *bus.PluginError
+	_, err = plugin.Register(b, "MyPlugin")
+	var perr *plugin.Error
 	require.ErrorAs(t, err, &perr)
-	assert.ErrorIs(t, err, bus.ErrPluginExists)
+	assert.ErrorIs(t, err, plugin.ErrExists)
 	assert.Equal(t, "MyPlugin", perr.Plugin)
 
-	other := seedsNew(t, nil)
-	_, err = other.RegisterPlugin("MyPlugin")
+	other := newBus(t, nil)
+	_, err = plugin.Register(other, "MyPlugin")
 	assert.NoError(t, err, "names are unique per bus")
 
-	_, err = b.RegisterPlugin("")
+	_, err = plugin.Register(b, "")
 	assert.Error(t, err)
-	var nilBus *bus.Bus
-	_, err = nilBus.RegisterPlugin("x")
-	assert.ErrorIs(t, err, bus.ErrNilBus)
+	_, err = plugin.Register(nil, "x")
+	assert.ErrorContains(t, err, "nil bus")
 
 	require.NoError(t, p.Unregister())
-	p2, err := b.RegisterPlugin("MyPlugin")
+	p2, err := plugin.Register(b, "MyPlugin")
 	require.NoError(t, err, "an unregistered plugin frees its name")
 	assert.NotSame(t, p, p2)
 	require.NoError(t, p.Unregister(), "unregistering the old handle again does not touch the new plugin")
-	_, err = b.RegisterPlugin("MyPlugin")
-	assert.ErrorIs(t, err, bus.ErrPluginExists)
+	_, err = plugin.Register(b, "MyPlugin")
+	assert.ErrorIs(t, err, plugin.ErrExists)
 
+	_, err = bus.NewTopic[plugEv]("plug.registered").Subscribe(b, plugNop, bus.OwnedBy(p2))
+	require.NoError(t, err)
 	require.NoError(t, b.Close())
-	_, err = b.RegisterPlugin("late")
-	assert.ErrorIs(t, err, bus.ErrClosed)
+	_, err = bus.NewTopic[plugEv]("plug.late").Subscribe(b, plugNop, bus.OwnedBy(p2))
+	assert.ErrorIs(t, err, bus.ErrClosed, "a closed bus takes no subscription")
+	assert.Len(t, p2.Listeners(), 1, "a refused subscription is not the plugin's")
 	assert.NoError(t, p2.Unregister(), "Unregister on a closed bus is not an error")
 }
 
 func TestPluginOnTheZeroBus(t *testing.T) {
 	var b bus.Bus
 	topic := bus.NewTopic[plugEv]("plug.zero")
-	p, err := b.RegisterPlugin("P")
+	p, err := plugin.Register(&b, "P")
 	require.NoError(t, err)
-	var log seedsLog
-	_, err = bus.SubscribeAs(p, topic, seedsRecord[plugEv](&log, "p"))
+	var log trail
+	_, err = topic.Subscribe(&b, note[plugEv](&log, "p"), bus.OwnedBy(p))
 	require.NoError(t, err)
 	require.NoError(t, topic.Publish(context.Background(), &b, &plugEv{}))
 	require.NoError(t, p.Unregister())
 	require.NoError(t, topic.Publish(context.Background(), &b, &plugEv{}))
-	assert.Equal(t, seedsLog{"p"}, log)
+	assert.Equal(t, trail{"p"}, log)
 }
 
-func TestSubscribeAsAttributesToThePlugin(t *testing.T) {
-	rec, tracing := seedsTracing(t)
+func TestSubscriptionsAreAttributedToThePlugin(t *testing.T) {
+	rec, tracing := tracing(t)
 	topic := bus.NewTopic[plugEv]("plug.attr")
-	b := seedsNew(t, nil, tracing)
-	p, err := b.RegisterPlugin("MyPlugin")
+	b := newBus(t, nil, tracing)
+	p, err := plugin.Register(b, "MyPlugin")
 	require.NoError(t, err)
 	boom := errors.New("boom")
-	sub, err := bus.SubscribeAs(p, topic, func(context.Context, *plugEv) error { return boom }, bus.Name("onReady"), bus.Rank(3))
+	sub, err := topic.Subscribe(b, func(context.Context, *plugEv) error { return boom }, bus.Name("onReady"), bus.Rank(3), bus.OwnedBy(p))
 	require.NoError(t, err)
 
 	info := sub.Info()
 	assert.Equal(t, "MyPlugin", info.Plugin)
 	assert.Equal(t, "MyPlugin/onReady", info.Name)
 	assert.Equal(t, 3, info.Rank)
-	assert.Contains(t, info.Source.File, "plugin_test.go", "the source is the SubscribeAs call")
+	assert.Contains(t, info.Source.File, "plugin_test.go", "the source is the Subscribe call")
 	assert.Equal(t, []bus.ListenerInfo{info}, p.Listeners())
 
 	err = topic.Publish(context.Background(), b, &plugEv{})
@@ -90,28 +94,25 @@ func TestSubscribeAsAttributesToThePlugin(t *testing.T) {
 	require.ErrorAs(t, err, &herr)
 	assert.Equal(t, "MyPlugin/onReady", herr.Listener)
 
-	span := seedsSpan(t, rec, "MyPlugin/onReady plug.attr")
-	v, ok := seedsAttr(span, otelbus.PluginKey)
-	require.True(t, ok, "the handler span has %s", otelbus.PluginKey)
-	assert.Equal(t, "MyPlugin", v.AsString())
+	assert.Equal(t, "MyPlugin", attr(span(t, rec, "MyPlugin/onReady plug.attr"), otelbus.PluginKey), "the handler span has %s", otelbus.PluginKey)
 }
 
 func TestUnregisterRemovesEverySubscription(t *testing.T) {
 	ready := bus.NewTopic[plugEv]("plug.ready")
 	msg := bus.NewTopic[plugEv]("plug.msg")
-	var log seedsLog
-	b := seedsNew(t, []bus.Listener{bus.On(ready, seedsRecord[plugEv](&log, "static"))})
-	p, err := b.RegisterPlugin("P")
+	var log trail
+	b := newBus(t, []bus.Listener{bus.On(ready, note[plugEv](&log, "static"))})
+	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
-	s1, err := bus.SubscribeAs(p, ready, seedsRecord[plugEv](&log, "p ready"))
+	s1, err := ready.Subscribe(b, note[plugEv](&log, "p ready"), bus.OwnedBy(p))
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(p, msg, seedsRecord[plugEv](&log, "p msg 1"))
+	_, err = msg.Subscribe(b, note[plugEv](&log, "p msg 1"), bus.OwnedBy(p))
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(p, msg, seedsRecord[plugEv](&log, "p msg 2"))
+	_, err = msg.Subscribe(b, note[plugEv](&log, "p msg 2"), bus.OwnedBy(p))
 	require.NoError(t, err)
-	other, err := b.RegisterPlugin("Other")
+	other, err := plugin.Register(b, "Other")
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(other, msg, seedsRecord[plugEv](&log, "other msg"))
+	_, err = msg.Subscribe(b, note[plugEv](&log, "other msg"), bus.OwnedBy(other))
 	require.NoError(t, err)
 
 	ctx := context.Background()
@@ -120,66 +121,72 @@ func TestUnregisterRemovesEverySubscription(t *testing.T) {
 		require.NoError(t, msg.Publish(ctx, b, &plugEv{}))
 	}
 	publish()
-	assert.Equal(t, seedsLog{"static", "p ready", "p msg 1", "p msg 2", "other msg"}, log)
+	assert.Equal(t, trail{"static", "p ready", "p msg 1", "p msg 2", "other msg"}, log)
 	assert.Len(t, p.Listeners(), 3)
 
 	require.NoError(t, p.Unregister())
 	log = nil
 	publish()
-	assert.Equal(t, seedsLog{"static", "other msg"}, log)
+	assert.Equal(t, trail{"static", "other msg"}, log)
 	assert.Empty(t, p.Listeners())
 	assert.NoError(t, s1.Close(), "closing a subscription of an unregistered plugin is a no-op")
 	assert.NoError(t, p.Unregister(), "Unregister is idempotent")
 
-	_, err = bus.SubscribeAs(p, ready, plugNop, bus.Name("late"))
-	var perr *bus.PluginError
+	_, err = ready.Subscribe(b, plugNop, bus.Name("late"), bus.OwnedBy(p))
+	var perr *plugin.Error
 	require.ErrorAs(t, err, &perr)
-	assert.ErrorIs(t, err, bus.ErrPluginUnregistered)
+	assert.ErrorIs(t, err, plugin.ErrUnregistered)
 	assert.Equal(t, "P", perr.Plugin)
-	assert.Equal(t, "plug.ready", perr.Topic)
-	assert.Contains(t, perr.Listener, "P/late (")
-	assert.Contains(t, perr.Listener, "plugin_test.go:")
+	var werr *bus.WiringError
+	require.ErrorAs(t, err, &werr, "the bus names the topic and the listener")
+	assert.Equal(t, "plug.ready", werr.Topic)
+	assert.Equal(t, "P/late", werr.Listener)
+	assert.Contains(t, werr.Source.File, "plugin_test.go")
+	assert.Regexp(t, `^fxbus: topic "plug.ready": listener P/late \(.*plugin_test.go:\d+\): plugin "P": plugin unregistered$`, err.Error())
 	log = nil
 	publish()
-	assert.Equal(t, seedsLog{"static", "other msg"}, log, "the refused subscription was not added")
+	assert.Equal(t, trail{"static", "other msg"}, log, "the refused subscription was not added")
 }
 
 func TestPluginSubscriptionCloseDetaches(t *testing.T) {
 	topic := bus.NewTopic[plugEv]("plug.close")
-	var log seedsLog
-	b := seedsNew(t, nil)
-	p, err := b.RegisterPlugin("P")
+	var log trail
+	b := newBus(t, nil)
+	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
-	s1, err := bus.SubscribeAs(p, topic, seedsRecord[plugEv](&log, "one"), bus.Name("one"))
+	s1, err := topic.Subscribe(b, note[plugEv](&log, "one"), bus.Name("one"), bus.OwnedBy(p))
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(p, topic, seedsRecord[plugEv](&log, "two"), bus.Name("two"))
+	_, err = topic.Subscribe(b, note[plugEv](&log, "two"), bus.Name("two"), bus.OwnedBy(p))
 	require.NoError(t, err)
 	require.NoError(t, s1.Close())
 	require.Len(t, p.Listeners(), 1)
 	assert.Equal(t, "P/two", p.Listeners()[0].Name)
 	require.NoError(t, topic.Publish(context.Background(), b, &plugEv{}))
-	assert.Equal(t, seedsLog{"two"}, log)
+	assert.Equal(t, trail{"two"}, log)
 	require.NoError(t, p.Unregister())
 	log = nil
 	require.NoError(t, topic.Publish(context.Background(), b, &plugEv{}))
 	assert.Empty(t, log)
 }
 
-func TestSubscribeAsChecks(t *testing.T) {
+func TestSubscribeChecks(t *testing.T) {
 	only := bus.NewTopic[plugEv]("plug.only", bus.ExactlyOne)
-	b := seedsNew(t, []bus.Listener{bus.On(only, plugNop)})
-	p, err := b.RegisterPlugin("P")
+	b := newBus(t, []bus.Listener{bus.On(only, plugNop)})
+	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(p, only, plugNop)
+	_, err = only.Subscribe(b, plugNop, bus.OwnedBy(p))
 	require.ErrorIs(t, err, bus.ErrRequirement)
 	assert.Empty(t, p.Listeners(), "a refused subscription is not the plugin's")
 
-	_, err = bus.SubscribeAs(nil, only, plugNop)
-	assert.Error(t, err)
-	_, err = bus.SubscribeAs[plugEv](p, nil, plugNop)
-	assert.ErrorContains(t, err, `plugin "P"`)
-	_, err = bus.SubscribeAs(p, bus.NewTopic[plugEv]("plug.nil"), nil)
-	assert.ErrorIs(t, err, bus.ErrNilHandler)
+	var nilPlugin *plugin.Plugin
+	_, err = only.Subscribe(b, plugNop, bus.OwnedBy(nilPlugin))
+	assert.ErrorContains(t, err, "OwnedBy: nil owner")
+	_, err = bus.NewTopic[plugEv]("plug.nil").Subscribe(b, nil, bus.OwnedBy(p))
+	assert.ErrorContains(t, err, "nil handler")
+	assert.Empty(t, p.Listeners())
+
+	_, err = bus.New([]bus.Listener{bus.On(only, plugNop, bus.OwnedBy(p))})
+	assert.ErrorContains(t, err, "OwnedBy is for runtime subscriptions", "a plugin's listeners are subscriptions")
 }
 
 // TestPluginUnregisterRaceWithPublishes unregisters a plugin while
@@ -190,8 +197,8 @@ func TestPluginUnregisterRaceWithPublishes(t *testing.T) {
 	ready := bus.NewTopic[plugEv]("plug.race.ready")
 	msg := bus.NewTopic[plugEv]("plug.race.msg")
 	for round := range 20 {
-		b := seedsNew(t, nil)
-		p, err := b.RegisterPlugin("P")
+		b := newBus(t, nil)
+		p, err := plugin.Register(b, "P")
 		require.NoError(t, err)
 		var late, torn atomic.Int64
 		var heardReady, heardMsg atomic.Bool
@@ -204,9 +211,9 @@ func TestPluginUnregisterRaceWithPublishes(t *testing.T) {
 				return nil
 			}
 		}
-		_, err = bus.SubscribeAs(p, ready, check(&heardReady))
+		_, err = ready.Subscribe(b, check(&heardReady), bus.OwnedBy(p))
 		require.NoError(t, err)
-		_, err = bus.SubscribeAs(p, msg, check(&heardMsg))
+		_, err = msg.Subscribe(b, check(&heardMsg), bus.OwnedBy(p))
 		require.NoError(t, err)
 
 		var unregistered atomic.Bool
@@ -235,14 +242,14 @@ func TestPluginUnregisterRaceWithPublishes(t *testing.T) {
 				}
 			}
 		}()
-		// A concurrent subscriber: each SubscribeAs either lands before
+		// A concurrent subscriber: each Subscribe either lands before
 		// Unregister, and is removed by it, or fails.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for !unregistered.Load() {
-				if _, err := bus.SubscribeAs(p, msg, check(&heardMsg)); err != nil {
-					if !errors.Is(err, bus.ErrPluginUnregistered) {
+				if _, err := msg.Subscribe(b, check(&heardMsg), bus.OwnedBy(p)); err != nil {
+					if !errors.Is(err, plugin.ErrUnregistered) {
 						late.Add(1000)
 					}
 					return
@@ -256,20 +263,20 @@ func TestPluginUnregisterRaceWithPublishes(t *testing.T) {
 		assert.Zero(t, torn.Load(), "round %d: a publish saw the plugin half removed", round)
 		heardMsg.Store(false)
 		require.NoError(t, msg.Publish(context.Background(), b, &plugEv{}))
-		assert.False(t, heardMsg.Load(), "round %d: a racing SubscribeAs survived Unregister", round)
+		assert.False(t, heardMsg.Load(), "round %d: a racing Subscribe survived Unregister", round)
 	}
 }
 
 func TestPluginListenersAllocateNothing(t *testing.T) {
-	if raceEnabledSeeds {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	topic := bus.NewTopic[plugEv]("plug.alloc")
-	b := seedsNew(t, []bus.Listener{bus.On(topic, plugNop)})
-	p, err := b.RegisterPlugin("P")
+	b := newBus(t, []bus.Listener{bus.On(topic, plugNop)})
+	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
 	for range 3 {
-		_, err = bus.SubscribeAs(p, topic, plugNop)
+		_, err = topic.Subscribe(b, plugNop, bus.OwnedBy(p))
 		require.NoError(t, err)
 	}
 	ctx, e := context.Background(), &plugEv{}
