@@ -60,7 +60,7 @@ func span(t *testing.T, rec *tracetest.SpanRecorder, name string) sdktrace.ReadO
 func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	for _, kv := range s.Attributes() {
 		if kv.Key == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""

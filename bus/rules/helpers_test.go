@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -41,29 +40,6 @@ func spanNames(rec *tracetest.SpanRecorder) []string {
 		names[i] = s.Name()
 	}
 	return names
-}
-
-// span returns the one ended span named name.
-func span(t *testing.T, rec *tracetest.SpanRecorder, name string) sdktrace.ReadOnlySpan {
-	t.Helper()
-	var found []sdktrace.ReadOnlySpan
-	for _, s := range rec.Ended() {
-		if s.Name() == name {
-			found = append(found, s)
-		}
-	}
-	require.Len(t, found, 1, "spans named %q among %v", name, spanNames(rec))
-	return found[0]
-}
-
-// attr returns the value of attribute key on span s.
-func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
-	for _, kv := range s.Attributes() {
-		if kv.Key == key {
-			return kv.Value.Emit()
-		}
-	}
-	return ""
 }
 
 // trail collects what handlers did, in order. Not safe for concurrent use.
