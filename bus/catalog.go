@@ -100,10 +100,10 @@ func wiringReport(topics []topicCore, lists map[topicCore][]*listener, pubs map[
 		switch {
 		case len(pubs[t]) > 0 && len(lists[t]) == 0:
 			reports = append(reports, &WiringError{Topic: t.Name(),
-				Err: fmt.Errorf("%w (published by %s)", ErrNoListener, publisherList(pubs[t]))})
+				Err: fmt.Errorf("%w (published by %s)", errNoListener, publisherList(pubs[t]))})
 		case len(pubs) > 0 && len(pubs[t]) == 0 && len(lists[t]) > 0:
 			reports = append(reports, &WiringError{Topic: t.Name(),
-				Err: fmt.Errorf("%w (listeners: %s)", ErrNoPublisher, listenerList(lists[t]))})
+				Err: fmt.Errorf("%w (listeners: %s)", errNoPublisher, listenerList(lists[t]))})
 		}
 	}
 	return reports
@@ -164,28 +164,6 @@ func (p ErrorPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), 
 
 // MarshalText returns the requirement's name.
 func (r Requirement) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-// UnmarshalText reads a policy's name, as MarshalText writes it.
-func (p *ErrorPolicy) UnmarshalText(b []byte) error {
-	for _, q := range []ErrorPolicy{StopOnError, RunAll} {
-		if q.String() == string(b) {
-			*p = q
-			return nil
-		}
-	}
-	return fmt.Errorf("fxbus: unknown error policy %q", b)
-}
-
-// UnmarshalText reads a requirement's name, as MarshalText writes it.
-func (r *Requirement) UnmarshalText(b []byte) error {
-	for _, q := range []Requirement{Optional, AtLeastOne, ExactlyOne} {
-		if q.String() == string(b) {
-			*r = q
-			return nil
-		}
-	}
-	return fmt.Errorf("fxbus: unknown requirement %q", b)
-}
 
 // Catalog returns what the bus dispatches now. On a closed bus, it is empty.
 func (b *Bus) Catalog() Catalog {

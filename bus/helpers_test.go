@@ -11,3 +11,7 @@ func (l *notes) add(s string) { *l = append(*l, s) }
 func note[T any](log *notes, name string) func(context.Context, *T) error {
 	return func(context.Context, *T) error { log.add(name); return nil }
 }
+
+// defaultMaxDepth is how deeply publishes nest by default, as WithMaxDepth
+// documents it.
+const defaultMaxDepth = 32

@@ -211,9 +211,9 @@ func (l *listener) instance() *listener {
 func (l *listener) check() error {
 	switch {
 	case l.topic == nil || reflect.ValueOf(l.topic).IsNil():
-		return ErrNilTopic
+		return errNilTopic
 	case l.handler == nil || reflect.ValueOf(l.handler).IsNil():
-		return ErrNilHandler
+		return errNilHandler
 	case l.optErr != nil:
 		return l.optErr
 	}

@@ -34,13 +34,13 @@ func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
 func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 	switch {
 	case t == nil:
-		return fmt.Errorf("fxbus: publish: %w", ErrNilTopic)
+		return fmt.Errorf("fxbus: publish: %w", errNilTopic)
 	case b == nil:
-		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilBus)
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, errNilBus)
 	case e == nil:
-		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilPayload)
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, errNilPayload)
 	case ctx == nil:
-		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, errNilContext)
 	}
 	var tb *table[T]
 	var s *slot[T]

@@ -24,10 +24,10 @@ type Subscription struct {
 // needs [ExactlyOne].
 func (t *Topic[T]) Subscribe(b *Bus, h func(context.Context, *T) error, opts ...ListenerOption) (*Subscription, error) {
 	if t == nil {
-		return nil, fmt.Errorf("fxbus: subscribe: %w", ErrNilTopic)
+		return nil, fmt.Errorf("fxbus: subscribe: %w", errNilTopic)
 	}
 	if b == nil {
-		return nil, fmt.Errorf("fxbus: subscribe to %q: %w", t.name, ErrNilBus)
+		return nil, fmt.Errorf("fxbus: subscribe to %q: %w", t.name, errNilBus)
 	}
 	return b.subscribe(newListener(t, h, 1, opts))
 }

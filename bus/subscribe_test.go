@@ -160,7 +160,7 @@ func TestSubscribeErrors(t *testing.T) {
 	b := newBus(t, nil)
 
 	_, err := topic.Subscribe(nil, record("x"))
-	require.ErrorIs(t, err, bus.ErrNilBus)
+	require.ErrorContains(t, err, "nil bus")
 	assert.Contains(t, err.Error(), `"sub.errors"`)
 
 	var nilTopic *bus.Topic[event]
@@ -169,7 +169,7 @@ func TestSubscribeErrors(t *testing.T) {
 
 	at := line() + 1
 	_, err = topic.Subscribe(b, nil, bus.Name("nilh"))
-	require.ErrorIs(t, err, bus.ErrNilHandler)
+	require.ErrorContains(t, err, "nil handler")
 	assert.Contains(t, err.Error(), "nilh (")
 	assert.Contains(t, err.Error(), fmt.Sprintf("subscribe_test.go:%d", at), "names the Subscribe call")
 

@@ -194,9 +194,6 @@ func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
 // Name returns the topic's name.
 func (t *Topic[T]) Name() string { return t.name }
 
-// String returns the topic's name.
-func (t *Topic[T]) String() string { return t.name }
-
 // Description returns the topic's one-line description, or "".
 func (t *Topic[T]) Description() string { return t.cfg.description }
 
