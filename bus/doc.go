@@ -63,24 +63,27 @@
 // # Beyond plain topics
 //
 // The five event systems fxbus was designed against need a few more
-// shapes, all typed:
+// shapes, all typed. The core has what they share:
 //
-//   - [Hook] wraps an operation in a before topic, whose handlers may
-//     change the request or veto the call, and an after topic, whose
-//     handlers may change the result or the error (Backendless).
 //   - [Topic.PublishFrom] carries a source value; a listener with
 //     [FromSource] hears only sources assignable to its type, so a listener
 //     on an interface hears every type that implements it (iTop).
-//   - [Topic.When] filters a listener by its payload (an asset scope is a When); a [RuleSet]
-//     of include or exclude rules, edited by id at run time, filters
-//     listeners given [WithRules] (plugin filter rules).
-//   - [Bus.RegisterPlugin] and [SubscribeAs] group runtime subscriptions
-//     under a name, attributed in traces and removed together (Genesys).
+//   - [Topic.When] filters a listener by its payload. A listener scoped to
+//     an asset, a channel or a table, is a When that compares the payload's
+//     asset with the one it serves (Backendless).
+//   - [OwnedBy] makes a runtime subscription an [Owner]'s: attributed to it
+//     in traces and catalogues, and ended with the others it owns.
 //   - the caller's identity travels in the context, under the application's
 //     own key, to every handler and nested publish (Backendless).
 //
 // Filters run before a handler's span starts, so a handler filtered out
-// costs no span.
+// costs no span. Small packages build the rest on the core:
+// [github.com/fxbus/fxbus/bus/hook] wraps an operation in a before and an
+// after topic (Backendless), [github.com/fxbus/fxbus/bus/rules] filters
+// listeners through include or exclude rules edited by id at run time
+// (plugin filter rules), and [github.com/fxbus/fxbus/bus/plugin] registers
+// named plugins whose subscriptions go together (Genesys). They use
+// [Bus.StartSpan] to trace their own calls beside the bus's spans.
 //
 // # Seeing the wiring
 //

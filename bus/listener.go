@@ -133,7 +133,7 @@ type listener struct {
 	opts        []ListenerOption
 	sub         *Subscription // set for runtime subscriptions
 	tel         *otelbus.Listener
-	x           *extras // optional features (sources, rules, plugin); nil for most listeners
+	x           *extras // optional features (sources, owner); nil for most listeners
 }
 
 func (l *listener) Topic() AnyTopic     { return l.topic }
