@@ -189,7 +189,8 @@ func New(name string, p Policy, rules ...Rule) (*Set, error) {
 
 // When returns the option that makes a listener of topic t hear only the
 // events that rs passes: bus.On(t, h, rules.When(rs, t)), or the same in
-// Subscribe or Listen. Rules on other topics do not concern the listener,
+// Subscribe or Listen. t must be the listener's own topic: the compiler
+// checks its payload type, not which topic of that type it is. Rules on other topics do not concern the listener,
 // so under [Include] a listener whose topic no rule names hears nothing.
 // The check allocates nothing and runs before the handler's span starts.
 // A nil rs makes a wiring error, as a nil When predicate does.
