@@ -100,7 +100,7 @@ func onTicketWritten(context.Context, *AfterWrite) error { return nil }
 func onRequest(context.Context, *AfterWrite) error       { return nil }
 var obj DBObject = &UserRequest{}
 `,
-	"bus.NewRuleSet": `
+	"rules.New": `
 type Node struct{}
 var NodeAdded = bus.NewTopic[Node]("node.added")
 type Event1Data struct {
@@ -110,9 +110,8 @@ type Event1Data struct {
 }
 var Event1 = bus.NewTopic[Event1Data]("Event1")
 func onNode(context.Context, *Node) error { return nil }
-var p *bus.Plugin
 `,
-	"RegisterPlugin": `
+	"plugin.Register": `
 type ChatReady struct{}
 type ChatMessage struct{}
 var WebChatService = struct {
@@ -141,6 +140,9 @@ func defaultPublish(context.Context, *PublishReq) (*PublishRes, error) { return 
 var readmeImports = map[string]string{
 	"bus":        "github.com/fxbus/fxbus/bus",
 	"bustest":    "github.com/fxbus/fxbus/bus/bustest",
+	"hook":       "github.com/fxbus/fxbus/bus/hook",
+	"plugin":     "github.com/fxbus/fxbus/bus/plugin",
+	"rules":      "github.com/fxbus/fxbus/bus/rules",
 	"topics":     "github.com/fxbus/fxbus/topics",
 	"moderation": "github.com/fxbus/fxbus/modules/moderation",
 	"analytics":  "github.com/fxbus/fxbus/modules/analytics",

@@ -59,5 +59,5 @@ type DeadLetter struct {
 // one of its imports dead-letters an event; the bridge also logs it at
 // level Error. Listen to it to alert or to count.
 var DeadLetters = bus.NewTopic[DeadLetter]("bridge.dead_letter",
-	bus.WithDescription("An imported event was moved to its dead-letter subject."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An imported event was moved to its dead-letter subject."),
+	bus.RunAll)

@@ -24,7 +24,7 @@ var (
 	orderFailing = bus.NewTopic[Order]("test.order.failing")
 	orderGarbled = bus.NewTopic[Order]("test.order.garbled")
 	orderVetoed  = bus.NewTopic[Order]("test.order.vetoed")
-	orderFact    = bus.NewTopic[Order]("test.order.fact", bus.WithErrorPolicy(bus.RunAll))
+	orderFact    = bus.NewTopic[Order]("test.order.fact", bus.RunAll)
 )
 
 // syncBuffer is a log sink safe for the bridge's goroutines.

@@ -17,9 +17,9 @@ import (
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
-// DefaultMaxDepth is how deeply publishes may nest (a handler publishing,
-// whose handler publishes, ...) unless [WithMaxDepth] says otherwise.
-const DefaultMaxDepth = 32
+// defaultMaxDepth is how deeply publishes may nest (a handler publishing,
+// whose handler publishes, ...) unless WithMaxDepth says otherwise.
+const defaultMaxDepth = 32
 
 // Option configures a [Bus] in [New].
 type Option interface {
@@ -61,7 +61,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 
 // WithMaxDepth sets how deeply publishes may nest, through the contexts the
 // bus hands to handlers, before Publish returns a [*DepthError] naming the
-// chain of topics; the default is [DefaultMaxDepth]. n <= 0 turns the
+// chain of topics; the default is 32. n <= 0 turns the
 // limit off, and handlers then get the publisher's context itself.
 func WithMaxDepth(n int) Option {
 	return optionFunc(func(c *config) { c.maxDepth = n })
@@ -82,7 +82,7 @@ type Bus struct {
 	inst     *otelbus.Instrumentation
 	tracing  bool
 	metrics  bool
-	maxDepth int                // 0: DefaultMaxDepth; < 0: no limit
+	maxDepth int                // 0: defaultMaxDepth; < 0: no limit
 	redact   func(error) string // see WithErrorRedaction; nil: err.Error()
 
 	id     uint64 // process-unique, set with the first index; see Topic.hint
@@ -99,9 +99,8 @@ type Bus struct {
 	// finds no listener (see reportWiring).
 	unheard atomic.Pointer[unheardReport]
 
-	mu      sync.Mutex // serialises writers; readers never lock
-	idx     atomic.Pointer[index]
-	plugins map[string]*Plugin // registered plugins by name, guarded by mu
+	mu  sync.Mutex // serialises writers; readers never lock
+	idx atomic.Pointer[index]
 
 	publishers map[topicCore][]PublisherInfo // declared publishers; set in New
 
@@ -181,7 +180,7 @@ func (b *Bus) index() *index {
 // listener and its source; the order of listeners in the slice does not
 // matter.
 func New(listeners []Listener, opts ...Option) (*Bus, error) {
-	cfg := config{maxDepth: DefaultMaxDepth}
+	cfg := config{maxDepth: defaultMaxDepth}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)
@@ -207,7 +206,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	}
 	for i, t := range cfg.topics {
 		if t == nil || reflect.ValueOf(t).IsNil() {
-			errs = append(errs, &WiringError{Err: fmt.Errorf("WithTopics: topic #%d: %w", i, ErrNilTopic)})
+			errs = append(errs, &WiringError{Err: fmt.Errorf("WithTopics: topic #%d: %w", i, errNilTopic)})
 			continue
 		}
 		know(t.core())
@@ -215,7 +214,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	b.publishers = map[topicCore][]PublisherInfo{}
 	for i, d := range cfg.publishers {
 		if d.topic == nil || reflect.ValueOf(d.topic).IsNil() {
-			errs = append(errs, &WiringError{Err: fmt.Errorf("publisher #%d (%s, %s): %w", i, d.info.Module, d.info.Source, ErrNilTopic)})
+			errs = append(errs, &WiringError{Err: fmt.Errorf("publisher #%d (%s, %s): %w", i, d.info.Module, d.info.Source, errNilTopic)})
 			continue
 		}
 		t := d.topic.core()
@@ -244,6 +243,10 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		l = l.forBus()
 		if err := l.check(); err != nil {
 			errs = append(errs, l.wiringError(err))
+			continue
+		}
+		if l.owner() != nil {
+			errs = append(errs, l.wiringError(errors.New("OwnedBy is for runtime subscriptions (Topic.Subscribe), not for New")))
 			continue
 		}
 		if j, dup := seen[l]; dup {
@@ -446,7 +449,7 @@ func (b *Bus) wakeTelemetry() error {
 func (b *Bus) depthLimit() int {
 	switch {
 	case b.maxDepth == 0:
-		return DefaultMaxDepth
+		return defaultMaxDepth
 	case b.maxDepth < 0:
 		return 0
 	}

@@ -20,15 +20,16 @@ func TestContextValuesReachNestedHandlers(t *testing.T) {
 	inner := bus.NewTopic[srcEv]("caller.inner")
 	var seen []string
 	var b *bus.Bus
-	b = seedsNew(t, []bus.Listener{
+	b = newBus(t, []bus.Listener{
 		bus.On(outer, func(ctx context.Context, e *srcEv) error { return inner.Publish(ctx, b, e) }),
 		bus.On(inner, func(ctx context.Context, _ *srcEv) error {
 			seen = append(seen, ctx.Value(userKey{}).(string))
 			return nil
 		}),
 	})
-	_, tracing := seedsTracing(t)
-	traced := seedsNew(t, []bus.Listener{bus.On(inner, func(ctx context.Context, _ *srcEv) error {
+	_, tp := newRecorder(t)
+	tracing := bus.WithTracerProvider(tp)
+	traced := newBus(t, []bus.Listener{bus.On(inner, func(ctx context.Context, _ *srcEv) error {
 		seen = append(seen, ctx.Value(userKey{}).(string)+" traced")
 		return nil
 	})}, tracing)
@@ -49,20 +50,20 @@ type (
 func TestAssetScopeRecipe(t *testing.T) {
 	lobby, support := &assetChannel{"lobby"}, &assetChannel{"lobby"} // same name, different assets
 	topic := bus.NewTopic[assetMsg]("asset.msg")
-	var log seedsLog
+	var log notes
 	channelOf := func(m *assetMsg) *assetChannel { return m.Channel }
-	b := seedsNew(t, []bus.Listener{
-		bus.On(topic, seedsRecord[assetMsg](&log, "lobby"), topic.When(func(m *assetMsg) bool { return channelOf(m) == lobby })),
-		bus.On(topic, seedsRecord[assetMsg](&log, "support"), topic.When(func(m *assetMsg) bool { return channelOf(m) == support })),
-		bus.On(topic, seedsRecord[assetMsg](&log, "table 3"), topic.When(func(m *assetMsg) bool { return m.Table == 3 })),
-		bus.On(topic, seedsRecord[assetMsg](&log, "all")),
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, note[assetMsg](&log, "lobby"), topic.When(func(m *assetMsg) bool { return channelOf(m) == lobby })),
+		bus.On(topic, note[assetMsg](&log, "support"), topic.When(func(m *assetMsg) bool { return channelOf(m) == support })),
+		bus.On(topic, note[assetMsg](&log, "table 3"), topic.When(func(m *assetMsg) bool { return m.Table == 3 })),
+		bus.On(topic, note[assetMsg](&log, "all")),
 	})
 	ctx := context.Background()
 	require.NoError(t, topic.Publish(ctx, b, &assetMsg{Channel: lobby}))
 	require.NoError(t, topic.Publish(ctx, b, &assetMsg{Channel: support, Table: 3}))
-	assert.Equal(t, seedsLog{"lobby", "all", "support", "table 3", "all"}, log)
+	assert.Equal(t, notes{"lobby", "all", "support", "table 3", "all"}, log)
 
-	if !raceEnabledSeeds {
+	if !raceEnabled {
 		e := &assetMsg{Channel: lobby}
 		assert.Zero(t, testing.AllocsPerRun(200, func() { _ = topic.Publish(ctx, b, e) }))
 	}

@@ -36,7 +36,7 @@ type publisherDecl struct {
 //
 // The report goes through [WithLogger]'s logger at level Debug, or, with
 // [WithStrictWiring], fails New. (A topic that must be heard says so with
-// [WithRequirement]: New fails without a listener whatever the report.)
+// a [Requirement]: New fails without a listener whatever the report.)
 func WithPublisher(t AnyTopic, module string) Option {
 	d := publisherDecl{topic: t, info: PublisherInfo{Module: module}}
 	if _, file, line, ok := runtime.Caller(1); ok {
@@ -80,7 +80,7 @@ func checkPublishers(cfg *config, topics []topicCore, lists map[topicCore][]*lis
 // not warnings. An optional topic nobody hears is often an extension point,
 // and one nobody declared publishing is often heard by a broad listener,
 // such as an auditor; a topic that must be heard says so with
-// WithRequirement, and fails New.
+// its Requirement, and fails New.
 func logWiring(log *slog.Logger, reports []error) {
 	if log == nil {
 		return
@@ -100,10 +100,10 @@ func wiringReport(topics []topicCore, lists map[topicCore][]*listener, pubs map[
 		switch {
 		case len(pubs[t]) > 0 && len(lists[t]) == 0:
 			reports = append(reports, &WiringError{Topic: t.Name(),
-				Err: fmt.Errorf("%w (published by %s)", ErrNoListener, publisherList(pubs[t]))})
+				Err: fmt.Errorf("%w (published by %s)", errNoListener, publisherList(pubs[t]))})
 		case len(pubs) > 0 && len(pubs[t]) == 0 && len(lists[t]) > 0:
 			reports = append(reports, &WiringError{Topic: t.Name(),
-				Err: fmt.Errorf("%w (listeners: %s)", ErrNoPublisher, listenerList(lists[t]))})
+				Err: fmt.Errorf("%w (listeners: %s)", errNoPublisher, listenerList(lists[t]))})
 		}
 	}
 	return reports
@@ -164,28 +164,6 @@ func (p ErrorPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), 
 
 // MarshalText returns the requirement's name.
 func (r Requirement) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-// UnmarshalText reads a policy's name, as MarshalText writes it.
-func (p *ErrorPolicy) UnmarshalText(b []byte) error {
-	for _, q := range []ErrorPolicy{StopOnError, RunAll} {
-		if q.String() == string(b) {
-			*p = q
-			return nil
-		}
-	}
-	return fmt.Errorf("fxbus: unknown error policy %q", b)
-}
-
-// UnmarshalText reads a requirement's name, as MarshalText writes it.
-func (r *Requirement) UnmarshalText(b []byte) error {
-	for _, q := range []Requirement{Optional, AtLeastOne, ExactlyOne} {
-		if q.String() == string(b) {
-			*r = q
-			return nil
-		}
-	}
-	return fmt.Errorf("fxbus: unknown requirement %q", b)
-}
 
 // Catalog returns what the bus dispatches now. On a closed bus, it is empty.
 func (b *Bus) Catalog() Catalog {

@@ -27,10 +27,10 @@ func TestPublishChainOnce(t *testing.T) {
 		return topic.Publish(ctx, b, e)
 	})})
 	err := topic.Publish(t.Context(), b, &event{})
-	require.ErrorIs(t, err, bus.ErrMaxDepth)
+	require.ErrorAs(t, err, new(*bus.DepthError))
 	msg := err.Error()
 	assert.Equal(t, 1, strings.Count(msg, "fxbus:"), msg)
-	assert.Equal(t, bus.DefaultMaxDepth+1, strings.Count(msg, "depth.ping"), "the chain, once: %s", msg)
+	assert.Equal(t, defaultMaxDepth+1, strings.Count(msg, "depth.ping"), "the chain, once: %s", msg)
 	var herr *bus.HandlerError
 	require.ErrorAs(t, err, &herr, "each level still wraps the error for errors.As")
 }
@@ -49,14 +49,14 @@ func TestDepthCountsOnlyRunningPublishes(t *testing.T) {
 
 	t.Run("in sequence", func(t *testing.T) {
 		ctx := t.Context()
-		for range 3 * bus.DefaultMaxDepth {
+		for range 3 * defaultMaxDepth {
 			require.NoError(t, topic.Publish(ctx, b, &event{}))
 			ctx = <-saved
 		}
 	})
 	t.Run("through goroutines", func(t *testing.T) {
 		ctx := t.Context()
-		for range 3 * bus.DefaultMaxDepth {
+		for range 3 * defaultMaxDepth {
 			errc := make(chan error, 1)
 			go func() { errc <- topic.Publish(ctx, b, &event{}) }()
 			require.NoError(t, <-errc)

@@ -4,7 +4,7 @@
 // payload is a compile error; at run time nothing is looked up by a string.
 //
 //	var UserCreated = bus.NewTopic[UserCreatedEvent]("user.created",
-//		bus.WithDescription("fires after a user has been stored"))
+//		bus.Description("fires after a user has been stored"))
 //
 //	b, err := bus.New([]bus.Listener{
 //		bus.On(UserCreated, sendWelcome, bus.Rank(-10)),
@@ -63,34 +63,37 @@
 // # Beyond plain topics
 //
 // The five event systems fxbus was designed against need a few more
-// shapes, all typed:
+// shapes, all typed. The core has what they share:
 //
-//   - [Hook] wraps an operation in a before topic, whose handlers may
-//     change the request or veto the call, and an after topic, whose
-//     handlers may change the result or the error (Backendless).
 //   - [Topic.PublishFrom] carries a source value; a listener with
 //     [FromSource] hears only sources assignable to its type, so a listener
 //     on an interface hears every type that implements it (iTop).
-//   - [Topic.When] filters a listener by its payload (an asset scope is a When); a [RuleSet]
-//     of include or exclude rules, edited by id at run time, filters
-//     listeners given [WithRules] (plugin filter rules).
-//   - [Bus.RegisterPlugin] and [SubscribeAs] group runtime subscriptions
-//     under a name, attributed in traces and removed together (Genesys).
+//   - [Topic.When] filters a listener by its payload. A listener scoped to
+//     an asset, a channel or a table, is a When that compares the payload's
+//     asset with the one it serves (Backendless).
+//   - [OwnedBy] makes a runtime subscription an [Owner]'s: attributed to it
+//     in traces and catalogues, and ended with the others it owns.
 //   - the caller's identity travels in the context, under the application's
 //     own key, to every handler and nested publish (Backendless).
 //
 // Filters run before a handler's span starts, so a handler filtered out
-// costs no span.
+// costs no span. Small packages build the rest on the core:
+// [github.com/fxbus/fxbus/bus/hook] wraps an operation in a before and an
+// after topic (Backendless), [github.com/fxbus/fxbus/bus/rules] filters
+// listeners through include or exclude rules edited by id at run time
+// (plugin filter rules), and [github.com/fxbus/fxbus/bus/plugin] registers
+// named plugins whose subscriptions go together (Genesys). They use
+// [Bus.StartSpan] to trace their own calls beside the bus's spans.
 //
 // # What users of other buses reach for
 //
 // [OnAll] and [OnImplementing] (or [SubscribeAll] and
 // [SubscribeImplementing] at run time) hear every topic, or every topic
 // whose payload implements an interface, in an [Envelope]. [Once] runs a
-// listener for one publish. [Subscription.CloseWait] and
-// [Plugin.UnregisterWait] wait for the running calls of an [Awaited]
-// subscription; [Subscription.Done],
-// [Plugin.Done] and [Bus.Done] tell when they are over. [AfterCommit]
+// listener for one publish. [Subscription.CloseWait] (and
+// bus/plugin's UnregisterWait) wait for the running calls of an [Awaited]
+// subscription; [Subscription.Done] and [Bus.Done] (and a plugin's Done)
+// tell when they are over. [AfterCommit]
 // holds a listener until the unit of work of the publish's context
 // commits ([BeginUnit], [InUnit]). [Middleware] wraps handlers: for the
 // bus, a module or a topic at [New] ([WithMiddleware],

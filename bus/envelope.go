@@ -70,7 +70,7 @@ func (w *wildcard) check(l *listener) error {
 	switch {
 	case err != nil:
 	case w.h == nil:
-		err = ErrNilHandler
+		err = errNilHandler
 	case len(l.filters) > 0:
 		err = errors.New("When on a bus-wide listener: it has no topic of its own; filter in the handler")
 	case l.optErr != nil:
@@ -142,6 +142,10 @@ func declareWild(h Handler, iface reflect.Type, err error, opts []ListenerOption
 		}
 	}
 	l.feats().wild = &wildcard{h: h, iface: iface, err: err}
+	if o := l.owner(); o != nil { // see OwnedBy; as setHandler does
+		l.info.Plugin = o.Name()
+		l.info.Name = o.Name() + "/" + l.info.Name
+	}
 	return l
 }
 
@@ -155,7 +159,7 @@ type wildOn struct {
 // instance makes the instance of the bus-wide listener w on topic t.
 func (w *wildOn) instance(t topicCore) *listener {
 	tl := w.tmpl
-	l := &listener{topic: t, info: tl.info, seq: tl.seq, sub: tl.sub}
+	l := &listener{topic: t, info: tl.info, seq: tl.seq, sub: tl.sub, x: tl.x}
 	l.info.Subscribed = tl.sub != nil
 	l.feat = &features{once: tl.feat.once, afterCommit: tl.feat.afterCommit, awaited: tl.feat.awaited, tmpl: tl}
 	l.handler = t.envelopeHandler(tl.feat.wild.h, l)
@@ -237,7 +241,7 @@ func (b *Bus) learnPublished(t topicCore) bool {
 // bus b.
 func (b *Bus) subscribeWild(tmpl *listener) (*Subscription, error) {
 	if b == nil {
-		return nil, fmt.Errorf("fxbus: subscribe to every topic: %w", ErrNilBus)
+		return nil, fmt.Errorf("fxbus: subscribe to every topic: %w", errNilBus)
 	}
 	if err := tmpl.feat.wild.check(tmpl); err != nil {
 		return nil, err
@@ -245,11 +249,28 @@ func (b *Bus) subscribeWild(tmpl *listener) (*Subscription, error) {
 	s := &Subscription{b: b, l: tmpl}
 	tmpl.sub = s
 	tmpl.info.Subscribed = true
+	o := tmpl.owner()
+	if o != nil {
+		if err := o.Attach(s); err != nil {
+			return nil, &WiringError{Topic: "*", Listener: tmpl.info.Name, Source: tmpl.info.Source, Err: err}
+		}
+	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed.Load() {
+	closed := b.closed.Load()
+	if !closed {
+		b.addWild(tmpl)
+		if s.closed.Load() {
+			// Closed while being added, by its owner say: Close found
+			// nothing to remove.
+			b.removeWild(tmpl)
+		}
+	}
+	b.mu.Unlock()
+	if closed {
+		if o != nil {
+			o.Detach(s)
+		}
 		return nil, fmt.Errorf("fxbus: subscribe to every topic: %w", b.closedErr())
 	}
-	b.addWild(tmpl)
 	return s, nil
 }

@@ -21,36 +21,28 @@ var (
 	// like on a closed bus.
 	ErrClosed = errors.New("bus closed")
 
-	// ErrNilBus is the cause of an error from Publish or Subscribe given a
-	// nil *Bus.
-	ErrNilBus = errors.New("nil bus")
-
-	// ErrNilPayload is the cause of an error from Publish given a nil payload.
-	ErrNilPayload = errors.New("nil payload")
-
-	// ErrNilContext is the cause of an error from Publish given a nil context.
-	ErrNilContext = errors.New("nil context")
-
-	// ErrNilTopic is the cause of an error for a nil topic.
-	ErrNilTopic = errors.New("nil topic")
-
-	// ErrNilHandler is the cause of a [WiringError] for a listener without a handler.
-	ErrNilHandler = errors.New("nil handler")
-
 	// ErrRequirement is the cause of a [WiringError] for a topic whose
-	// listeners violate its [Requirement].
+	// listeners violate its [Requirement]: at [New], or when a subscription
+	// would give a topic that needs [ExactlyOne] listener a second one.
 	ErrRequirement = errors.New("listener requirement not met")
 
-	// ErrMaxDepth is the cause of a [DepthError].
-	ErrMaxDepth = errors.New("publish depth limit exceeded")
+	// ErrNotAwaited is the cause of the error of [Subscription.CloseWait]
+	// on a subscription made without [Awaited].
+	ErrNotAwaited = errors.New("subscription not made with bus.Awaited(): its running calls are not counted")
+)
 
-	// ErrNoListener is the cause of the wiring report for a topic that is
-	// declared published (see [WithPublisher], [Publishes]) but has no listener.
-	ErrNoListener = errors.New("published, but nobody listens")
-
-	// ErrNoPublisher is the cause of the wiring report for a topic that has
-	// listeners but no declared publisher, on a bus that was told of publishers.
-	ErrNoPublisher = errors.New("listened to, but nobody declared publishing it")
+// The causes of programming mistakes, which no caller handles at run time:
+// the error's text names them, with the topic and the listener.
+var (
+	errNilBus        = errors.New("nil bus")
+	errNilPayload    = errors.New("nil payload")
+	errNilContext    = errors.New("nil context")
+	errNilTopic      = errors.New("nil topic")
+	errNilHandler    = errors.New("nil handler")
+	errDuplicateName = errors.New("two topics have this name") // on one bus
+	// The wiring report's findings (see WithPublisher).
+	errNoListener  = errors.New("published, but nobody listens")
+	errNoPublisher = errors.New("listened to, but nobody declared publishing it")
 )
 
 const prefix = "fxbus: "
@@ -114,7 +106,7 @@ type WiringError struct {
 	Topic    string // the topic's name; "" when the mistake concerns none
 	Listener string // the listener's name; "" when the mistake concerns the topic
 	Source   Source // where the listener was declared
-	Err      error  // the cause, such as [ErrNilHandler] or [ErrRequirement]
+	Err      error  // the cause, such as [ErrRequirement]
 }
 
 func (e *WiringError) Error() string {
@@ -130,7 +122,7 @@ func (e *WiringError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the cause, such as [ErrNilHandler] or [ErrRequirement].
+// Unwrap returns the cause, such as [ErrRequirement].
 func (e *WiringError) Unwrap() error { return e.Err }
 
 // DepthError is returned by a publish nested deeper than the bus allows
@@ -144,9 +136,6 @@ type DepthError struct {
 func (e *DepthError) Error() string {
 	return fmt.Sprintf("%spublish nested deeper than %d: %s", prefix, e.Limit, strings.Join(e.Chain, " -> "))
 }
-
-// Unwrap returns [ErrMaxDepth].
-func (e *DepthError) Unwrap() error { return ErrMaxDepth }
 
 func listenerText(name string, src Source) string {
 	if src.File == "" {

@@ -35,8 +35,8 @@ func TestErrorText(t *testing.T) {
 		want string
 		is   error
 	}{
-		{"nil payload", outer.Publish(t.Context(), b, nil), `fxbus: publish "errors.outer": nil payload`, bus.ErrNilPayload},
-		{"nil bus", outer.Publish(t.Context(), nil, &event{}), `fxbus: publish "errors.outer": nil bus`, bus.ErrNilBus},
+		{"nil payload", outer.Publish(t.Context(), b, nil), `fxbus: publish "errors.outer": nil payload`, errors.New("nil payload")},
+		{"nil bus", outer.Publish(t.Context(), nil, &event{}), `fxbus: publish "errors.outer": nil bus`, errors.New("nil bus")},
 		{"closed", func() error {
 			c := newBus(t, nil)
 			require.NoError(t, c.Close())
@@ -51,7 +51,7 @@ func TestErrorText(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, tc.err.Error())
-			assert.ErrorIs(t, tc.err, tc.is)
+			assert.ErrorContains(t, tc.err, tc.is.Error())
 		})
 	}
 }
@@ -62,7 +62,7 @@ func TestErrorText(t *testing.T) {
 func TestNewReturnsWiringErrors(t *testing.T) {
 	topic := bus.NewTopic[event]("errors.wiring")
 	bad := bus.NewTopic[event]("")
-	one := bus.NewTopic[event]("errors.one", bus.WithRequirement(bus.ExactlyOne))
+	one := bus.NewTopic[event]("errors.one", bus.ExactlyOne)
 	var nilTopic *bus.Topic[event]
 	_, err := bus.New(
 		[]bus.Listener{
@@ -87,7 +87,7 @@ func TestNewReturnsWiringErrors(t *testing.T) {
 	var werr *bus.WiringError
 	require.ErrorAs(t, err, &werr)
 	for _, e := range errs {
-		if errors.Is(e, bus.ErrNilHandler) {
+		if strings.Contains(e.Error(), "nil handler") {
 			require.ErrorAs(t, e, &werr)
 			assert.Equal(t, "nohandler", werr.Listener)
 			assert.Contains(t, werr.Source.File, "errors_test.go")

@@ -19,7 +19,7 @@ type MessagePosting struct {
 // ThreadMessagePosting is declared once, at package level, by the package
 // that owns the event.
 var ThreadMessagePosting = bus.NewTopic[MessagePosting]("thread.message.posting",
-	bus.WithDescription("fires before a message is stored; handlers may edit Body"))
+	bus.Description("fires before a message is stored; handlers may edit Body"))
 
 func ExampleNewTopic() {
 	fmt.Println(ThreadMessagePosting.Name())
@@ -71,7 +71,7 @@ type OperatorLogin struct {
 }
 
 func ExampleNew() {
-	login := bus.NewTopic[OperatorLogin]("operator.login", bus.WithRequirement(bus.ExactlyOne))
+	login := bus.NewTopic[OperatorLogin]("operator.login", bus.ExactlyOne)
 	ldap := bus.On(login, func(_ context.Context, l *OperatorLogin) error {
 		l.Operator = "ldap:" + l.Login
 		return nil
@@ -193,7 +193,7 @@ func ExampleErrStop() {
 type TicketClosed struct{ ID int }
 
 func ExampleRunAll() {
-	closed := bus.NewTopic[TicketClosed]("ticket.closed", bus.WithErrorPolicy(bus.RunAll))
+	closed := bus.NewTopic[TicketClosed]("ticket.closed", bus.RunAll)
 	b, err := bus.New([]bus.Listener{
 		bus.On(closed, func(context.Context, *TicketClosed) error {
 			return errors.New("smtp: connection refused")

@@ -320,12 +320,3 @@ func declarePublisher(t AnyTopic, skip int) fx.Option {
 	}
 	return fx.Provide(fx.Annotated{Group: "fxbus.publishers", Target: func() publisherDecl { return d }})
 }
-
-// Runs declares that the enclosing fx module runs hook h: that it publishes
-// both of its stages, as [Publishes] declares topics.
-func Runs[Req, Res any](h *Hook[Req, Res]) fx.Option {
-	if h == nil {
-		return fx.Error(errors.New("fxbus: Runs: nil hook"))
-	}
-	return fx.Options(declarePublisher(h.before, 1), declarePublisher(h.after, 1))
-}

@@ -39,7 +39,8 @@ type ListenerInfo struct {
 	Rank int `json:"rank"`
 	// Module is the fx module that contributed the listener, when known.
 	Module string `json:"module,omitempty"`
-	// Plugin is the plugin the listener was subscribed through, when any.
+	// Plugin is the name of the [Owner] of the subscription, such as a
+	// plugin, when it has one (see [OwnedBy]).
 	Plugin string `json:"plugin,omitempty"`
 	// Function is the full name of the handler function.
 	Function string `json:"function,omitempty"`
@@ -132,7 +133,7 @@ type listener struct {
 	opts        []ListenerOption
 	sub         *Subscription // set for runtime subscriptions
 	tel         *otelbus.Listener
-	x           *extras   // optional features (sources, rules, plugin); nil for most listeners
+	x           *extras   // optional features (sources, owner); nil for most listeners
 	feat        *features // Once, AfterCommit, bus-wide; nil for most listeners (see features.go)
 }
 
@@ -189,6 +190,11 @@ func (l *listener) setHandler(h any, extra []ListenerOption) {
 			o.applyListener(l)
 		}
 	}
+	if o := l.owner(); o != nil {
+		// After the user's options, so that the owner prefixes the final name.
+		l.info.Plugin = o.Name()
+		l.info.Name = o.Name() + "/" + l.info.Name
+	}
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: l.topicName(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,
 		Source: otelbus.Source{Function: l.info.Function, File: l.info.Source.File, Line: l.info.Source.Line},
@@ -206,9 +212,9 @@ func (l *listener) instance() *listener {
 func (l *listener) check() error {
 	switch {
 	case l.topic == nil || reflect.ValueOf(l.topic).IsNil():
-		return ErrNilTopic
+		return errNilTopic
 	case l.handler == nil || reflect.ValueOf(l.handler).IsNil():
-		return ErrNilHandler
+		return errNilHandler
 	case l.optErr != nil:
 		return l.optErr
 	}

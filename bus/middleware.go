@@ -138,7 +138,7 @@ type liveMiddleware struct{ mws []Middleware }
 // remove is idempotent. Use fails with [ErrClosed] on a closed bus.
 func (b *Bus) Use(mws ...Middleware) (remove func(), err error) {
 	if b == nil {
-		return nil, fmt.Errorf("fxbus: use middleware: %w", ErrNilBus)
+		return nil, fmt.Errorf("fxbus: use middleware: %w", errNilBus)
 	}
 	lm := &liveMiddleware{mws: mws}
 	b.mu.Lock()

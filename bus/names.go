@@ -2,15 +2,9 @@ package bus
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 )
-
-// ErrDuplicateName is the cause of a [WiringError] for two distinct topics
-// with one name on one bus: names key spans, metrics, catalogues and
-// graphs, so two topics under one name would merge there.
-var ErrDuplicateName = errors.New("two topics have this name")
 
 // checkTopicNames returns an error for each name that two distinct topics
 // of topics share, naming where each was declared.
@@ -60,5 +54,5 @@ func duplicateName(name string, ts []topicCore) error {
 		}
 		sites += fmt.Sprintf("%s (payload %s)", t.declSite(), t.PayloadType())
 	}
-	return &WiringError{Topic: name, Err: fmt.Errorf("%w: declared at %s", ErrDuplicateName, sites)}
+	return &WiringError{Topic: name, Err: fmt.Errorf("%w: declared at %s", errDuplicateName, sites)}
 }

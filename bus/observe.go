@@ -131,7 +131,7 @@ type observerEntry struct{ o Tap }
 // remove is idempotent. Tap fails with [ErrClosed] on a closed bus.
 func (b *Bus) Tap(o Tap) (remove func(), err error) {
 	if b == nil {
-		return nil, fmt.Errorf("fxbus: tap: %w", ErrNilBus)
+		return nil, fmt.Errorf("fxbus: tap: %w", errNilBus)
 	}
 	if o == nil {
 		return nil, fmt.Errorf("fxbus: tap: nil observer")

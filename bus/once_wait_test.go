@@ -170,41 +170,6 @@ func TestDoneAfterPlainClose(t *testing.T) {
 	<-s.Done()
 }
 
-func TestPluginUnregisterWaitAndDone(t *testing.T) {
-	topic := bus.NewTopic[event]("wait.plugin")
-	other := bus.NewTopic[event]("wait.plugin.other")
-	b := newBus(t, nil)
-	p, err := b.RegisterPlugin("slow")
-	require.NoError(t, err)
-	entered, release := make(chan struct{}), make(chan struct{})
-	_, err = bus.SubscribeAs(p, topic, blocking(entered, release), bus.Awaited())
-	require.NoError(t, err)
-	_, err = bus.SubscribeAs(p, other, record("other"))
-	require.NoError(t, err)
-	published := make(chan error)
-	go func() { published <- topic.Publish(context.Background(), b, &event{}) }()
-	<-entered
-	unregistered := make(chan error)
-	go func() { unregistered <- p.UnregisterWait(context.Background()) }()
-	select {
-	case <-p.Done():
-		t.Fatal("plugin Done while its handler runs")
-	case <-unregistered:
-		t.Fatal("UnregisterWait returned while its handler runs")
-	case <-time.After(20 * time.Millisecond):
-	}
-	close(release)
-	require.NoError(t, <-unregistered)
-	<-p.Done()
-	require.NoError(t, <-published)
-	assert.Empty(t, publishLog(t, other, b))
-
-	empty, err := b.RegisterPlugin("empty")
-	require.NoError(t, err)
-	require.NoError(t, empty.Unregister())
-	<-empty.Done()
-}
-
 func TestBusDone(t *testing.T) {
 	b := newBus(t, nil)
 	select {

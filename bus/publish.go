@@ -35,18 +35,18 @@ func (t *Topic[T]) Publish(ctx context.Context, b *Bus, e *T) error {
 }
 
 // nilTopic is the error of operation op on a nil topic.
-func nilTopic(op string) error { return fmt.Errorf("fxbus: %s: %w", op, ErrNilTopic) }
+func nilTopic(op string) error { return fmt.Errorf("fxbus: %s: %w", op, errNilTopic) }
 
 // publish is Topic.PublishFrom without the payload type: key is the topic,
 // t its state, src the source or nil.
 func publish(ctx context.Context, b *Bus, key topicCore, t *topicState, src any, e unsafe.Pointer) error {
 	switch {
 	case b == nil:
-		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilBus)
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, errNilBus)
 	case e == nil:
-		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilPayload)
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, errNilPayload)
 	case ctx == nil:
-		return fmt.Errorf("fxbus: publish %q: %w", t.name, ErrNilContext)
+		return fmt.Errorf("fxbus: publish %q: %w", t.name, errNilContext)
 	}
 	var tb *table
 	var s *slot
@@ -81,7 +81,7 @@ func publish(ctx context.Context, b *Bus, key topicCore, t *topicState, src any,
 		if r := b.unheard.Load(); r != nil {
 			r.published(key)
 		}
-		if b.tracing && t.pub0 != nil { // a hook's stages have none: no empty span
+		if b.tracing && t.pub0 != nil { // a Quiet topic has none: no empty span
 			_, span := b.inst.StartPublish(ctx, t.pub0, t.spanAttrs(e))
 			span.End()
 		}

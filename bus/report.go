@@ -48,7 +48,7 @@ func (b *Bus) reportWiring(log *slog.Logger) {
 	r := &unheardReport{log: log, topics: map[topicCore]*unheardTopic{}}
 	for _, f := range wiringReport(topics, lists, b.publishers) {
 		var we *WiringError
-		if errors.Is(f, ErrNoListener) && errors.As(f, &we) {
+		if errors.Is(f, errNoListener) && errors.As(f, &we) {
 			for _, t := range topics {
 				if t.Name() == we.Topic {
 					r.topics[t] = &unheardTopic{msg: f.Error()}

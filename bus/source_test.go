@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
 
 	"github.com/fxbus/fxbus/bus"
 )
@@ -38,28 +40,28 @@ func (*srcRock) Weight() float64 { return 1 }
 
 func TestFromSourceMatchesByAssignability(t *testing.T) {
 	topic := bus.NewTopic[srcEv]("src.matches")
-	var log seedsLog
-	b := seedsNew(t, []bus.Listener{
-		bus.On(topic, seedsRecord[srcEv](&log, "any")),
-		bus.On(topic, seedsRecord[srcEv](&log, "animal"), bus.FromSource[srcAnimal]()),
-		bus.On(topic, seedsRecord[srcEv](&log, "pet"), bus.FromSource[srcPet]()),
-		bus.On(topic, seedsRecord[srcEv](&log, "dog"), bus.FromSource[*srcDog]()),
-		bus.On(topic, seedsRecord[srcEv](&log, "cow"), bus.FromSource[srcCow]()),
-		bus.On(topic, seedsRecord[srcEv](&log, "rock-or-cow"), bus.FromSource[*srcRock](), bus.FromSource[srcCow]()),
+	var log notes
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, note[srcEv](&log, "any")),
+		bus.On(topic, note[srcEv](&log, "animal"), bus.FromSource[srcAnimal]()),
+		bus.On(topic, note[srcEv](&log, "pet"), bus.FromSource[srcPet]()),
+		bus.On(topic, note[srcEv](&log, "dog"), bus.FromSource[*srcDog]()),
+		bus.On(topic, note[srcEv](&log, "cow"), bus.FromSource[srcCow]()),
+		bus.On(topic, note[srcEv](&log, "rock-or-cow"), bus.FromSource[*srcRock](), bus.FromSource[srcCow]()),
 	})
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
 		src  any
-		want seedsLog
+		want notes
 	}{
-		{"dog", &srcDog{}, seedsLog{"any", "animal", "pet", "dog"}},
-		{"cat", &srcCat{}, seedsLog{"any", "animal", "pet"}},
-		{"cow value", srcCow{}, seedsLog{"any", "animal", "cow", "rock-or-cow"}},
-		{"cow pointer", &srcCow{}, seedsLog{"any", "animal"}}, // *srcCow has Legs too, but is not srcCow
-		{"rock", &srcRock{}, seedsLog{"any", "rock-or-cow"}},
-		{"unrelated", "a string", seedsLog{"any"}},
-		{"nil source", nil, seedsLog{"any"}},
+		{"dog", &srcDog{}, notes{"any", "animal", "pet", "dog"}},
+		{"cat", &srcCat{}, notes{"any", "animal", "pet"}},
+		{"cow value", srcCow{}, notes{"any", "animal", "cow", "rock-or-cow"}},
+		{"cow pointer", &srcCow{}, notes{"any", "animal"}}, // *srcCow has Legs too, but is not srcCow
+		{"rock", &srcRock{}, notes{"any", "rock-or-cow"}},
+		{"unrelated", "a string", notes{"any"}},
+		{"nil source", nil, notes{"any"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log = nil
@@ -72,50 +74,50 @@ func TestFromSourceMatchesByAssignability(t *testing.T) {
 	}
 	log = nil
 	require.NoError(t, topic.Publish(ctx, b, &srcEv{}))
-	assert.Equal(t, seedsLog{"any"}, log, "Publish has no source: source-bound listeners stay silent")
+	assert.Equal(t, notes{"any"}, log, "Publish has no source: source-bound listeners stay silent")
 }
 
 func TestFromSourceKeepsRankOrderAcrossSources(t *testing.T) {
 	topic := bus.NewTopic[srcEv]("src.rank")
-	var log seedsLog
-	b := seedsNew(t, []bus.Listener{
-		bus.On(topic, seedsRecord[srcEv](&log, "pet+5"), bus.FromSource[srcPet](), bus.Rank(5)),
-		bus.On(topic, seedsRecord[srcEv](&log, "any+0"), bus.Rank(0)),
-		bus.On(topic, seedsRecord[srcEv](&log, "dog-5"), bus.FromSource[*srcDog](), bus.Rank(-5)),
-		bus.On(topic, seedsRecord[srcEv](&log, "any+9"), bus.Rank(9)),
+	var log notes
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, note[srcEv](&log, "pet+5"), bus.FromSource[srcPet](), bus.Rank(5)),
+		bus.On(topic, note[srcEv](&log, "any+0"), bus.Rank(0)),
+		bus.On(topic, note[srcEv](&log, "dog-5"), bus.FromSource[*srcDog](), bus.Rank(-5)),
+		bus.On(topic, note[srcEv](&log, "any+9"), bus.Rank(9)),
 	})
 	require.NoError(t, topic.PublishFrom(context.Background(), b, &srcDog{}, &srcEv{}))
-	assert.Equal(t, seedsLog{"dog-5", "any+0", "pet+5", "any+9"}, log)
+	assert.Equal(t, notes{"dog-5", "any+0", "pet+5", "any+9"}, log)
 }
 
 func TestFromSourceCacheFollowsSubscriptions(t *testing.T) {
 	topic := bus.NewTopic[srcEv]("src.subscribe")
-	var log seedsLog
-	b := seedsNew(t, []bus.Listener{bus.On(topic, seedsRecord[srcEv](&log, "pet"), bus.FromSource[srcPet]())})
+	var log notes
+	b := newBus(t, []bus.Listener{bus.On(topic, note[srcEv](&log, "pet"), bus.FromSource[srcPet]())})
 	ctx := context.Background()
 	require.NoError(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{})) // caches *srcDog
-	sub, err := topic.Subscribe(b, seedsRecord[srcEv](&log, "dog"), bus.FromSource[*srcDog]())
+	sub, err := topic.Subscribe(b, note[srcEv](&log, "dog"), bus.FromSource[*srcDog]())
 	require.NoError(t, err)
 	log = nil
 	require.NoError(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{}))
-	assert.Equal(t, seedsLog{"pet", "dog"}, log, "a subscription rebuilds the table and its cache")
+	assert.Equal(t, notes{"pet", "dog"}, log, "a subscription rebuilds the table and its cache")
 	require.NoError(t, sub.Close())
 	log = nil
 	require.NoError(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{}))
-	assert.Equal(t, seedsLog{"pet"}, log)
+	assert.Equal(t, notes{"pet"}, log)
 }
 
 func TestFromSourcePanicNamesTheRightListener(t *testing.T) {
 	// The handlers for a source are a subset of the table: the panic of the
 	// second handler that hears *srcCat must be blamed on it, not on the
 	// table's second handler.
-	topic := bus.NewTopic[srcEv]("src.panic", bus.WithErrorPolicy(bus.RunAll))
-	var log seedsLog
-	b := seedsNew(t, []bus.Listener{
-		bus.On(topic, seedsRecord[srcEv](&log, "any")),
-		bus.On(topic, seedsRecord[srcEv](&log, "dog"), bus.FromSource[*srcDog](), bus.Name("dog")),
+	topic := bus.NewTopic[srcEv]("src.panic", bus.RunAll)
+	var log notes
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, note[srcEv](&log, "any")),
+		bus.On(topic, note[srcEv](&log, "dog"), bus.FromSource[*srcDog](), bus.Name("dog")),
 		bus.On(topic, func(context.Context, *srcEv) error { panic("cat trouble") }, bus.FromSource[*srcCat](), bus.Name("cat")),
-		bus.On(topic, seedsRecord[srcEv](&log, "after")),
+		bus.On(topic, note[srcEv](&log, "after")),
 	})
 	err := topic.PublishFrom(context.Background(), b, &srcCat{}, &srcEv{})
 	var herr *bus.HandlerError
@@ -124,38 +126,39 @@ func TestFromSourcePanicNamesTheRightListener(t *testing.T) {
 	var perr *bus.PanicError
 	require.ErrorAs(t, err, &perr)
 	assert.Equal(t, "cat trouble", perr.Value)
-	assert.Equal(t, seedsLog{"any", "after"}, log, "dispatch resumes after the panicking handler")
+	assert.Equal(t, notes{"any", "after"}, log, "dispatch resumes after the panicking handler")
 }
 
 func TestFromSourceHandlerSpansOnlyForHearers(t *testing.T) {
-	rec, tracing := seedsTracing(t)
+	rec, tp := newRecorder(t)
+	tracing := bus.WithTracerProvider(tp)
 	topic := bus.NewTopic[srcEv]("src.spans")
-	b := seedsNew(t, []bus.Listener{
+	b := newBus(t, []bus.Listener{
 		bus.On(topic, func(context.Context, *srcEv) error { return nil }, bus.Name("pets"), bus.FromSource[srcPet]()),
 		bus.On(topic, func(context.Context, *srcEv) error { return nil }, bus.Name("rocks"), bus.FromSource[*srcRock]()),
 	}, tracing)
 	require.NoError(t, topic.PublishFrom(context.Background(), b, &srcDog{}, &srcEv{}))
-	assert.ElementsMatch(t, []string{"publish src.spans", "pets src.spans"}, seedsSpanNames(rec))
+	assert.ElementsMatch(t, []string{"publish src.spans", "pets src.spans"}, spanNames(rec.Ended()))
 }
 
 func TestPublishFromChecksArguments(t *testing.T) {
 	topic := bus.NewTopic[srcEv]("src.args")
-	b := seedsNew(t, nil)
+	b := newBus(t, nil)
 	ctx := context.Background()
-	assert.ErrorIs(t, topic.PublishFrom(ctx, nil, &srcDog{}, &srcEv{}), bus.ErrNilBus)
-	assert.ErrorIs(t, topic.PublishFrom(ctx, b, &srcDog{}, nil), bus.ErrNilPayload)
+	assert.ErrorContains(t, topic.PublishFrom(ctx, nil, &srcDog{}, &srcEv{}), "nil bus")
+	assert.ErrorContains(t, topic.PublishFrom(ctx, b, &srcDog{}, nil), "nil payload")
 	require.NoError(t, b.Close())
 	assert.ErrorIs(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{}), bus.ErrClosed)
 }
 
 func TestPublishFromAllocatesNothing(t *testing.T) {
-	if raceEnabledSeeds {
+	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
 	topic := bus.NewTopic[srcEv]("src.alloc")
 	var n int
 	count := func(context.Context, *srcEv) error { n++; return nil }
-	b := seedsNew(t, []bus.Listener{
+	b := newBus(t, []bus.Listener{
 		bus.On(topic, count),
 		bus.On(topic, count, bus.FromSource[srcPet]()),
 		bus.On(topic, count, bus.FromSource[*srcCat]()),
@@ -183,7 +186,7 @@ func TestPublishFromAllocatesNothing(t *testing.T) {
 func TestFromSourceErrorsAreStillHandlerErrors(t *testing.T) {
 	topic := bus.NewTopic[srcEv]("src.err")
 	boom := errors.New("boom")
-	b := seedsNew(t, []bus.Listener{
+	b := newBus(t, []bus.Listener{
 		bus.On(topic, func(context.Context, *srcEv) error { return boom }, bus.FromSource[srcAnimal](), bus.Name("animals")),
 	})
 	err := topic.PublishFrom(context.Background(), b, &srcCat{}, &srcEv{})
@@ -202,7 +205,7 @@ func TestFromSourceErrorsAreStillHandlerErrors(t *testing.T) {
 func TestPublishFromResolvesConcurrently(t *testing.T) {
 	topic := bus.NewTopic[srcEv]("src.concurrent")
 	var pets, everyone atomic.Int64
-	b := seedsNew(t, []bus.Listener{
+	b := newBus(t, []bus.Listener{
 		bus.On(topic, func(context.Context, *srcEv) error { pets.Add(1); return nil }, bus.FromSource[srcPet]()),
 		bus.On(topic, func(context.Context, *srcEv) error { everyone.Add(1); return nil }),
 	})
@@ -237,4 +240,23 @@ func TestPublishFromResolvesConcurrently(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int64(4*rounds), everyone.Load())
 	assert.Equal(t, int64(4*rounds/len(sources)*2), pets.Load(), "dogs and cats are a quarter of the sources")
+}
+
+// TestFromSourceThroughListen declares a listener with a source once, with
+// Listen, and builds two fx apps from it: each app's bus honours it.
+func TestFromSourceThroughListen(t *testing.T) {
+	topic := bus.NewTopic[srcEv]("seeds.fx")
+	var log notes
+	module := fx.Module("seeds", bus.Listen(topic, note[srcEv](&log, "pets"), bus.FromSource[srcPet]()))
+	ctx := context.Background()
+	for range 2 {
+		var b *bus.Bus
+		app := fxtest.New(t, module, bus.Module, fx.Populate(&b), fx.NopLogger)
+		app.RequireStart()
+		log = nil
+		require.NoError(t, topic.PublishFrom(ctx, b, &srcDog{}, &srcEv{N: 2}))
+		require.NoError(t, topic.PublishFrom(ctx, b, &srcRock{}, &srcEv{N: 1}))
+		assert.Equal(t, notes{"pets"}, log)
+		app.RequireStop()
+	}
 }

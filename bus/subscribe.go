@@ -33,7 +33,7 @@ func (t *Topic[T]) Subscribe(b *Bus, h func(context.Context, *T) error, opts ...
 	return b.subscribe(newListener(t, h, 1, opts))
 }
 
-func nilBus(topic string) error { return fmt.Errorf("fxbus: subscribe to %q: %w", topic, ErrNilBus) }
+func nilBus(topic string) error { return fmt.Errorf("fxbus: subscribe to %q: %w", topic, errNilBus) }
 
 // subscribe adds l to the running bus. Its cost grows with the logarithm
 // of the number of the topic's listeners on this bus (see table).
@@ -47,22 +47,42 @@ func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 	s := &Subscription{b: b, l: l}
 	l.sub = s
 	l.info.Subscribed = true
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed.Load() {
-		return nil, fmt.Errorf("fxbus: subscribe to %q: %w", l.topicName(), b.closedErr())
+	o := l.owner()
+	if o != nil {
+		if err := o.Attach(s); err != nil {
+			return nil, l.wiringError(err)
+		}
 	}
-	if err := checkNewTopicName(b.index(), l.topic); err != nil {
-		return nil, err
-	}
-	if err := attachPlugin(l); err != nil {
-		return nil, err
-	}
-	if err := b.learn(l.topic).insert(b, l); err != nil {
-		detachPlugin(l)
+	if err := b.add(s); err != nil {
+		if o != nil {
+			o.Detach(s)
+		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// add puts the subscription's listener in b's tables.
+func (b *Bus) add(s *Subscription) error {
+	l := s.l
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return fmt.Errorf("fxbus: subscribe to %q: %w", l.topicName(), b.closedErr())
+	}
+	if err := checkNewTopicName(b.index(), l.topic); err != nil {
+		return err
+	}
+	slot := b.learn(l.topic)
+	if err := slot.insert(b, l); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		// Closed while being added, by its owner say: Close found nothing
+		// to remove.
+		slot.remove(b, l)
+	}
+	return nil
 }
 
 // Close removes the subscription; it applies from the next publish. Close
@@ -74,16 +94,17 @@ func (s *Subscription) Close() error {
 	defer s.calls.close(false)
 	b := s.b
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed.Load() {
-		return nil
+	if !b.closed.Load() {
+		if s.l.feat != nil && s.l.feat.wild != nil {
+			b.removeWild(s.l)
+		} else {
+			b.learn(s.l.topic).remove(b, s.l)
+		}
 	}
-	detachPlugin(s.l)
-	if s.l.feat != nil && s.l.feat.wild != nil {
-		b.removeWild(s.l)
-		return nil
+	b.mu.Unlock()
+	if o := s.l.owner(); o != nil {
+		o.Detach(s)
 	}
-	b.learn(s.l.topic).remove(b, s.l)
 	return nil
 }
 

@@ -327,7 +327,7 @@ func (c counts) add(l *listener, d int) counts {
 	if l.x != nil && l.x.sources != nil {
 		c.sourced += d
 	}
-	if len(l.filters) > 0 || (l.x != nil && (l.x.plugin != nil || len(l.x.rules) > 0)) || l.feat.filtered() {
+	if len(l.filters) > 0 || l.owner() != nil || l.feat.filtered() {
 		c.filtered += d
 	}
 	return c
@@ -358,17 +358,11 @@ func newTable(b *Bus, s *slot, root *node, c counts) *table {
 // adds (middleware, Once, AfterCommit, observers, close-and-wait).
 func newHandler(b *Bus, l *listener) handler {
 	var preds []func(unsafe.Pointer) bool
-	if l.x != nil && l.x.plugin != nil {
-		p := l.x.plugin
-		preds = append(preds, func(unsafe.Pointer) bool { return !p.off.Load() })
+	if o := l.owner(); o != nil {
+		preds = append(preds, func(unsafe.Pointer) bool { return o.Active() })
 	}
 	for _, f := range l.filters {
 		preds = append(preds, l.topic.erase(f).filter)
-	}
-	if l.x != nil {
-		for _, rs := range l.x.rules {
-			preds = append(preds, l.topic.erase(l.topic.ruleFilter(rs)).filter)
-		}
 	}
 	return compile(b, l, handler{fn: l.topic.erase(l.handler).fn, filter: allOf(preds), l: l})
 }

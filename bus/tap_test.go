@@ -49,7 +49,7 @@ func (l *tapLog) snapshot() ([]string, []bus.PublishEvent, []bus.HandlerCall) {
 }
 
 func TestTapSeesEveryPublishAndHandlerCall(t *testing.T) {
-	outer := bus.NewTopic[event]("tap.outer", bus.WithErrorPolicy(bus.RunAll))
+	outer := bus.NewTopic[event]("tap.outer", bus.RunAll)
 	inner := bus.NewTopic[event]("tap.inner")
 	nobody := bus.NewTopic[event]("tap.nobody")
 	boom := errors.New("boom")

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"testing"
 
@@ -10,23 +11,53 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
-// A hook's stage that nobody listens to opens no publish span: the hook's
-// span and its operation's say the call happened.
-func TestTelemetryHookWithoutListeners(t *testing.T) {
+// StartSpan opens a span beside the bus's own, with messaging.system, and
+// records a failure as the bus does; without tracing it returns the
+// context itself.
+func TestTelemetryStartSpan(t *testing.T) {
 	rec, tp := newRecorder(t)
-	h := bus.NewHook[event, event]("tel.hook.empty")
-	other := bus.NewTopic[event]("tel.hook.other")
-	b := newBus(t, []bus.Listener{bus.On(other, record("x"))}, bus.WithTracerProvider(tp))
-	_, err := h.Run(t.Context(), b, &event{}, func(_ context.Context, e *event) (*event, error) { return e, nil })
-	require.NoError(t, err)
-	assert.Equal(t, []string{"run tel.hook.empty", "hook tel.hook.empty"}, spanNames(rec.Ended()))
+	b := newBus(t, nil, bus.WithTracerProvider(tp))
+	ctx, end := b.StartSpan(t.Context(), "op x", attribute.String("k", "v"))
+	require.True(t, trace.SpanFromContext(ctx).SpanContext().IsValid())
+	end(errors.New("broken"))
+	s := spanNamed(t, rec.Ended(), "op x")
+	assert.Equal(t, codes.Error, s.Status().Code)
+	assert.Equal(t, "broken", s.Status().Description)
+	a := attrMap(s.Attributes())
+	assert.Equal(t, "fxbus", a["messaging.system"])
+	assert.Equal(t, "v", a["k"])
+	assert.Equal(t, "_OTHER", a["error.type"])
 
-	// A plain topic without listeners still shows its publish.
+	off := newBus(t, nil)
+	ctx = t.Context()
+	got, end := off.StartSpan(ctx, "op y")
+	assert.Equal(t, ctx, got, "no tracing, no new context")
+	end(errors.New("ignored"))
+	var nilBus *bus.Bus
+	got, end = nilBus.StartSpan(ctx, "op z")
+	assert.Equal(t, ctx, got)
+	end(nil)
+	assert.Len(t, rec.Ended(), 1)
+}
+
+// A publish nobody hears shows as an empty publish span, unless its topic
+// is Quiet; a Quiet topic with a listener is traced as any other.
+func TestTelemetryQuietTopic(t *testing.T) {
+	rec, tp := newRecorder(t)
+	quiet := bus.NewTopic[event]("tel.quiet", bus.Quiet())
+	heard := bus.NewTopic[event]("tel.quiet.heard", bus.Quiet())
+	b := newBus(t, []bus.Listener{bus.On(heard, record("x"), bus.Name("x"))}, bus.WithTracerProvider(tp))
+	require.NoError(t, quiet.Publish(t.Context(), b, &event{}))
+	assert.Empty(t, spanNames(rec.Ended()))
+	require.NoError(t, heard.Publish(t.Context(), b, &event{}))
+	assert.Equal(t, []string{"x tel.quiet.heard", "publish tel.quiet.heard"}, spanNames(rec.Ended()))
+
 	rec.Reset()
 	require.NoError(t, bus.NewTopic[event]("tel.nobody").Publish(t.Context(), b, &event{}))
 	assert.Equal(t, []string{"publish tel.nobody"}, spanNames(rec.Ended()))

@@ -230,7 +230,7 @@ func TestTelemetryFailures(t *testing.T) {
 
 	t.Run("RunAll", func(t *testing.T) {
 		rec, tp := newRecorder(t)
-		topic := bus.NewTopic[order]("tel.fail.runall", bus.WithErrorPolicy(bus.RunAll))
+		topic := bus.NewTopic[order]("tel.fail.runall", bus.RunAll)
 		b := newBus(t, []bus.Listener{
 			bus.On(topic, func(context.Context, *order) error { return declinedError{} }, bus.Name("a")),
 			bus.On(topic, validateOrder, bus.Name("b")),
@@ -467,7 +467,7 @@ func TestTelemetryMetrics(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
 
-	topic := bus.NewTopic[event]("tel.metrics", bus.WithErrorPolicy(bus.RunAll))
+	topic := bus.NewTopic[event]("tel.metrics", bus.RunAll)
 	other := bus.NewTopic[event]("tel.metrics.other")
 	b := newBus(t, []bus.Listener{
 		bus.On(topic, record("ok"), bus.Name("ok")),

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -13,7 +14,8 @@ import (
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
-// ErrorPolicy says what a publish does when a handler fails.
+// ErrorPolicy says what a publish does when a handler fails. It is a
+// [TopicOption]: bus.NewTopic[T]("x", bus.RunAll).
 type ErrorPolicy uint8
 
 const (
@@ -36,7 +38,8 @@ func (p ErrorPolicy) String() string {
 	return fmt.Sprintf("ErrorPolicy(%d)", uint8(p))
 }
 
-// Requirement is how many listeners a topic needs; [New] enforces it.
+// Requirement is how many listeners a topic needs; [New] enforces it. It is
+// a [TopicOption]: bus.NewTopic[T]("x", bus.ExactlyOne).
 type Requirement uint8
 
 const (
@@ -72,28 +75,34 @@ type topicOptionFunc func(*topicConfig)
 func (f topicOptionFunc) applyTopic(c *topicConfig) { f(c) }
 
 type topicConfig struct {
+	quiet       bool
 	description string
 	policy      ErrorPolicy
 	requirement Requirement
 }
 
-// WithDescription sets a one-line description of when the topic fires, for
+// Description sets a one-line description of when the topic fires, for
 // catalogues and docs.
-func WithDescription(s string) TopicOption {
+func Description(s string) TopicOption {
 	return topicOptionFunc(func(c *topicConfig) { c.description = s })
 }
 
-// WithErrorPolicy sets what a publish does when a handler fails; the default
-// is [StopOnError].
-func WithErrorPolicy(p ErrorPolicy) TopicOption {
-	return topicOptionFunc(func(c *topicConfig) { c.policy = p })
+// Quiet makes a publish that no listener hears open no span: for an
+// extension point that is published often and seldom heard, or a topic
+// that is part of a larger traced call (a hook's stages are quiet: the
+// hook's own span shows the call). By default such a publish opens an
+// empty publish span, so that traces show it happened.
+func Quiet() TopicOption {
+	return topicOptionFunc(func(c *topicConfig) { c.quiet = true })
 }
 
-// WithRequirement sets how many listeners the topic needs. [New] fails when
-// a topic it knows of has too few or too many.
-func WithRequirement(r Requirement) TopicOption {
-	return topicOptionFunc(func(c *topicConfig) { c.requirement = r })
-}
+// applyTopic makes an ErrorPolicy a [TopicOption]:
+// bus.NewTopic[T]("x", bus.RunAll).
+func (p ErrorPolicy) applyTopic(c *topicConfig) { c.policy = p }
+
+// applyTopic makes a Requirement a [TopicOption]:
+// bus.NewTopic[T]("x", bus.ExactlyOne).
+func (r Requirement) applyTopic(c *topicConfig) { c.requirement = r }
 
 // Topic is a typed event: its payload is a *T. Declare topics once, as
 // package-level values, with [NewTopic]; a topic is its own identity, and its
@@ -129,7 +138,6 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 // frames up, declares.
 func (t *topicState) init(name string, rt reflect.Type, opts []TopicOption) {
 	t.name, t.seq, t.tel = name, declSeq.Add(1), otelbus.NewTopic(name)
-	t.pub0 = t.tel.Publish(0)
 	if _, file, line, ok := runtime.Caller(2); ok {
 		t.decl = Source{File: file, Line: line}
 	}
@@ -137,6 +145,9 @@ func (t *topicState) init(name string, rt reflect.Type, opts []TopicOption) {
 		if o != nil {
 			o.applyTopic(&t.cfg)
 		}
+	}
+	if !t.cfg.quiet {
+		t.pub0 = t.tel.Publish(0)
 	}
 	switch {
 	case name == "":
@@ -188,7 +199,7 @@ func (t *Topic[T]) SpanAttributes(fn func(*T) []attribute.KeyValue) *Topic[T] {
 func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
 	return listenerOptionFunc(func(l *listener) {
 		if pred == nil {
-			l.optErr = fmt.Errorf("When: %w", ErrNilPredicate)
+			l.optErr = errors.New("When: nil predicate")
 			return
 		}
 		l.filters = append(l.filters, pred)
@@ -198,9 +209,6 @@ func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
 
 // Name returns the topic's name.
 func (t *Topic[T]) Name() string { return t.name }
-
-// String returns the topic's name.
-func (t *Topic[T]) String() string { return t.name }
 
 // Description returns the topic's one-line description, or "".
 func (t *Topic[T]) Description() string { return t.cfg.description }
@@ -214,13 +222,12 @@ func (t *Topic[T]) Requirement() Requirement { return t.cfg.requirement }
 // PayloadType returns T.
 func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
 
-func (t *Topic[T]) core() topicCore            { return t }
-func (t *Topic[T]) declErr() error             { return t.err }
-func (t *Topic[T]) declared() uint64           { return t.seq }
-func (t *Topic[T]) state() *topicState         { return &t.topicState }
-func (t *Topic[T]) ruleFilter(rs *RuleSet) any { return ruleFilter(rs, t) }
-func (t *Topic[T]) setHint(h *topicHint)       { t.hint.Store(h) }
-func (t *Topic[T]) declSite() Source           { return t.decl }
+func (t *Topic[T]) core() topicCore      { return t }
+func (t *Topic[T]) declErr() error       { return t.err }
+func (t *Topic[T]) declared() uint64     { return t.seq }
+func (t *Topic[T]) state() *topicState   { return &t.topicState }
+func (t *Topic[T]) setHint(h *topicHint) { t.hint.Store(h) }
+func (t *Topic[T]) declSite() Source     { return t.decl }
 
 // AnyTopic is a topic of any payload type: what the bus and tooling see of a
 // [Topic] without its type parameter. Only *Topic[T] implements it.
@@ -242,8 +249,6 @@ type topicCore interface {
 	envelopeHandler(h Handler, l *listener) any // see envelope.go
 	setHint(*topicHint)
 	declSite() Source // where NewTopic was called
-	// ruleFilter returns the func(*T) bool that applies rs to the topic.
-	ruleFilter(rs *RuleSet) any
 	erase(f any) erased
 	// box returns the payload e, a *T, as an any; unbox is its inverse,
 	// false for a value that is not a *T.

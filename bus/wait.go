@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -100,13 +99,9 @@ func (c *inflight) close(seal bool) {
 	}
 }
 
-// ErrNotAwaited is the cause of the error of [Subscription.CloseWait] on
-// a subscription made without [Awaited].
-var ErrNotAwaited = errors.New("subscription not made with bus.Awaited(): its running calls are not counted")
-
 // Awaited makes a subscription count the calls of its handler that are
-// running, so that [Subscription.CloseWait] (and [Plugin.UnregisterWait],
-// for a plugin's) can wait until they have returned, and
+// running, so that [Subscription.CloseWait] (and bus/plugin's
+// UnregisterWait, for a plugin's) can wait until they have returned, and
 // [Subscription.Done] is closed only then, as tailscale's eventbus Close
 // waits for a subscriber at work. Counting costs two atomic operations per
 // call, which is why it is asked for: a subscription without it costs what
@@ -151,57 +146,3 @@ func (s *Subscription) CloseWait(ctx context.Context) error {
 
 // Done returns a channel that is closed once the bus is closed.
 func (b *Bus) Done() <-chan struct{} { return b.done.C() }
-
-// Done returns a channel that is closed once the plugin has unregistered
-// and no call of an [Awaited] handler subscribed through it is running.
-func (p *Plugin) Done() <-chan struct{} { return p.done.C() }
-
-// UnregisterWait unregisters the plugin, as Unregister does, and waits
-// until the calls of its [Awaited] handlers that are running have
-// returned: when it returns nil, none of them runs any more. It returns ctx.Err() if ctx is
-// done first; the plugin is unregistered anyway. Do not call it from one of
-// the plugin's handlers.
-func (p *Plugin) UnregisterWait(ctx context.Context) error {
-	if p == nil {
-		return nil
-	}
-	p.b.mu.Lock()
-	subs := make([]*Subscription, 0, len(p.ls))
-	for _, l := range p.ls {
-		subs = append(subs, l.sub)
-	}
-	p.b.mu.Unlock()
-	for _, s := range subs {
-		s.calls.sealed.Store(true)
-	}
-	_ = p.Unregister()
-	select {
-	case <-p.done.C():
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// ended marks the plugin's subscriptions closed, and closes its Done
-// channel when their calls have returned; with b.mu held.
-func (p *Plugin) ended() {
-	subs := make([]*Subscription, 0, len(p.ls))
-	for _, l := range p.ls {
-		subs = append(subs, l.sub)
-	}
-	if len(subs) == 0 {
-		p.done.close()
-		return
-	}
-	var left atomic.Int64
-	left.Store(int64(len(subs)))
-	for _, s := range subs {
-		s.calls.close(false)
-		s.calls.done.onClose(func() {
-			if left.Add(-1) == 0 {
-				p.done.close()
-			}
-		})
-	}
-}

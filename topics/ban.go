@@ -7,18 +7,18 @@ import "github.com/fxbus/fxbus/bus"
 
 // BanCreated fires after a ban has been created (Mibew BAN_CREATE).
 var BanCreated = bus.NewTopic[BanEvent]("ban.created",
-	bus.WithDescription("A ban has been created."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A ban has been created."),
+	bus.RunAll)
 
 // BanUpdated fires after a ban has been saved (Mibew BAN_UPDATE).
 var BanUpdated = bus.NewTopic[BanUpdate]("ban.updated",
-	bus.WithDescription("A ban has been saved."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A ban has been saved."),
+	bus.RunAll)
 
 // BanDeleted fires after a ban has been deleted (Mibew BAN_DELETE).
 var BanDeleted = bus.NewTopic[BanDeletion]("ban.deleted",
-	bus.WithDescription("A ban has been deleted."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A ban has been deleted."),
+	bus.RunAll)
 
 // BanEvent is the payload of [BanCreated].
 type BanEvent struct {

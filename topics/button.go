@@ -8,7 +8,7 @@ import "github.com/fxbus/fxbus/bus"
 // and before it is shown to the operator who asked for it (Mibew
 // BUTTON_GENERATE). Listeners may change [ButtonGeneration.Markup].
 var ButtonGenerated = bus.NewTopic[ButtonGeneration]("button.generated",
-	bus.WithDescription("The markup of a chat button has been generated; listeners may change it."))
+	bus.Description("The markup of a chat button has been generated; listeners may change it."))
 
 // ButtonKind is the kind of chat button a [ButtonGenerator] makes.
 type ButtonKind string

@@ -47,13 +47,13 @@ var areas = []struct{ file, area string }{
 }
 
 // decl is a topic declared in the package's source: by a bus.NewTopic
-// call, or one of the two of a bus.NewHook call.
+// call, or one of the two of a hook.New call.
 type decl struct {
 	file    string // base name
 	varName string // the package-level variable it initialises
 	name    string // the topic's name, a string literal
 	doc     string // the variable's doc comment
-	descr   bool   // whether it is given bus.WithDescription
+	descr   bool   // whether it is given bus.Description
 	hook    string // for a hook's topic, the hook's name
 }
 
@@ -76,7 +76,8 @@ func parsePackage(t *testing.T) (*token.FileSet, []*ast.File) {
 	return fset, files
 }
 
-// isCall reports whether e calls bus.<fn>, with or without type arguments.
+// isCall reports whether e calls bus.<fn>, or <pkg>.<fn> for a fn of
+// "<pkg>.<fn>", with or without type arguments.
 func isCall(e ast.Expr, fn string) (*ast.CallExpr, bool) {
 	call, ok := e.(*ast.CallExpr)
 	if !ok {
@@ -89,15 +90,19 @@ func isCall(e ast.Expr, fn string) (*ast.CallExpr, bool) {
 	case *ast.IndexListExpr:
 		f = x.X
 	}
+	want := "bus"
+	if p, name, ok := strings.Cut(fn, "."); ok {
+		want, fn = p, name
+	}
 	sel, ok := f.(*ast.SelectorExpr)
 	if !ok || sel.Sel.Name != fn {
 		return nil, false
 	}
 	pkg, ok := sel.X.(*ast.Ident)
-	return call, ok && pkg.Name == "bus"
+	return call, ok && pkg.Name == want
 }
 
-// declarations finds every bus.NewTopic and bus.NewHook call of the
+// declarations finds every bus.NewTopic and hook.New call of the
 // package, in file and source order, and fails the test on one that is not
 // the value of a package-level variable with a literal name. A hook
 // declares two topics, "<name>.before" and "<name>.after".
@@ -125,7 +130,7 @@ func declarations(t *testing.T) []decl {
 					call, ok := isCall(v, "NewTopic")
 					hook := false
 					if !ok {
-						if call, ok = isCall(v, "NewHook"); !ok {
+						if call, ok = isCall(v, "hook.New"); !ok {
 							continue
 						}
 						hook = true
@@ -145,7 +150,7 @@ func declarations(t *testing.T) []decl {
 						dc.doc = doc.Text()
 					}
 					for _, a := range call.Args[1:] {
-						if _, ok := isCall(a, "WithDescription"); ok {
+						if _, ok := isCall(a, "Description"); ok {
 							dc.descr = true
 						}
 					}
@@ -167,13 +172,13 @@ func declarations(t *testing.T) []decl {
 				if _, ok := isCall(e, "NewTopic"); ok {
 					all++
 				}
-				if _, ok := isCall(e, "NewHook"); ok {
+				if _, ok := isCall(e, "hook.New"); ok {
 					all++
 				}
 			}
 			return true
 		})
-		require.Equal(t, all, found, "%s: every bus.NewTopic and bus.NewHook must initialise a package-level variable", file)
+		require.Equal(t, all, found, "%s: every bus.NewTopic and hook.New must initialise a package-level variable", file)
 	}
 	return decls
 }
@@ -265,7 +270,7 @@ func TestTopicNames(t *testing.T) {
 // description for catalogues and in its doc comment for readers.
 func TestTopicDescriptions(t *testing.T) {
 	for _, d := range declarations(t) {
-		assert.True(t, d.descr, "%s: give it bus.WithDescription", d.varName)
+		assert.True(t, d.descr, "%s: give it bus.Description", d.varName)
 		verb := " fires "
 		if d.hook != "" {
 			verb = " wraps "

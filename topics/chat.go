@@ -14,82 +14,82 @@ import (
 // ChatReady fires when the chat service is initialised and ready to accept
 // commands (Genesys WebChatService.ready).
 var ChatReady = bus.NewTopic[ChatEvent]("chat.ready",
-	bus.WithDescription("The chat service is initialised and ready to accept commands."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The chat service is initialised and ready to accept commands."),
+	bus.RunAll)
 
 // ChatStarted fires when a chat session has started (Genesys
 // WebChatService.started).
 var ChatStarted = bus.NewTopic[ChatEvent]("chat.started",
-	bus.WithDescription("A chat session has started."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A chat session has started."),
+	bus.RunAll)
 
 // ChatEnded fires when a chat session has ended (Genesys
 // WebChatService.ended).
 var ChatEnded = bus.NewTopic[ChatEvent]("chat.ended",
-	bus.WithDescription("A chat session has ended."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A chat session has ended."),
+	bus.RunAll)
 
 // ChatMessageReceived fires when a message has been received from the
 // server: a text, a status message, a notice or another kind (Genesys
 // WebChatService.messageReceived).
 var ChatMessageReceived = bus.NewTopic[ChatMessage]("chat.message_received",
-	bus.WithDescription("A message has been received from the server."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A message has been received from the server."),
+	bus.RunAll)
 
 // ChatAgentConnected fires when an operator has joined the chat (Genesys
 // WebChatService.agentConnected).
 var ChatAgentConnected = bus.NewTopic[ChatParticipants]("chat.agent_connected",
-	bus.WithDescription("An operator has joined the chat."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has joined the chat."),
+	bus.RunAll)
 
 // ChatAgentDisconnected fires when an operator has left the chat (Genesys
 // WebChatService.agentDisconnected).
 var ChatAgentDisconnected = bus.NewTopic[ChatParticipants]("chat.agent_disconnected",
-	bus.WithDescription("An operator has left the chat."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has left the chat."),
+	bus.RunAll)
 
 // ChatClientConnected fires when the visitor has been connected to the chat
 // session (Genesys WebChatService.clientConnected).
 var ChatClientConnected = bus.NewTopic[ChatParticipants]("chat.client_connected",
-	bus.WithDescription("The visitor has been connected to the chat session."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The visitor has been connected to the chat session."),
+	bus.RunAll)
 
 // ChatClientDisconnected fires when the visitor has been disconnected from
 // the chat session (Genesys WebChatService.clientDisconnected).
 var ChatClientDisconnected = bus.NewTopic[ChatParticipants]("chat.client_disconnected",
-	bus.WithDescription("The visitor has been disconnected from the chat session."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The visitor has been disconnected from the chat session."),
+	bus.RunAll)
 
 // ChatAgentTypingStarted fires when an operator has started typing a
 // message (Genesys WebChatService.agentTypingStarted).
 var ChatAgentTypingStarted = bus.NewTopic[ChatEvent]("chat.agent_typing_started",
-	bus.WithDescription("An operator has started typing."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has started typing."),
+	bus.RunAll)
 
 // ChatAgentTypingStopped fires when an operator has stopped typing (Genesys
 // WebChatService.agentTypingStopped).
 var ChatAgentTypingStopped = bus.NewTopic[ChatEvent]("chat.agent_typing_stopped",
-	bus.WithDescription("An operator has stopped typing."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has stopped typing."),
+	bus.RunAll)
 
 // ChatClientTypingStarted fires when the visitor has started typing; the
 // operator is told (Genesys WebChatService.clientTypingStarted).
 var ChatClientTypingStarted = bus.NewTopic[ChatEvent]("chat.client_typing_started",
-	bus.WithDescription("The visitor has started typing."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The visitor has started typing."),
+	bus.RunAll)
 
 // ChatClientTypingStopped fires when the visitor has stopped typing and the
 // countdown after their last key has run out, so the operator's typing
 // notice clears (Genesys WebChatService.clientTypingStopped).
 var ChatClientTypingStopped = bus.NewTopic[ChatEvent]("chat.client_typing_stopped",
-	bus.WithDescription("The visitor has stopped typing."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The visitor has stopped typing."),
+	bus.RunAll)
 
 // ChatError fires when a request between the chat service and the server
 // has failed (Genesys WebChatService.error).
 var ChatError = bus.NewTopic[ChatFailure]("chat.error",
-	bus.WithDescription("A request between the chat service and the server has failed."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A request between the chat service and the server has failed."),
+	bus.RunAll)
 
 // ChatEvent is the payload of the chat topics that carry no data of their
 // own.

@@ -13,8 +13,8 @@ import (
 // Listeners do their own maintenance; every listener runs even when one
 // fails, and Publish returns all the failures.
 var CronRun = bus.NewTopic[CronTick]("cron.run",
-	bus.WithDescription("The periodic tasks are running; listeners do their own maintenance."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The periodic tasks are running; listeners do their own maintenance."),
+	bus.RunAll)
 
 // CronTick is the payload of [CronRun].
 type CronTick struct {

@@ -1,6 +1,9 @@
 package topics
 
-import "github.com/fxbus/fxbus/bus"
+import (
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
+)
 
 // Data hooks: the desk's data API, wrapped in before and after hooks
 // (Backendless "data service" handlers), each call about one [Table].
@@ -9,22 +12,22 @@ import "github.com/fxbus/fxbus/bus"
 
 // DataCreate wraps the creation of a record (Backendless beforeCreate /
 // afterCreate).
-var DataCreate = bus.NewHook[DataRequest, DataResult]("data.create",
-	bus.WithDescription("A record is created in a table."))
+var DataCreate = hook.New[DataRequest, DataResult]("data.create",
+	bus.Description("A record is created in a table."))
 
 // DataUpdate wraps the update of a record (Backendless beforeUpdate /
 // afterUpdate).
-var DataUpdate = bus.NewHook[DataRequest, DataResult]("data.update",
-	bus.WithDescription("A record of a table is updated."))
+var DataUpdate = hook.New[DataRequest, DataResult]("data.update",
+	bus.Description("A record of a table is updated."))
 
 // DataFind wraps a query of a table (Backendless beforeFind / afterFind).
-var DataFind = bus.NewHook[DataRequest, DataResult]("data.find",
-	bus.WithDescription("A table is queried."))
+var DataFind = hook.New[DataRequest, DataResult]("data.find",
+	bus.Description("A table is queried."))
 
 // DataRemove wraps the removal of a record (Backendless beforeRemove /
 // afterRemove).
-var DataRemove = bus.NewHook[DataRequest, DataResult]("data.remove",
-	bus.WithDescription("A record is removed from a table."))
+var DataRemove = hook.New[DataRequest, DataResult]("data.remove",
+	bus.Description("A record is removed from a table."))
 
 // Table names a table of the desk's data API; handlers compare it, typed,
 // to scope themselves.

@@ -8,24 +8,24 @@ import "github.com/fxbus/fxbus/bus"
 
 // GroupCreated fires after a group has been created (Mibew GROUP_CREATE).
 var GroupCreated = bus.NewTopic[GroupEvent]("group.created",
-	bus.WithDescription("A group has been created."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A group has been created."),
+	bus.RunAll)
 
 // GroupUpdated fires after a group has been saved (Mibew GROUP_UPDATE).
 var GroupUpdated = bus.NewTopic[GroupUpdate]("group.updated",
-	bus.WithDescription("A group has been saved."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A group has been saved."),
+	bus.RunAll)
 
 // GroupDeleted fires after a group has been deleted (Mibew GROUP_DELETE).
 var GroupDeleted = bus.NewTopic[GroupDeletion]("group.deleted",
-	bus.WithDescription("A group has been deleted."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A group has been deleted."),
+	bus.RunAll)
 
 // GroupOperatorsUpdated fires after the set of operators belonging to a
 // group has changed (Mibew GROUP_UPDATE_OPERATORS).
 var GroupOperatorsUpdated = bus.NewTopic[GroupOperatorsUpdate]("group.operators_updated",
-	bus.WithDescription("The operators of a group have changed."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The operators of a group have changed."),
+	bus.RunAll)
 
 // GroupEvent is the payload of [GroupCreated].
 type GroupEvent struct {

@@ -9,26 +9,26 @@ import "github.com/fxbus/fxbus/bus"
 // InvitationCreated fires after an operator has invited a visitor to chat
 // (Mibew INVITATION_CREATE).
 var InvitationCreated = bus.NewTopic[InvitationEvent]("invitation.created",
-	bus.WithDescription("An operator has invited a visitor to chat."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has invited a visitor to chat."),
+	bus.RunAll)
 
 // InvitationAccepted fires after a visitor has accepted an invitation
 // (Mibew INVITATION_ACCEPT).
 var InvitationAccepted = bus.NewTopic[InvitationEvent]("invitation.accepted",
-	bus.WithDescription("A visitor has accepted an invitation."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A visitor has accepted an invitation."),
+	bus.RunAll)
 
 // InvitationRejected fires after a visitor has rejected an invitation
 // (Mibew INVITATION_REJECT).
 var InvitationRejected = bus.NewTopic[InvitationEvent]("invitation.rejected",
-	bus.WithDescription("A visitor has rejected an invitation."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A visitor has rejected an invitation."),
+	bus.RunAll)
 
 // InvitationIgnored fires after a visitor has left an invitation
 // unanswered and the system has closed it (Mibew INVITATION_IGNORE).
 var InvitationIgnored = bus.NewTopic[InvitationEvent]("invitation.ignored",
-	bus.WithDescription("A visitor has ignored an invitation and the system has closed it."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A visitor has ignored an invitation and the system has closed it."),
+	bus.RunAll)
 
 // InvitationEvent is the payload of the invitation topics.
 type InvitationEvent struct {

@@ -1,6 +1,9 @@
 package topics
 
-import "github.com/fxbus/fxbus/bus"
+import (
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
+)
 
 // Messaging hooks: the desk's messaging API, wrapped in before and after
 // hooks (Backendless "messaging service" handlers), each call about one
@@ -9,8 +12,8 @@ import "github.com/fxbus/fxbus/bus"
 
 // MessagingPublish wraps the publication of a message to a channel
 // (Backendless beforePublish / afterPublish).
-var MessagingPublish = bus.NewHook[PublishRequest, PublishStatus]("messaging.publish",
-	bus.WithDescription("A message is published to a channel."))
+var MessagingPublish = hook.New[PublishRequest, PublishStatus]("messaging.publish",
+	bus.Description("A message is published to a channel."))
 
 // Channel names a messaging channel; handlers compare it, typed, to scope
 // themselves.

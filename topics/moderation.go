@@ -9,7 +9,7 @@ import "github.com/fxbus/fxbus/bus"
 // publishes [BanCreated]; a listener that returns an error keeps the ban
 // from being stored.
 var ModerationBanRequested = bus.NewTopic[BanRequest]("moderation.ban_requested",
-	bus.WithDescription("A moderator asks the desk to ban a visitor."))
+	bus.Description("A moderator asks the desk to ban a visitor."))
 
 // BanRequest is the payload of [ModerationBanRequested].
 type BanRequest struct {

@@ -19,26 +19,26 @@ import (
 
 // ObjectCreated fires after an object has been created and stored.
 var ObjectCreated = bus.NewTopic[ObjectEvent]("object.created",
-	bus.WithDescription("An object has been created."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An object has been created."),
+	bus.RunAll)
 
 // ObjectUpdated fires after changes to an object have been written (iTop
 // EVENT_DB_AFTER_WRITE, for an object that existed).
 var ObjectUpdated = bus.NewTopic[ObjectUpdate]("object.updated",
-	bus.WithDescription("Changes to an object have been written."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("Changes to an object have been written."),
+	bus.RunAll)
 
 // ObjectDeleted fires after an object has been deleted.
 var ObjectDeleted = bus.NewTopic[ObjectEvent]("object.deleted",
-	bus.WithDescription("An object has been deleted."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An object has been deleted."),
+	bus.RunAll)
 
 // ObjectDocumentDownloaded fires when a file held by an object, such as the
 // file of a [Document], has been downloaded or shown in a preview (iTop
 // EVENT_DOWNLOAD_DOCUMENT). Its source is the object holding the file.
 var ObjectDocumentDownloaded = bus.NewTopic[DocumentDownload]("object.document_downloaded",
-	bus.WithDescription("A document has been downloaded, or shown in a preview."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A document has been downloaded, or shown in a preview."),
+	bus.RunAll)
 
 // Object is a stored object of the desk: the root of the hierarchy of the
 // object events' sources.

@@ -18,38 +18,38 @@ import (
 // ends dispatch: a listener that finds forged credentials returns an error
 // and the request is refused, whatever later listeners would say.
 var OperatorAuthenticate = bus.NewTopic[Authentication]("operator.authenticate",
-	bus.WithDescription("An operator could not be authenticated; listeners may authenticate them from the request."),
-	bus.WithErrorPolicy(bus.StopOnError))
+	bus.Description("An operator could not be authenticated; listeners may authenticate them from the request."),
+	bus.StopOnError)
 
 // OperatorLoggedIn fires after an operator has logged in with the login
 // form (Mibew OPERATOR_LOGIN).
 var OperatorLoggedIn = bus.NewTopic[OperatorLogin]("operator.logged_in",
-	bus.WithDescription("An operator has logged in with the login form."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has logged in with the login form."),
+	bus.RunAll)
 
 // OperatorLoggedOut fires after an operator has logged out (Mibew
 // OPERATOR_LOGOUT).
 var OperatorLoggedOut = bus.NewTopic[OperatorLogout]("operator.logged_out",
-	bus.WithDescription("An operator has logged out."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has logged out."),
+	bus.RunAll)
 
 // OperatorCreated fires after an operator has been created (Mibew
 // OPERATOR_CREATE).
 var OperatorCreated = bus.NewTopic[OperatorEvent]("operator.created",
-	bus.WithDescription("An operator has been created."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has been created."),
+	bus.RunAll)
 
 // OperatorUpdated fires after an operator has been saved (Mibew
 // OPERATOR_UPDATE).
 var OperatorUpdated = bus.NewTopic[OperatorUpdate]("operator.updated",
-	bus.WithDescription("An operator has been saved."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has been saved."),
+	bus.RunAll)
 
 // OperatorDeleted fires after an operator has been deleted (Mibew
 // OPERATOR_DELETE).
 var OperatorDeleted = bus.NewTopic[OperatorDeletion]("operator.deleted",
-	bus.WithDescription("An operator has been deleted."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("An operator has been deleted."),
+	bus.RunAll)
 
 // Authentication is the payload of [OperatorAuthenticate].
 type Authentication struct {

@@ -15,21 +15,21 @@ import (
 // reorder the assets in [PageAssets.Assets], to attach their own style
 // sheets or inline styles.
 var PageAddCSS = bus.NewTopic[PageAssets]("page.add_css",
-	bus.WithDescription("CSS assets are about to be attached to a page; listeners may change the list."))
+	bus.Description("CSS assets are about to be attached to a page; listeners may change the list."))
 
 // PageAddJS fires before the JavaScript assets are attached to a page of
 // the operators' interface (Mibew PAGE_ADD_JS). Listeners may add, remove or
 // reorder the assets in [PageAssets.Assets], to attach their own scripts or
 // inline code.
 var PageAddJS = bus.NewTopic[PageAssets]("page.add_js",
-	bus.WithDescription("JavaScript assets are about to be attached to a page; listeners may change the list."))
+	bus.Description("JavaScript assets are about to be attached to a page; listeners may change the list."))
 
 // PageAddJSPluginOptions fires before the options of the client-side
 // plugins are attached to a page (Mibew PAGE_ADD_JS_PLUGIN_OPTIONS).
 // Listeners pass data to their client-side code by adding or changing
 // entries of [PluginOptions.Plugins].
 var PageAddJSPluginOptions = bus.NewTopic[PluginOptions]("page.add_js_plugin_options",
-	bus.WithDescription("Client-side plugin options are about to be attached to a page; listeners may change them."))
+	bus.Description("Client-side plugin options are about to be attached to a page; listeners may change them."))
 
 // PageAssets is the payload of [PageAddCSS] and [PageAddJS].
 type PageAssets struct {

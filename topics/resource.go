@@ -13,13 +13,13 @@ import (
 // RESOURCE_ACCESS_DENIED). A listener that wants to send its own answer
 // sets [ResourceRequest.Response].
 var ResourceAccessDenied = bus.NewTopic[ResourceRequest]("resource.access_denied",
-	bus.WithDescription("Access to a resource was denied; listeners may set the response."))
+	bus.Description("Access to a resource was denied; listeners may set the response."))
 
 // ResourceNotFound fires when a resource is not found (Mibew
 // RESOURCE_NOT_FOUND). A listener that wants to send its own answer sets
 // [ResourceRequest.Response].
 var ResourceNotFound = bus.NewTopic[ResourceRequest]("resource.not_found",
-	bus.WithDescription("A resource was not found; listeners may set the response."))
+	bus.Description("A resource was not found; listeners may set the response."))
 
 // ResourceRequest is the payload of [ResourceAccessDenied] and
 // [ResourceNotFound].

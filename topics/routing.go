@@ -9,7 +9,7 @@ import "github.com/fxbus/fxbus/bus"
 // remove routes in [RouteCollection.Routes]; the server serves the routes
 // as the last listener left them.
 var RoutingAlter = bus.NewTopic[RouteCollection]("routing.alter",
-	bus.WithDescription("All routes have been loaded; listeners may change them before they are used."))
+	bus.Description("All routes have been loaded; listeners may change them before they are used."))
 
 // RouteCollection is the payload of [RoutingAlter].
 type RouteCollection struct {

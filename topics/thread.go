@@ -19,29 +19,29 @@ import (
 // ends dispatch and fails the call. The function's name, never its
 // arguments, goes on the publish span.
 var ThreadFunctionCall = bus.NewTopic[FunctionCall]("thread.function_call",
-	bus.WithDescription("The chat application called an API function the desk does not know; listeners may implement it."),
-	bus.WithErrorPolicy(bus.StopOnError)).
+	bus.Description("The chat application called an API function the desk does not know; listeners may implement it."),
+	bus.StopOnError).
 	SpanAttributes(functionCallAttrs)
 
 // ThreadCreated fires after a thread has been created (Mibew THREAD_CREATE).
 var ThreadCreated = bus.NewTopic[ThreadEvent]("thread.created",
-	bus.WithDescription("A thread has been created."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A thread has been created."),
+	bus.RunAll)
 
 // ThreadUpdated fires after a thread has been saved (Mibew THREAD_UPDATE).
 var ThreadUpdated = bus.NewTopic[ThreadUpdate]("thread.updated",
-	bus.WithDescription("A thread has been saved."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A thread has been saved."),
+	bus.RunAll)
 
 // ThreadDeleted fires after a thread has been deleted (Mibew THREAD_DELETE).
 var ThreadDeleted = bus.NewTopic[ThreadDeletion]("thread.deleted",
-	bus.WithDescription("A thread has been deleted."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A thread has been deleted."),
+	bus.RunAll)
 
 // ThreadClosed fires after a thread has been closed (Mibew THREAD_CLOSE).
 var ThreadClosed = bus.NewTopic[ThreadEvent]("thread.closed",
-	bus.WithDescription("A thread has been closed."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("A thread has been closed."),
+	bus.RunAll)
 
 // ThreadMessagePosting fires before a message is posted to a thread (Mibew
 // THREAD_POST_MESSAGE). Listeners may change the message's body, kind and
@@ -49,7 +49,7 @@ var ThreadClosed = bus.NewTopic[ThreadEvent]("thread.closed",
 // that returns an error keeps the message from being posted. The thread's
 // id and the message's kind, never its body, go on the publish span.
 var ThreadMessagePosting = bus.NewTopic[MessagePosting]("thread.message_posting",
-	bus.WithDescription("A message is about to be posted to a thread; listeners may change it.")).
+	bus.Description("A message is about to be posted to a thread; listeners may change it.")).
 	SpanAttributes(func(m *MessagePosting) []attribute.KeyValue {
 		kv := []attribute.KeyValue{attribute.String("chat.message.kind", m.Kind.String())}
 		if m.Thread != nil {
@@ -62,15 +62,15 @@ var ThreadMessagePosting = bus.NewTopic[MessagePosting]("thread.message_posting"
 // and before they are sent to the client (Mibew THREAD_GET_MESSAGES_ALTER).
 // Listeners may change, add or remove messages in [MessageList.Messages].
 var ThreadMessagesAlter = bus.NewTopic[MessageList]("thread.messages_alter",
-	bus.WithDescription("The messages of a thread have been loaded; listeners may change them before they are sent."))
+	bus.Description("The messages of a thread have been loaded; listeners may change them before they are sent."))
 
 // ThreadUserReady fires after a thread has been created, its visitor has
 // passed the pre-chat survey and the system messages have been sent to them
 // (Mibew THREAD_USER_IS_READY). It does not fire when no operator is online,
 // since the chat cannot start then.
 var ThreadUserReady = bus.NewTopic[ThreadEvent]("thread.user_ready",
-	bus.WithDescription("The visitor of a new thread is ready to chat."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The visitor of a new thread is ready to chat."),
+	bus.RunAll)
 
 // FunctionCall is the payload of [ThreadFunctionCall] and
 // [UsersFunctionCall]: a call, from the client side, of an API function

@@ -1,6 +1,9 @@
 package topics
 
-import "github.com/fxbus/fxbus/bus"
+import (
+	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
+)
 
 // User hooks: the desk's user accounts API, wrapped in before and after
 // hooks (Backendless "user service" handlers). Before handlers may change
@@ -11,14 +14,14 @@ import "github.com/fxbus/fxbus/bus"
 // UserLogin wraps a user's login: its before topic fires with the
 // credentials before they are checked, its after topic with the session or
 // the error (Backendless beforeLogin / afterLogin).
-var UserLogin = bus.NewHook[LoginRequest, Session]("user.login",
-	bus.WithDescription("A user logs in."))
+var UserLogin = hook.New[LoginRequest, Session]("user.login",
+	bus.Description("A user logs in."))
 
 // UserRegister wraps the registration of a user: its before topic fires
 // with the new account before it is stored, its after topic with the
 // stored account or the error (Backendless beforeRegister / afterRegister).
-var UserRegister = bus.NewHook[RegisterRequest, Account]("user.register",
-	bus.WithDescription("A user registers."))
+var UserRegister = hook.New[RegisterRequest, Account]("user.register",
+	bus.Description("A user registers."))
 
 // LoginRequest is the request of [UserLogin].
 type LoginRequest struct {

@@ -9,7 +9,7 @@ import "github.com/fxbus/fxbus/bus"
 // application (Mibew USERS_UPDATE_THREADS_ALTER). Listeners may attach
 // fields of their own to each thread, or change the list entirely.
 var UsersThreadsAlter = bus.NewTopic[ThreadList]("users.threads_alter",
-	bus.WithDescription("The list of threads is about to be sent to the users application; listeners may change it."))
+	bus.Description("The list of threads is about to be sent to the users application; listeners may change it."))
 
 // UsersVisitorsLoad fires before the list of the site's visitors is loaded
 // for the users application (Mibew USERS_UPDATE_VISITORS_LOAD). A listener
@@ -17,22 +17,22 @@ var UsersThreadsAlter = bus.NewTopic[ThreadList]("users.threads_alter",
 // [VisitorLoad.Visitors] and sets [VisitorLoad.Loaded]. When no listener
 // does, the desk loads the list its own way.
 var UsersVisitorsLoad = bus.NewTopic[VisitorLoad]("users.visitors_load",
-	bus.WithDescription("The list of visitors is about to be loaded for the users application; listeners may load it."))
+	bus.Description("The list of visitors is about to be loaded for the users application; listeners may load it."))
 
 // UsersVisitorsAlter fires before the list of the site's visitors is sent
 // to the users application (Mibew USERS_UPDATE_VISITORS_ALTER). Listeners
 // may attach fields of their own to each visitor, or change the list
 // entirely.
 var UsersVisitorsAlter = bus.NewTopic[VisitorList]("users.visitors_alter",
-	bus.WithDescription("The list of visitors is about to be sent to the users application; listeners may change it."))
+	bus.Description("The list of visitors is about to be sent to the users application; listeners may change it."))
 
 // UsersFunctionCall fires when the users application, on the client side,
 // calls an API function the desk does not know (Mibew USERS_FUNCTION_CALL).
 // It works as [ThreadFunctionCall] does: the listener that knows
 // [FunctionCall.Function] fills [FunctionCall.Results].
 var UsersFunctionCall = bus.NewTopic[FunctionCall]("users.function_call",
-	bus.WithDescription("The users application called an API function the desk does not know; listeners may implement it."),
-	bus.WithErrorPolicy(bus.StopOnError)).
+	bus.Description("The users application called an API function the desk does not know; listeners may implement it."),
+	bus.StopOnError).
 	SpanAttributes(functionCallAttrs)
 
 // ThreadListItem is a thread as the users application lists it.

@@ -9,20 +9,20 @@ import "github.com/fxbus/fxbus/bus"
 // VisitorCreated fires when the widget tracks a visitor for the first time
 // (Mibew VISITOR_CREATE), before [VisitorTracked] fires for them.
 var VisitorCreated = bus.NewTopic[VisitorEvent]("visitor.created",
-	bus.WithDescription("The widget has tracked a visitor for the first time."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The widget has tracked a visitor for the first time."),
+	bus.RunAll)
 
 // VisitorTracked fires every time the widget tracks a visitor (Mibew
 // VISITOR_TRACK); for a new visitor, after [VisitorCreated].
 var VisitorTracked = bus.NewTopic[VisitorEvent]("visitor.tracked",
-	bus.WithDescription("The widget has tracked a visitor."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("The widget has tracked a visitor."),
+	bus.RunAll)
 
 // VisitorOldDeleted fires after the visitors not seen for a while have been
 // deleted (Mibew VISITOR_DELETE_OLD).
 var VisitorOldDeleted = bus.NewTopic[OldVisitorsDeletion]("visitor.old_deleted",
-	bus.WithDescription("Old visitors have been deleted."),
-	bus.WithErrorPolicy(bus.RunAll))
+	bus.Description("Old visitors have been deleted."),
+	bus.RunAll)
 
 // VisitorEvent is the payload of [VisitorCreated] and [VisitorTracked].
 type VisitorEvent struct {

@@ -14,7 +14,7 @@ import (
 // [WidgetReply.Response] to run code in the page the visitor is browsing:
 // load scripts, call functions, pass them data.
 var WidgetResponseAlter = bus.NewTopic[WidgetReply]("widget.response_alter",
-	bus.WithDescription("The answer to the widget is ready to be sent; listeners may change it."))
+	bus.Description("The answer to the widget is ready to be sent; listeners may change it."))
 
 // WidgetResponse is the answer sent to the widget. Its maps are never nil
 // when the event fires.

@@ -140,9 +140,9 @@ var publishes = fx.Options(
 		topics.ThreadMessagePosting, topics.ThreadMessagesAlter, topics.ThreadFunctionCall,
 		topics.VisitorCreated, topics.VisitorTracked,
 	),
-	bus.Runs(topics.UserLogin), bus.Runs(topics.UserRegister),
-	bus.Runs(topics.DataCreate), bus.Runs(topics.DataUpdate),
-	bus.Runs(topics.MessagingPublish),
+	bus.Publishes(topics.UserLogin.Before(), topics.UserLogin.After()), bus.Publishes(topics.UserRegister.Before(), topics.UserRegister.After()),
+	bus.Publishes(topics.DataCreate.Before(), topics.DataCreate.After()), bus.Publishes(topics.DataUpdate.Before(), topics.DataUpdate.After()),
+	bus.Publishes(topics.MessagingPublish.Before(), topics.MessagingPublish.After()),
 )
 
 // WithConfig gives the desk cfg, with defaults for what it leaves empty,

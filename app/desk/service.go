@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -105,7 +106,7 @@ func (s *Service) refused(ctx context.Context, what string, kind, err error) err
 // [ErrForbidden] with what the listener said; other errors are returned as
 // they are.
 func (s *Service) hookError(ctx context.Context, err error) error {
-	if errors.Is(err, bus.ErrVetoed) {
+	if errors.Is(err, hook.ErrVetoed) {
 		return s.refused(ctx, "", ErrForbidden, err)
 	}
 	return err

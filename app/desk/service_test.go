@@ -18,6 +18,7 @@ import (
 	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
+	"github.com/fxbus/fxbus/bus/hook"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -218,12 +219,12 @@ func TestTicketsThroughTheDataHooks(t *testing.T) {
 			r.Record["description"] = "triaged"
 			return nil
 		}, topics.DataCreate.Before().When(func(r *topics.DataRequest) bool { return r.Table == topics.TableTickets })),
-		bus.Listen(topics.DataCreate.After(), func(_ context.Context, r *bus.Result[topics.DataRequest, topics.DataResult]) error {
+		bus.Listen(topics.DataCreate.After(), func(_ context.Context, r *hook.Result[topics.DataRequest, topics.DataResult]) error {
 			if r.Err == nil {
 				r.Res.Records[0]["queue"] = "first line"
 			}
 			return nil
-		}, topics.DataCreate.After().When(func(r *bus.Result[topics.DataRequest, topics.DataResult]) bool {
+		}, topics.DataCreate.After().When(func(r *hook.Result[topics.DataRequest, topics.DataResult]) bool {
 			return r.Req.Table == topics.TableTickets
 		})),
 	)
@@ -301,7 +302,7 @@ func TestCallerReachesTheHooks(t *testing.T) {
 
 func TestLoginAfterHookShapesTheSession(t *testing.T) {
 	f := newFixture(t,
-		bus.Listen(topics.UserLogin.After(), func(_ context.Context, r *bus.Result[topics.LoginRequest, topics.Session]) error {
+		bus.Listen(topics.UserLogin.After(), func(_ context.Context, r *hook.Result[topics.LoginRequest, topics.Session]) error {
 			if r.Err == nil {
 				r.Res.Roles = append(r.Res.Roles, "beta")
 			}

@@ -12,6 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
 )
 
 type ping struct{ fail bool }
@@ -19,7 +20,7 @@ type ping struct{ fail bool }
 func TestSummarizeReadsBusSpans(t *testing.T) {
 	store := NewSpanStore(1000)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
-	topic := bus.NewTopic[ping]("test.ping", bus.WithErrorPolicy(bus.RunAll))
+	topic := bus.NewTopic[ping]("test.ping", bus.RunAll)
 	b, err := bus.New([]bus.Listener{
 		bus.On(topic, func(context.Context, *ping) error { return nil }, bus.Name("second"), bus.Rank(5)),
 		bus.On(topic, func(_ context.Context, p *ping) error {
@@ -100,7 +101,7 @@ func TestSpanStoreLimit(t *testing.T) {
 func TestSummarizeHooks(t *testing.T) {
 	store := NewSpanStore(1000)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
-	hook := bus.NewHook[ping, ping]("test.op")
+	hook := hook.New[ping, ping]("test.op")
 	b, err := bus.New([]bus.Listener{
 		bus.On(hook.Before(), func(context.Context, *ping) error { return nil }, bus.Name("check")),
 	}, bus.WithTracerProvider(tp))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/busdoc"
+	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/internal/dottest"
 )
 
@@ -34,8 +35,8 @@ func line() int {
 // and mail hear; order.cancelled is published but nobody listens; a plugin
 // listens to order.placed at run time.
 func fixture(t *testing.T) (bus.Catalog, int) {
-	placed := bus.NewTopic[order]("order.placed", bus.WithDescription("An order was placed."))
-	cancelled := bus.NewTopic[order]("order.cancelled", bus.WithErrorPolicy(bus.RunAll))
+	placed := bus.NewTopic[order]("order.placed", bus.Description("An order was placed."))
+	cancelled := bus.NewTopic[order]("order.cancelled", bus.RunAll)
 	l := line() + 2
 	b, err := bus.New([]bus.Listener{
 		bus.On(placed, nop, bus.Name("mail.Confirm"), bus.InModule("mail"), bus.Rank(10)),
@@ -43,10 +44,10 @@ func fixture(t *testing.T) (bus.Catalog, int) {
 		bus.On(placed, nop, bus.Name("billing.Invoice"), bus.InModule("billing"), bus.Rank(1)),
 	}, bus.WithPublisher(placed, "checkout"), bus.WithPublisher(cancelled, "checkout"))
 	require.NoError(t, err)
-	p, err := b.RegisterPlugin("crm")
+	p, err := plugin.Register(b, "crm")
 	require.NoError(t, err)
 	pl := line() + 1
-	_, err = bus.SubscribeAs(p, placed, nop, bus.Name("Track"), bus.Rank(100))
+	_, err = placed.Subscribe(b, nop, bus.Name("Track"), bus.Rank(100), bus.OwnedBy(p))
 	require.NoError(t, err)
 	subscribedAt = pl
 	return b.Catalog().WithFieldDocs(map[string]map[string]string{"busdoc_test.order": {"ID": "ID identifies the order."}}), l

@@ -396,7 +396,7 @@ func TestFailureReportDescribesValuesCompactly(t *testing.T) {
 // A recorder is an observer: it can record a topic that needs exactly one
 // listener, and it is attributed to the test line that made it.
 func TestRecorderOnExactlyOneTopic(t *testing.T) {
-	auth := bus.NewTopic[thread]("test.bustest.auth", bus.WithRequirement(bus.ExactlyOne))
+	auth := bus.NewTopic[thread]("test.bustest.auth", bus.ExactlyOne)
 	b, err := bus.New([]bus.Listener{bus.On(auth, func(context.Context, *thread) error { return nil })})
 	require.NoError(t, err)
 	_, file, line, _ := runtime.Caller(0)

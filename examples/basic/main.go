@@ -24,7 +24,7 @@ type Order struct {
 // OrderPlaced is declared once, at package level: the topic is the value,
 // its name is only for traces and errors.
 var OrderPlaced = bus.NewTopic[Order]("order.placed",
-	bus.WithDescription("a customer checked out; handlers may adjust Total"))
+	bus.Description("a customer checked out; handlers may adjust Total"))
 
 // ErrOutOfStock is what the warehouse answers for an item it cannot reserve.
 var ErrOutOfStock = errors.New("out of stock")

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
 )
 
 // Channel is an asset: handlers compare it by pointer, never by name.
@@ -30,12 +31,12 @@ type (
 	}
 	PublishRes struct{ MessageID, AutoReply string }
 	// PublishResult is the payload of the hook's after stage.
-	PublishResult = bus.Result[PublishReq, PublishRes]
+	PublishResult = hook.Result[PublishReq, PublishRes]
 )
 
 // MessagingPublish is two topics, "Messaging.publish.before" and
 // "Messaging.publish.after", around whatever operation Run is given.
-var MessagingPublish = bus.NewHook[PublishReq, PublishRes]("Messaging.publish")
+var MessagingPublish = hook.New[PublishReq, PublishRes]("Messaging.publish")
 
 // Caller is who makes a call: the application's own type, under its own
 // context key, which every handler and nested publish can read.
@@ -130,7 +131,7 @@ func run(w io.Writer) error {
 		res, err := MessagingPublish.Run(call.ctx, b, &PublishReq{Channel: call.channel, Message: call.message}, deliver)
 		var herr *bus.HandlerError
 		switch {
-		case errors.Is(err, bus.ErrVetoed) && errors.As(err, &herr):
+		case errors.Is(err, hook.ErrVetoed) && errors.As(err, &herr):
 			fmt.Fprintf(w, "  vetoed by %s: %v\n", herr.Listener, herr.Err)
 		case err != nil:
 			return err

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/plugin"
+	"github.com/fxbus/fxbus/bus/rules"
 )
 
 // The chat widget's service publishes its lifecycle as topics.
@@ -43,35 +45,35 @@ func run(w io.Writer) error {
 
 	// Transcript keeps what customers say and the end of the chat: an
 	// include set passes only what one of its rules matches.
-	transcriptRules, err := bus.NewRuleSet("transcript", bus.Include,
-		bus.Match("customer", MessageReceived, from("customer")),
-		bus.Match("end", Ended))
+	transcriptRules, err := rules.New("transcript", rules.Include,
+		rules.Match("customer", MessageReceived, from("customer")),
+		rules.Match("end", Ended))
 	if err != nil {
 		return err
 	}
-	transcript, err := b.RegisterPlugin("Transcript")
+	transcript, err := plugin.Register(b, "Transcript")
 	if err != nil {
 		return err
 	}
-	_, err1 := bus.SubscribeAs(transcript, MessageReceived, func(_ context.Context, m *ChatMessage) error {
+	_, err1 := MessageReceived.Subscribe(b, func(_ context.Context, m *ChatMessage) error {
 		fmt.Fprintf(w, "  transcript: %s said %q\n", m.From, m.Text)
 		return nil
-	}, bus.Name("onMessage"), bus.WithRules(transcriptRules))
-	_, err2 := bus.SubscribeAs(transcript, Ended, func(_ context.Context, e *ChatEnded) error {
+	}, bus.Name("onMessage"), rules.When(transcriptRules, MessageReceived), bus.OwnedBy(transcript))
+	_, err2 := Ended.Subscribe(b, func(_ context.Context, e *ChatEnded) error {
 		fmt.Fprintf(w, "  transcript: chat ended (%s)\n", e.Reason)
 		return nil
-	}, bus.Name("onEnded"), bus.WithRules(transcriptRules))
+	}, bus.Name("onEnded"), rules.When(transcriptRules, Ended), bus.OwnedBy(transcript))
 
 	// Analytics counts every message but the system's: an exclude set
 	// passes what none of its rules matches.
-	analyticsRules, err3 := bus.NewRuleSet("analytics", bus.Exclude, bus.Match("system", MessageReceived, from("system")))
-	analytics, err4 := b.RegisterPlugin("Analytics")
+	analyticsRules, err3 := rules.New("analytics", rules.Exclude, rules.Match("system", MessageReceived, from("system")))
+	analytics, err4 := plugin.Register(b, "Analytics")
 	count := 0
-	_, err5 := bus.SubscribeAs(analytics, MessageReceived, func(_ context.Context, m *ChatMessage) error {
+	_, err5 := MessageReceived.Subscribe(b, func(_ context.Context, m *ChatMessage) error {
 		count++
 		fmt.Fprintf(w, "  analytics: #%d from %s\n", count, m.From)
 		return nil
-	}, bus.Name("count"), bus.WithRules(analyticsRules))
+	}, bus.Name("count"), rules.When(analyticsRules, MessageReceived), bus.OwnedBy(analytics))
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return err
 	}
@@ -87,7 +89,7 @@ func run(w io.Writer) error {
 	// Rules change by id while the bus runs, from the next publish on. With
 	// "end" gone, no rule names Ended: the include set now blocks it.
 	fmt.Fprintln(w, `replace the rule "customer" to keep every message; remove "end":`)
-	err = errors.Join(err, transcriptRules.Set(bus.Match("customer", MessageReceived)), transcriptRules.Remove("end"))
+	err = errors.Join(err, transcriptRules.Put(rules.Match("customer", MessageReceived)), transcriptRules.Remove("end"))
 	err = errors.Join(err, chat("agent", "it ships today"), Ended.Publish(ctx, b, &ChatEnded{Reason: "agent closed"}))
 
 	// Unregistering removes every handler the plugin subscribed, at once.

@@ -43,7 +43,7 @@ type WrittenEvent struct {
 }
 
 var DBAfterWrite = bus.NewTopic[WrittenEvent]("db.after_write",
-	bus.WithDescription("an object was written to the database"))
+	bus.Description("an object was written to the database"))
 
 func main() {
 	if err := run(os.Stdout); err != nil {

@@ -8,7 +8,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Attribute keys of hook spans.
+// Attribute keys of the spans of package bus/hook.
 const (
 	// HookNameKey names the hook, on its span and on its operation's span.
 	HookNameKey = attribute.Key("fxbus.hook.name")
@@ -17,39 +17,10 @@ const (
 	HookStageKey = attribute.Key("fxbus.hook.stage")
 )
 
-// Hook is the precomputed telemetry of one hook: a span "hook <name>" around
-// the whole call, and a child span "run <name>" around the operation,
-// beside the publish spans of its before and after stages.
-type Hook struct {
-	spanName string
-	opts     []trace.SpanStartOption
-	opName   string
-	opOpts   []trace.SpanStartOption
-}
-
-// NewHook precomputes the spans of the named hook.
-func NewHook(name string) *Hook {
-	return &Hook{
-		spanName: "hook " + name,
-		opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(
-			semconv.MessagingSystemKey.String(System),
-			HookNameKey.String(name),
-		)},
-		opName: "run " + name,
-		opOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(
-			semconv.MessagingSystemKey.String(System),
-			HookNameKey.String(name),
-			HookStageKey.String("operation"),
-		)},
-	}
-}
-
-// StartHook starts the span around a whole hook call.
-func (in *Instrumentation) StartHook(ctx context.Context, h *Hook) (context.Context, trace.Span) {
-	return in.tracer.Start(ctx, h.spanName, h.opts...)
-}
-
-// StartOperation starts the span around a hook's operation.
-func (in *Instrumentation) StartOperation(ctx context.Context, h *Hook) (context.Context, trace.Span) {
-	return in.tracer.Start(ctx, h.opName, h.opOpts...)
+// StartSpan starts an internal span named name, with messaging.system
+// "fxbus" and attrs: a span that a package built on bus opens beside the
+// bus's own (a hook's call, say).
+func (in *Instrumentation) StartSpan(ctx context.Context, name string, attrs []attribute.KeyValue) (context.Context, trace.Span) {
+	return in.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(semconv.MessagingSystemKey.String(System)), trace.WithAttributes(attrs...))
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/rules"
 	"github.com/fxbus/fxbus/modules/webhooks"
 )
 
@@ -162,7 +162,7 @@ func FuzzConfig(f *testing.F) {
 		}
 		if id != "" && id == id2 {
 			mistake(rule1, topic2, "rule id given twice")
-			assert.ErrorIs(t, err, bus.ErrDuplicateRule)
+			assert.ErrorIs(t, err, rules.ErrDuplicateRule)
 			return
 		}
 		require.NoError(t, err)

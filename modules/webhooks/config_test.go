@@ -14,6 +14,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/rules"
 	"github.com/fxbus/fxbus/modules/webhooks"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -125,7 +126,7 @@ func TestConfigDuplicateRuleIsARuleError(t *testing.T) {
 	_, err := webhooks.New(webhooks.Params{Config: webhooks.Config{Endpoints: []webhooks.Endpoint{{
 		Name: "crm", URL: "https://crm.example.com/", Secret: testSecret, Rules: []webhooks.Rule{{ID: "x", Topic: "ban.created"}, {ID: "x", Topic: "ban.created"}},
 	}}}})
-	assert.ErrorIs(t, err, bus.ErrDuplicateRule)
+	assert.ErrorIs(t, err, rules.ErrDuplicateRule)
 }
 
 // sample is a payload for the field tests.

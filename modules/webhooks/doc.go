@@ -34,13 +34,14 @@
 // in the payload type, and the values of Where parsed into the fields'
 // types. A mistake fails the app's start with a [*ConfigError] that names
 // the endpoint, the rule's id and the topic. Events are then never matched
-// by a string: each rule becomes a typed [bus.Rule], and each endpoint a
-// [bus.RuleSet] with its policy.
+// by a string: each rule becomes a typed [rules.Rule], and each endpoint a
+// [rules.Set] with its policy.
 //
 // When the app starts, each endpoint registers a plugin named
-// "webhooks/<Name>" on the bus and subscribes through it, at [Rank] (after
-// the other modules, so it sees the events as they left them), with
-// bus.WithRules, to the topics its rules name; an exclude endpoint
+// "webhooks/<Name>" on the bus (package bus/plugin) and subscribes, owned
+// by it, at [Rank] (after the other modules, so it sees the events as they
+// left them), obeying its rule set with rules.When, to the topics its rules
+// name; an exclude endpoint
 // subscribes to every topic of [topics.All] except the before stages of
 // hooks, which report a request that may yet be vetoed, not something that
 // happened (a rule may still name one under [Include]).

@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/hook"
+	"github.com/fxbus/fxbus/bus/plugin"
+	"github.com/fxbus/fxbus/bus/rules"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -16,10 +19,10 @@ type route interface {
 	// before reports whether the topic is a hook's before stage.
 	before() bool
 	// match makes the bus rule of a configured rule.
-	match(id string, where [][]Field) (bus.Rule, error)
-	// subscribe subscribes e's delivery to the topic through p, filtered
+	match(id string, where [][]Field) (rules.Rule, error)
+	// subscribe subscribes e's delivery to the topic on b, owned by p, filtered
 	// by e's rules.
-	subscribe(p *bus.Plugin, e *endpoint) error
+	subscribe(b *bus.Bus, p *plugin.Plugin, e *endpoint) error
 	// sample returns a new zero payload, for tests.
 	sample() any
 }
@@ -33,27 +36,27 @@ func (r typedRoute[T]) topic() bus.AnyTopic { return r.t }
 func (r typedRoute[T]) before() bool        { return r.isBefore }
 func (r typedRoute[T]) sample() any         { return new(T) }
 
-func (r typedRoute[T]) match(id string, where [][]Field) (bus.Rule, error) {
+func (r typedRoute[T]) match(id string, where [][]Field) (rules.Rule, error) {
 	anyOf, err := compileWhere[T](where)
 	if err != nil {
-		return bus.Rule{}, err
+		return rules.Rule{}, err
 	}
-	return bus.Match(id, r.t, anyOf...), nil
+	return rules.Match(id, r.t, anyOf...), nil
 }
 
-func (r typedRoute[T]) subscribe(p *bus.Plugin, e *endpoint) error {
+func (r typedRoute[T]) subscribe(b *bus.Bus, p *plugin.Plugin, e *endpoint) error {
 	name := r.t.Name()
-	_, err := bus.SubscribeAs(p, r.t, func(_ context.Context, ev *T) error {
+	_, err := r.t.Subscribe(b, func(_ context.Context, ev *T) error {
 		e.send(name, ev)
 		return nil
-	}, bus.WithRules(e.rules), bus.Rank(Rank), bus.Name("deliver"))
+	}, rules.When(e.rules, r.t), bus.Rank(Rank), bus.Name("deliver"), bus.OwnedBy(p))
 	return err
 }
 
 func on[T any](t *bus.Topic[T]) []route { return []route{typedRoute[T]{t: t}} }
 
-func hook[Req, Res any](h *bus.Hook[Req, Res]) []route {
-	return []route{typedRoute[Req]{t: h.Before(), isBefore: true}, typedRoute[bus.Result[Req, Res]]{t: h.After()}}
+func around[Req, Res any](h *hook.Hook[Req, Res]) []route {
+	return []route{typedRoute[Req]{t: h.Before(), isBefore: true}, typedRoute[hook.Result[Req, Res]]{t: h.After()}}
 }
 
 // routes returns a route for every topic of the catalogue.
@@ -81,9 +84,9 @@ func routes() []route {
 		on(topics.ChatClientTypingStarted), on(topics.ChatClientTypingStopped), on(topics.ChatError),
 		on(topics.ObjectCreated), on(topics.ObjectUpdated), on(topics.ObjectDeleted), on(topics.ObjectDocumentDownloaded),
 		on(topics.ModerationBanRequested),
-		hook(topics.UserLogin), hook(topics.UserRegister),
-		hook(topics.DataCreate), hook(topics.DataUpdate), hook(topics.DataFind), hook(topics.DataRemove),
-		hook(topics.MessagingPublish),
+		around(topics.UserLogin), around(topics.UserRegister),
+		around(topics.DataCreate), around(topics.DataUpdate), around(topics.DataFind), around(topics.DataRemove),
+		around(topics.MessagingPublish),
 	} {
 		rs = append(rs, r...)
 	}

@@ -22,6 +22,8 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/plugin"
+	"github.com/fxbus/fxbus/bus/rules"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -164,12 +166,12 @@ func compile(i int, ec Endpoint, byName map[string]route, all []route, addrs add
 	if len(ec.Secret) < MinSecretLen {
 		return nil, fail("Secret has %d bytes; it needs at least %d random bytes, shared with the receiver", len(ec.Secret), MinSecretLen)
 	}
-	var policy bus.RulePolicy
+	var policy rules.Policy
 	switch ec.Policy {
 	case "", Include:
-		policy = bus.Include
+		policy = rules.Include
 	case Exclude:
-		policy = bus.Exclude
+		policy = rules.Exclude
 	default:
 		return nil, fail("policy %q is neither %q nor %q", ec.Policy, Include, Exclude)
 	}
@@ -184,7 +186,7 @@ func compile(i int, ec Endpoint, byName map[string]route, all []route, addrs add
 		e.timeout = DefaultTimeout
 	}
 
-	rules := make([]bus.Rule, 0, len(ec.Rules))
+	given := make([]rules.Rule, 0, len(ec.Rules))
 	named := map[route]bool{}
 	for j, rc := range ec.Rules {
 		id := fmt.Sprintf("%q", rc.ID)
@@ -199,12 +201,12 @@ func compile(i int, ec Endpoint, byName map[string]route, all []route, addrs add
 		if err != nil {
 			return nil, &ConfigError{Endpoint: name, Rule: id, Topic: rc.Topic, Err: err}
 		}
-		rules = append(rules, rule)
+		given = append(given, rule)
 		named[r] = true
 	}
-	e.rules, err = bus.NewRuleSet(PluginPrefix+ec.Name, policy, rules...)
+	e.rules, err = rules.New(PluginPrefix+ec.Name, policy, given...)
 	if err != nil {
-		var re *bus.RuleError
+		var re *rules.Error
 		if errors.As(err, &re) {
 			return nil, &ConfigError{Endpoint: name, Rule: re.Rule, Topic: re.Topic, Err: re.Err}
 		}
@@ -214,7 +216,7 @@ func compile(i int, ec Endpoint, byName map[string]route, all []route, addrs add
 	// The topics to subscribe to, in catalogue order: those the rules
 	// name, or, to exclude, every topic but hooks' before stages.
 	for _, r := range all {
-		if (policy == bus.Include && named[r]) || (policy == bus.Exclude && !r.before()) {
+		if (policy == rules.Include && named[r]) || (policy == rules.Exclude && !r.before()) {
 			e.routes = append(e.routes, r)
 		}
 	}
@@ -307,12 +309,12 @@ type endpoint struct {
 	name      string
 	url       string
 	secret    []byte
-	rules     *bus.RuleSet
+	rules     *rules.Set
 	routes    []route
 	queueSize int
 	timeout   time.Duration
 
-	plugin *bus.Plugin
+	plugin *plugin.Plugin
 	ctx    context.Context // cancelled to abandon deliveries
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the worker returns
@@ -332,7 +334,7 @@ type delivery struct {
 }
 
 func (e *endpoint) start(b *bus.Bus) error {
-	p, err := b.RegisterPlugin(PluginPrefix + e.name)
+	p, err := plugin.Register(b, PluginPrefix+e.name)
 	if err != nil {
 		return err
 	}
@@ -342,7 +344,7 @@ func (e *endpoint) start(b *bus.Bus) error {
 	e.done = make(chan struct{})
 	go e.work()
 	for _, r := range e.routes {
-		if err := r.subscribe(p, e); err != nil {
+		if err := r.subscribe(b, p, e); err != nil {
 			_ = e.stop(context.Background())
 			return err
 		}

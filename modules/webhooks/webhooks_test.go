@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/modules/webhooks"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -309,8 +310,8 @@ func TestEndpointsArePlugins(t *testing.T) {
 		{Name: "crm", URL: r.url("crm"), Rules: []webhooks.Rule{{Topic: "ban.created"}, {Topic: "ban.deleted"}, {Topic: "ban.deleted"}}},
 	}})
 	a.RequireStart()
-	_, err := a.b.RegisterPlugin("webhooks/crm")
-	assert.ErrorIs(t, err, bus.ErrPluginExists)
+	_, err := plugin.Register(a.b, "webhooks/crm")
+	assert.ErrorIs(t, err, plugin.ErrExists)
 	a.RequireStop()
 }
 
@@ -337,13 +338,13 @@ func TestStartFailsForATakenName(t *testing.T) {
 	b, err := bus.New(nil)
 	require.NoError(t, err)
 	defer b.Close()
-	_, err = b.RegisterPlugin("webhooks/b")
+	_, err = plugin.Register(b, "webhooks/b")
 	require.NoError(t, err)
 
 	err = w.Start(ctx, b)
-	assert.ErrorIs(t, err, bus.ErrPluginExists)
+	assert.ErrorIs(t, err, plugin.ErrExists)
 	assert.ErrorContains(t, err, `webhooks: endpoint "b"`)
-	p, err := b.RegisterPlugin("webhooks/a")
+	p, err := plugin.Register(b, "webhooks/a")
 	assert.NoError(t, err, "the first endpoint's plugin is gone")
 	require.NoError(t, p.Unregister())
 	require.NoError(t, topics.BanDeleted.Publish(ctx, b, &topics.BanDeletion{}))

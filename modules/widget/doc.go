@@ -6,7 +6,7 @@
 // After Genesys Widgets, where a plugin registers on the bus under a name
 // and subscribes to a service's lifecycle events through that handle,
 // [Module] registers the plugin [PluginName] when the app starts (see
-// [Attach]) and subscribes through it, with bus.SubscribeAs, to the chat
+// [Attach]) and subscribes, with bus.OwnedBy(p), to the chat
 // service's topics: [topics.ChatReady], [topics.ChatStarted],
 // [topics.ChatEnded], [topics.ChatMessageReceived], the agents' and
 // client's connections and typing, and [topics.ChatError]. Every handler is

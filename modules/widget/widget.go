@@ -10,6 +10,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -45,7 +46,7 @@ func AddThemeCSS(_ context.Context, p *topics.PageAssets) error {
 // Register attaches the plugin to b with s when the app starts, and
 // unregisters it when the app stops.
 func Register(lc fx.Lifecycle, b *bus.Bus, s *State) {
-	var p *bus.Plugin
+	var p *plugin.Plugin
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) (err error) {
 			p, err = Attach(b, s)
@@ -59,25 +60,25 @@ func Register(lc fx.Lifecycle, b *bus.Bus, s *State) {
 // handlers to the chat topics through it. If a subscription fails, it
 // unregisters the plugin and returns the error. Unregister the plugin to
 // remove every handler at once.
-func Attach(b *bus.Bus, s *State) (*bus.Plugin, error) {
-	p, err := b.RegisterPlugin(PluginName)
+func Attach(b *bus.Bus, s *State) (*plugin.Plugin, error) {
+	p, err := plugin.Register(b, PluginName)
 	if err != nil {
 		return nil, err
 	}
 	subs := []func() error{
-		sub(p, topics.ChatReady, s.onReady),
-		sub(p, topics.ChatStarted, s.onStarted),
-		sub(p, topics.ChatEnded, s.onEnded),
-		sub(p, topics.ChatMessageReceived, s.onMessage),
-		sub(p, topics.ChatAgentConnected, s.onAgents),
-		sub(p, topics.ChatAgentDisconnected, s.onAgents),
-		sub(p, topics.ChatClientConnected, s.onClientConnected),
-		sub(p, topics.ChatClientDisconnected, s.onClientDisconnected),
-		sub(p, topics.ChatAgentTypingStarted, s.onAgentTypingStarted),
-		sub(p, topics.ChatAgentTypingStopped, s.onAgentTypingStopped),
-		sub(p, topics.ChatClientTypingStarted, s.onClientTypingStarted),
-		sub(p, topics.ChatClientTypingStopped, s.onClientTypingStopped),
-		sub(p, topics.ChatError, s.onError),
+		sub(b, p, topics.ChatReady, s.onReady),
+		sub(b, p, topics.ChatStarted, s.onStarted),
+		sub(b, p, topics.ChatEnded, s.onEnded),
+		sub(b, p, topics.ChatMessageReceived, s.onMessage),
+		sub(b, p, topics.ChatAgentConnected, s.onAgents),
+		sub(b, p, topics.ChatAgentDisconnected, s.onAgents),
+		sub(b, p, topics.ChatClientConnected, s.onClientConnected),
+		sub(b, p, topics.ChatClientDisconnected, s.onClientDisconnected),
+		sub(b, p, topics.ChatAgentTypingStarted, s.onAgentTypingStarted),
+		sub(b, p, topics.ChatAgentTypingStopped, s.onAgentTypingStopped),
+		sub(b, p, topics.ChatClientTypingStarted, s.onClientTypingStarted),
+		sub(b, p, topics.ChatClientTypingStopped, s.onClientTypingStopped),
+		sub(b, p, topics.ChatError, s.onError),
 	}
 	for _, f := range subs {
 		if err := f(); err != nil {
@@ -87,9 +88,9 @@ func Attach(b *bus.Bus, s *State) (*bus.Plugin, error) {
 	return p, nil
 }
 
-func sub[T any](p *bus.Plugin, t *bus.Topic[T], h func(context.Context, *T) error) func() error {
+func sub[T any](b *bus.Bus, p *plugin.Plugin, t *bus.Topic[T], h func(context.Context, *T) error) func() error {
 	return func() error {
-		_, err := bus.SubscribeAs(p, t, h)
+		_, err := t.Subscribe(b, h, bus.OwnedBy(p))
 		return err
 	}
 }

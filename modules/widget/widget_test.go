@@ -13,6 +13,7 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
+	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/modules/widget"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -140,7 +141,7 @@ func TestAttachTwiceFails(t *testing.T) {
 	p, err := widget.Attach(b, widget.NewState())
 	require.NoError(t, err)
 	_, err = widget.Attach(b, widget.NewState())
-	assert.ErrorIs(t, err, bus.ErrPluginExists)
+	assert.ErrorIs(t, err, plugin.ErrExists)
 	assert.Len(t, p.Listeners(), 13, "the first plugin is untouched")
 }
 
@@ -151,20 +152,20 @@ func TestModuleRegistersThePluginWhileTheAppRuns(t *testing.T) {
 	probe := fx.Module("probe", fx.Invoke(func(lc fx.Lifecycle, b *bus.Bus) {
 		// Appended before the module's hook: stops after it.
 		lc.Append(fx.StopHook(func() {
-			var p *bus.Plugin
-			p, freeAtStop = b.RegisterPlugin(widget.PluginName)
+			var p *plugin.Plugin
+			p, freeAtStop = plugin.Register(b, widget.PluginName)
 			_ = p.Unregister()
 		}))
 	}))
 	var b *bus.Bus
 	var s *widget.State
 	app := fxtest.New(t, fx.NopLogger, probe, widget.Module, bus.Module, fx.Populate(&b, &s))
-	p, err := b.RegisterPlugin(widget.PluginName)
+	p, err := plugin.Register(b, widget.PluginName)
 	require.NoError(t, err, "not registered before start")
 	require.NoError(t, p.Unregister())
 	app.RequireStart()
-	_, err = b.RegisterPlugin(widget.PluginName)
-	assert.ErrorIs(t, err, bus.ErrPluginExists, "registered while running")
+	_, err = plugin.Register(b, widget.PluginName)
+	assert.ErrorIs(t, err, plugin.ErrExists, "registered while running")
 	require.NoError(t, topics.ChatStarted.Publish(ctx, b, &topics.ChatEvent{Thread: 5}))
 	_, ok := s.Thread(5)
 	assert.True(t, ok)

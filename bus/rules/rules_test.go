@@ -1,4 +1,4 @@
-package bus_test
+package rules_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/rules"
+	"github.com/fxbus/fxbus/internal/race"
 )
 
 type ruleEv struct {
@@ -34,31 +36,31 @@ func TestRuleSetPolicies(t *testing.T) {
 	a, b := ruleTopics()
 	for _, tc := range []struct {
 		name         string
-		policy       bus.RulePolicy
-		rules        []bus.Rule
+		policy       rules.Policy
+		given        []rules.Rule
 		wantA, wantB bool
 	}{
-		{"include one topic", bus.Include, []bus.Rule{bus.Match("1", a)}, true, false},
-		{"include both", bus.Include, []bus.Rule{bus.Match("1", a), bus.Match("2", b)}, true, true},
-		{"include none blocks all", bus.Include, nil, false, false},
-		{"include, predicate fails", bus.Include, []bus.Rule{bus.Match("1", a, ruleNever)}, false, false},
-		{"exclude one topic", bus.Exclude, []bus.Rule{bus.Match("1", a)}, false, true},
-		{"exclude none passes all", bus.Exclude, nil, true, true},
-		{"exclude, predicate fails", bus.Exclude, []bus.Rule{bus.Match("1", a, ruleNever)}, true, true},
+		{"include one topic", rules.Include, []rules.Rule{rules.Match("1", a)}, true, false},
+		{"include both", rules.Include, []rules.Rule{rules.Match("1", a), rules.Match("2", b)}, true, true},
+		{"include none blocks all", rules.Include, nil, false, false},
+		{"include, predicate fails", rules.Include, []rules.Rule{rules.Match("1", a, ruleNever)}, false, false},
+		{"exclude one topic", rules.Exclude, []rules.Rule{rules.Match("1", a)}, false, true},
+		{"exclude none passes all", rules.Exclude, nil, true, true},
+		{"exclude, predicate fails", rules.Exclude, []rules.Rule{rules.Match("1", a, ruleNever)}, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rs, err := bus.NewRuleSet("sub", tc.policy, tc.rules...)
+			rs, err := rules.New("sub", tc.policy, tc.given...)
 			require.NoError(t, err)
-			var log seedsLog
-			bb := seedsNew(t, []bus.Listener{
-				bus.On(a, seedsRecord[ruleEv](&log, "a"), bus.WithRules(rs)),
-				bus.On(b, seedsRecord[ruleEv](&log, "b"), bus.WithRules(rs)),
-				bus.On(b, seedsRecord[ruleEv](&log, "b unfiltered")),
+			var log trail
+			bb := newBus(t, []bus.Listener{
+				bus.On(a, note[ruleEv](&log, "a"), rules.When(rs, a)),
+				bus.On(b, note[ruleEv](&log, "b"), rules.When(rs, b)),
+				bus.On(b, note[ruleEv](&log, "b unfiltered")),
 			})
 			ctx := context.Background()
 			require.NoError(t, a.Publish(ctx, bb, &ruleEv{}))
 			require.NoError(t, b.Publish(ctx, bb, &ruleEv{}))
-			var want seedsLog
+			var want trail
 			if tc.wantA {
 				want = append(want, "a")
 			}
@@ -73,23 +75,23 @@ func TestRuleSetPolicies(t *testing.T) {
 
 func TestRuleAnyOfAllOf(t *testing.T) {
 	a, _ := ruleTopics()
-	rs, err := bus.NewRuleSet("sub", bus.Include, bus.Match("r", a,
-		bus.AllOf(ruleIDIs(42), ruleNameIs("the best name ever")),
-		bus.AllOf(ruleIDIs(7), ruleNameIs("seven")),
+	rs, err := rules.New("sub", rules.Include, rules.Match("r", a,
+		rules.AllOf(ruleIDIs(42), ruleNameIs("the best name ever")),
+		rules.AllOf(ruleIDIs(7), ruleNameIs("seven")),
 	))
 	require.NoError(t, err)
 	var heard []ruleEv
-	b := seedsNew(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error { heard = append(heard, *e); return nil }, bus.WithRules(rs))})
+	b := newBus(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error { heard = append(heard, *e); return nil }, rules.When(rs, a))})
 	for _, e := range []ruleEv{{42, "the best name ever"}, {42, "other"}, {7, "seven"}, {7, "the best name ever"}, {1, ""}} {
 		require.NoError(t, a.Publish(context.Background(), b, &e))
 	}
 	assert.Equal(t, []ruleEv{{42, "the best name ever"}, {7, "seven"}}, heard)
-	assert.True(t, bus.AllOf[ruleEv]()(&ruleEv{}), "AllOf of nothing holds")
+	assert.True(t, rules.AllOf[ruleEv]()(&ruleEv{}), "AllOf of nothing holds")
 }
 
 func TestRuleSetEditsByID(t *testing.T) {
 	a, b := ruleTopics()
-	rs, err := bus.NewRuleSet("sub", bus.Include, bus.Match("1", a), bus.Match("2", b, ruleEven))
+	rs, err := rules.New("sub", rules.Include, rules.Match("1", a), rules.Match("2", b, ruleEven))
 	require.NoError(t, err)
 	ids := func() []string {
 		var s []string
@@ -99,27 +101,27 @@ func TestRuleSetEditsByID(t *testing.T) {
 		return s
 	}
 	assert.Equal(t, "sub", rs.Name())
-	assert.Equal(t, bus.Include, rs.Policy())
+	assert.Equal(t, rules.Include, rs.Policy())
 	assert.Equal(t, []string{"1", "2"}, ids())
 
-	require.NoError(t, rs.Set(bus.Match("1", b), bus.Match("", a), bus.Match("3", a)))
+	require.NoError(t, rs.Put(rules.Match("1", b), rules.Match("", a), rules.Match("3", a)))
 	assert.Equal(t, []string{"1", "2", "", "3"}, ids(), "a replaced rule keeps its place; others are added")
 	assert.Same(t, b, rs.Rules()[0].Topic(), "rule 1 now matches topic b")
 
 	err = rs.Remove("3", "nope")
-	var rerr *bus.RuleError
+	var rerr *rules.Error
 	require.ErrorAs(t, err, &rerr)
-	assert.ErrorIs(t, err, bus.ErrUnknownRule)
+	assert.ErrorIs(t, err, rules.ErrUnknownRule)
 	assert.Equal(t, "sub", rerr.Set)
 	assert.Contains(t, err.Error(), `"nope"`)
 	assert.Equal(t, []string{"1", "2", "", "3"}, ids(), "a failed Remove removes nothing")
-	require.ErrorIs(t, rs.Remove(""), bus.ErrUnknownRule, "anonymous rules cannot be named")
+	require.ErrorIs(t, rs.Remove(""), rules.ErrUnknownRule, "anonymous rules cannot be named")
 
 	require.NoError(t, rs.Remove("3", "1"))
 	assert.Equal(t, []string{"2", ""}, ids())
 
-	require.NoError(t, rs.Reset(bus.Exclude, bus.Match("x", a)))
-	assert.Equal(t, bus.Exclude, rs.Policy())
+	require.NoError(t, rs.Reset(rules.Exclude, rules.Match("x", a)))
+	assert.Equal(t, rules.Exclude, rs.Policy())
 	assert.Equal(t, []string{"x"}, ids())
 }
 
@@ -128,74 +130,72 @@ func TestRuleSetRejectsBadRules(t *testing.T) {
 	var nilTopic *bus.Topic[ruleEv]
 	for _, tc := range []struct {
 		name  string
-		rules []bus.Rule
-		is    error
+		given []rules.Rule
+		cause string
 		rule  string
 		topic string
 	}{
-		{"nil topic", []bus.Rule{bus.Match("r", nilTopic)}, bus.ErrNilTopic, `"r"`, ""},
-		{"nil predicate", []bus.Rule{bus.Match("r", a, ruleEven, nil)}, bus.ErrNilPredicate, `"r"`, "rule.a"},
-		{"nil in AllOf", []bus.Rule{bus.Match("", a, bus.AllOf(ruleEven, nil))}, bus.ErrNilPredicate, "#0", "rule.a"},
-		{"duplicate id", []bus.Rule{bus.Match("r", a), bus.Match("r", a, ruleEven)}, bus.ErrDuplicateRule, `"r"`, "rule.a"},
-		{"zero rule", []bus.Rule{bus.Match("ok", a), {}}, nil, "#1", ""},
+		{"nil topic", []rules.Rule{rules.Match("r", nilTopic)}, "nil topic", `"r"`, ""},
+		{"nil predicate", []rules.Rule{rules.Match("r", a, ruleEven, nil)}, "nil predicate", `"r"`, "rule.a"},
+		{"nil in AllOf", []rules.Rule{rules.Match("", a, rules.AllOf(ruleEven, nil))}, "nil predicate", "#0", "rule.a"},
+		{"duplicate id", []rules.Rule{rules.Match("r", a), rules.Match("r", a, ruleEven)}, rules.ErrDuplicateRule.Error(), `"r"`, "rule.a"},
+		{"zero rule", []rules.Rule{rules.Match("ok", a), {}}, "zero Rule", "#1", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := bus.NewRuleSet("sub", bus.Include, tc.rules...)
-			var rerr *bus.RuleError
+			_, err := rules.New("sub", rules.Include, tc.given...)
+			var rerr *rules.Error
 			require.ErrorAs(t, err, &rerr)
-			if tc.is != nil {
-				assert.ErrorIs(t, err, tc.is)
-			}
+			assert.ErrorContains(t, err, tc.cause)
 			assert.Equal(t, "sub", rerr.Set)
 			assert.Equal(t, tc.rule, rerr.Rule)
 			assert.Equal(t, tc.topic, rerr.Topic)
 
-			rs, err := bus.NewRuleSet("sub", bus.Include, bus.Match("keep", a))
+			rs, err := rules.New("sub", rules.Include, rules.Match("keep", a))
 			require.NoError(t, err)
-			require.Error(t, rs.Set(tc.rules...))
-			require.Error(t, rs.Reset(bus.Exclude, tc.rules...))
+			require.Error(t, rs.Put(tc.given...))
+			require.Error(t, rs.Reset(rules.Exclude, tc.given...))
 			assert.Len(t, rs.Rules(), 1, "a failed change changes nothing")
-			assert.Equal(t, bus.Include, rs.Policy())
+			assert.Equal(t, rules.Include, rs.Policy())
 		})
 	}
-	_, err := bus.NewRuleSet("sub", bus.RulePolicy(9))
-	assert.ErrorContains(t, err, "RulePolicy(9)")
+	_, err := rules.New("sub", rules.Policy(9))
+	assert.ErrorContains(t, err, "Policy(9)")
 }
 
-func TestWithRulesNilIsAWiringError(t *testing.T) {
+func TestWhenNilIsAWiringError(t *testing.T) {
 	a, _ := ruleTopics()
-	_, err := bus.New([]bus.Listener{bus.On(a, func(context.Context, *ruleEv) error { return nil }, bus.WithRules(nil))})
+	_, err := bus.New([]bus.Listener{bus.On(a, func(context.Context, *ruleEv) error { return nil }, rules.When(nil, a))})
 	var werr *bus.WiringError
 	require.ErrorAs(t, err, &werr)
 	assert.Equal(t, "rule.a", werr.Topic)
-	assert.ErrorContains(t, err, "nil rule set")
+	assert.ErrorContains(t, err, "nil predicate")
 }
 
 func TestRuleBlockedHandlerHasNoSpan(t *testing.T) {
-	rec, tracing := seedsTracing(t)
+	rec, tracing := tracing(t)
 	a, _ := ruleTopics()
-	rs, err := bus.NewRuleSet("sub", bus.Include, bus.Match("even", a, ruleEven))
+	rs, err := rules.New("sub", rules.Include, rules.Match("even", a, ruleEven))
 	require.NoError(t, err)
-	b := seedsNew(t, []bus.Listener{
-		bus.On(a, func(context.Context, *ruleEv) error { return nil }, bus.Name("filtered"), bus.WithRules(rs)),
+	b := newBus(t, []bus.Listener{
+		bus.On(a, func(context.Context, *ruleEv) error { return nil }, bus.Name("filtered"), rules.When(rs, a)),
 		bus.On(a, func(context.Context, *ruleEv) error { return nil }, bus.Name("plain")),
 	}, tracing)
 	ctx := context.Background()
 	require.NoError(t, a.Publish(ctx, b, &ruleEv{ID: 1}))
-	assert.Equal(t, []string{"publish rule.a", "plain rule.a"}, seedsSpanNames(rec), "blocked: no span")
+	assert.Equal(t, []string{"publish rule.a", "plain rule.a"}, spanNames(rec), "blocked: no span")
 	rec.Reset()
 	require.NoError(t, a.Publish(ctx, b, &ruleEv{ID: 2}))
-	assert.Equal(t, []string{"publish rule.a", "filtered rule.a", "plain rule.a"}, seedsSpanNames(rec))
+	assert.Equal(t, []string{"publish rule.a", "filtered rule.a", "plain rule.a"}, spanNames(rec))
 }
 
 func TestRuleSetSharedByListenersOfSeveralBuses(t *testing.T) {
 	a, b := ruleTopics()
-	rs, err := bus.NewRuleSet("shared", bus.Include, bus.Match("a", a))
+	rs, err := rules.New("shared", rules.Include, rules.Match("a", a))
 	require.NoError(t, err)
 	var n1, n2 atomic.Int64
-	b1 := seedsNew(t, []bus.Listener{bus.On(a, ruleCounter(&n1), bus.WithRules(rs)), bus.On(b, ruleCounter(&n1), bus.WithRules(rs))})
-	b2 := seedsNew(t, nil)
-	_, err = b.Subscribe(b2, ruleCounter(&n2), bus.WithRules(rs)) // b bound after the set was made
+	b1 := newBus(t, []bus.Listener{bus.On(a, ruleCounter(&n1), rules.When(rs, a)), bus.On(b, ruleCounter(&n1), rules.When(rs, b))})
+	b2 := newBus(t, nil)
+	_, err = b.Subscribe(b2, ruleCounter(&n2), rules.When(rs, b)) // b bound after the set was made
 	require.NoError(t, err)
 	ctx := context.Background()
 	publishAll := func() {
@@ -206,7 +206,7 @@ func TestRuleSetSharedByListenersOfSeveralBuses(t *testing.T) {
 	}
 	publishAll()
 	assert.Equal(t, []int64{1, 0}, []int64{n1.Load(), n2.Load()})
-	require.NoError(t, rs.Set(bus.Match("b", b)))
+	require.NoError(t, rs.Put(rules.Match("b", b)))
 	publishAll()
 	assert.Equal(t, []int64{3, 1}, []int64{n1.Load(), n2.Load()}, "one change reaches every listener on every bus")
 }
@@ -216,18 +216,18 @@ func TestRuleSetSharedByListenersOfSeveralBuses(t *testing.T) {
 // a publish begun after a change obeys it, and -race sees no data race.
 func TestRuleSetChangesRaceWithPublishes(t *testing.T) {
 	a, b := ruleTopics()
-	evens := bus.Match("r", a, ruleEven)
-	thirds := bus.Match("r", a, ruleDiv3)
-	rs, err := bus.NewRuleSet("sub", bus.Include, evens)
+	evens := rules.Match("r", a, ruleEven)
+	thirds := rules.Match("r", a, ruleDiv3)
+	rs, err := rules.New("sub", rules.Include, evens)
 	require.NoError(t, err)
 	var bad, heard atomic.Int64
-	bb := seedsNew(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error {
+	bb := newBus(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error {
 		heard.Add(1)
 		if !ruleEven(e) && !ruleDiv3(e) {
 			bad.Add(1)
 		}
 		return nil
-	}, bus.WithRules(rs))})
+	}, rules.When(rs, a))})
 
 	var stop atomic.Bool
 	var published atomic.Int64
@@ -254,13 +254,13 @@ func TestRuleSetChangesRaceWithPublishes(t *testing.T) {
 		var err error
 		switch i % 4 {
 		case 0:
-			err = rs.Set(thirds)
+			err = rs.Put(thirds)
 		case 1:
 			err = rs.Remove("r") // nothing included: blocks all
 		case 2:
-			err = rs.Set(evens, bus.Match("b", b))
+			err = rs.Put(evens, rules.Match("b", b))
 		case 3:
-			err = rs.Reset(bus.Include, thirds)
+			err = rs.Reset(rules.Include, thirds)
 		}
 		require.NoError(t, err)
 	}
@@ -269,7 +269,7 @@ func TestRuleSetChangesRaceWithPublishes(t *testing.T) {
 	assert.Zero(t, bad.Load(), "a handler heard an event no version of the rules passes")
 	assert.Positive(t, heard.Load())
 
-	require.NoError(t, rs.Reset(bus.Include, evens))
+	require.NoError(t, rs.Reset(rules.Include, evens))
 	heard.Store(0)
 	for i := range 10 {
 		require.NoError(t, a.Publish(context.Background(), bb, &ruleEv{ID: i}))
@@ -284,12 +284,12 @@ func TestRuleSetChangeIsAtomicAcrossTopics(t *testing.T) {
 	// slots and the topics' ids disagree.
 	b, a := ruleTopics()
 	for round := range 50 {
-		rs, err := bus.NewRuleSet("sub", bus.Include, bus.Match("a", a), bus.Match("b", b))
+		rs, err := rules.New("sub", rules.Include, rules.Match("a", a), rules.Match("b", b))
 		require.NoError(t, err)
 		var heardA, heardB atomic.Bool
-		bb := seedsNew(t, []bus.Listener{
-			bus.On(b, func(context.Context, *ruleEv) error { heardB.Store(true); return nil }, bus.WithRules(rs)),
-			bus.On(a, func(context.Context, *ruleEv) error { heardA.Store(true); return nil }, bus.WithRules(rs)),
+		bb := newBus(t, []bus.Listener{
+			bus.On(b, func(context.Context, *ruleEv) error { heardB.Store(true); return nil }, rules.When(rs, b)),
+			bus.On(a, func(context.Context, *ruleEv) error { heardA.Store(true); return nil }, rules.When(rs, a)),
 		})
 		done := make(chan int)
 		go func() {
@@ -308,25 +308,25 @@ func TestRuleSetChangeIsAtomicAcrossTopics(t *testing.T) {
 				}
 			}
 		}()
-		require.NoError(t, rs.Reset(bus.Include), "round %d", round)
+		require.NoError(t, rs.Reset(rules.Include), "round %d", round)
 		assert.Zero(t, <-done, "round %d: a publish saw the change on a but not on b", round)
 	}
 }
 
 func TestRulesAllocateNothing(t *testing.T) {
-	if raceEnabledSeeds {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	a, b := ruleTopics()
-	rs, err := bus.NewRuleSet("sub", bus.Include,
-		bus.Match("a", a, bus.AllOf(ruleEven, ruleDiv3), ruleIDIs(5)),
-		bus.Match("b", b))
+	rs, err := rules.New("sub", rules.Include,
+		rules.Match("a", a, rules.AllOf(ruleEven, ruleDiv3), ruleIDIs(5)),
+		rules.Match("b", b))
 	require.NoError(t, err)
 	var n atomic.Int64
-	bb := seedsNew(t, []bus.Listener{
-		bus.On(a, ruleCounter(&n), bus.WithRules(rs)),
-		bus.On(a, ruleCounter(&n), bus.WithRules(rs), a.When(ruleEven)),
-		bus.On(b, ruleCounter(&n), bus.WithRules(rs)),
+	bb := newBus(t, []bus.Listener{
+		bus.On(a, ruleCounter(&n), rules.When(rs, a)),
+		bus.On(a, ruleCounter(&n), rules.When(rs, a), a.When(ruleEven)),
+		bus.On(b, ruleCounter(&n), rules.When(rs, b)),
 	})
 	ctx := context.Background()
 	e6, e5, e1 := &ruleEv{ID: 6}, &ruleEv{ID: 5}, &ruleEv{ID: 1}

@@ -1,6 +1,6 @@
-package bus_test
+package plugin_test
 
-// Scenario tests for seed 003, the Genesys Widgets bus
+// The scenario test of seed 003, the Genesys Widgets bus
 // (/work/shared/seeds/003_*.txt): a plugin registers on the bus under a
 // name and subscribes through that handle to a service's events; the
 // service publishes its lifecycle events, some with data.
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
@@ -38,12 +39,12 @@ var genesysWebChatService = struct {
 	AgentConnected        *bus.Topic[genesysAgents]
 	ChatServerWentOffline *bus.Topic[genesysNoData]
 }{
-	Ready:                 bus.NewTopic[genesysNoData]("WebChatService.ready", bus.WithDescription("WebChatService is initialized and ready to accept commands.")),
-	Started:               bus.NewTopic[genesysNoData]("WebChatService.started", bus.WithDescription("Chat session has successfully started.")),
-	Ended:                 bus.NewTopic[genesysNoData]("WebChatService.ended", bus.WithDescription("Chat session has successfully ended.")),
-	MessageReceived:       bus.NewTopic[genesysMessage]("WebChatService.messageReceived", bus.WithDescription("A new message has been received from the server.")),
-	AgentConnected:        bus.NewTopic[genesysAgents]("WebChatService.agentConnected", bus.WithDescription("Indicates an agent has connected to the chat.")),
-	ChatServerWentOffline: bus.NewTopic[genesysNoData]("WebChatService.chatServerWentOffline", bus.WithDescription("Chat server has gone offline but chat session has not ended.")),
+	Ready:                 bus.NewTopic[genesysNoData]("WebChatService.ready", bus.Description("WebChatService is initialized and ready to accept commands.")),
+	Started:               bus.NewTopic[genesysNoData]("WebChatService.started", bus.Description("Chat session has successfully started.")),
+	Ended:                 bus.NewTopic[genesysNoData]("WebChatService.ended", bus.Description("Chat session has successfully ended.")),
+	MessageReceived:       bus.NewTopic[genesysMessage]("WebChatService.messageReceived", bus.Description("A new message has been received from the server.")),
+	AgentConnected:        bus.NewTopic[genesysAgents]("WebChatService.agentConnected", bus.Description("Indicates an agent has connected to the chat.")),
+	ChatServerWentOffline: bus.NewTopic[genesysNoData]("WebChatService.chatServerWentOffline", bus.Description("Chat server has gone offline but chat session has not ended.")),
 }
 
 // genesysRunChat is the service: its lifecycle, published on the bus.
@@ -59,38 +60,36 @@ func genesysRunChat(t *testing.T, b *bus.Bus, text string) {
 	require.NoError(t, svc.Ended.Publish(ctx, b, &genesysNoData{}))
 }
 
-func TestGenesysPluginSubscribesReceivesAndUnregisters(t *testing.T) {
-	rec, tracing := seedsTracing(t)
-	b := seedsNew(t, nil, tracing)
+func TestGenesys(t *testing.T) {
+	rec, tracing := tracing(t)
+	b := newBus(t, nil, tracing)
 
 	// var oMyPlugin = bus.registerPlugin('MyPlugin');
-	my, err := b.RegisterPlugin("MyPlugin")
+	my, err := plugin.Register(b, "MyPlugin")
 	require.NoError(t, err)
-	_, err = b.RegisterPlugin("MyPlugin")
-	require.ErrorIs(t, err, bus.ErrPluginExists)
+	_, err = plugin.Register(b, "MyPlugin")
+	require.ErrorIs(t, err, plugin.ErrExists)
 
 	// oMyPlugin.subscribe('WebChatService.ready', function(e){}); ...
-	var log seedsLog
-	_, err = bus.SubscribeAs(my, genesysWebChatService.Ready, seedsRecord[genesysNoData](&log, "ready"), bus.Name("onReady"))
+	var log trail
+	_, err = genesysWebChatService.Ready.Subscribe(b, note[genesysNoData](&log, "ready"), bus.Name("onReady"), bus.OwnedBy(my))
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(my, genesysWebChatService.MessageReceived, func(_ context.Context, m *genesysMessage) error {
+	_, err = genesysWebChatService.MessageReceived.Subscribe(b, func(_ context.Context, m *genesysMessage) error {
 		log.add("message from " + m.From + ": " + m.Text)
 		return nil
-	}, bus.Name("onMessage"))
+	}, bus.Name("onMessage"), bus.OwnedBy(my))
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(my, genesysWebChatService.AgentConnected, func(_ context.Context, a *genesysAgents) error {
+	_, err = genesysWebChatService.AgentConnected.Subscribe(b, func(_ context.Context, a *genesysAgents) error {
 		assert.Equal(t, 1, a.NumAgentsConnected)
 		log.add("agents " + a.Agents[0])
 		return nil
-	})
+	}, bus.OwnedBy(my))
 	require.NoError(t, err)
 
 	genesysRunChat(t, b, "hello")
-	assert.Equal(t, seedsLog{"ready", "agents Kim", "message from Kim: hello"}, log)
+	assert.Equal(t, trail{"ready", "agents Kim", "message from Kim: hello"}, log)
 	for _, name := range []string{"MyPlugin/onReady WebChatService.ready", "MyPlugin/onMessage WebChatService.messageReceived"} {
-		v, ok := seedsAttr(seedsSpan(t, rec, name), otelbus.PluginKey)
-		require.True(t, ok, name)
-		assert.Equal(t, "MyPlugin", v.AsString(), "traces attribute %s to the plugin", name)
+		assert.Equal(t, "MyPlugin", attr(span(t, rec, name), otelbus.PluginKey), "traces attribute %s to the plugin", name)
 	}
 	assert.Len(t, my.Listeners(), 3)
 
@@ -99,9 +98,9 @@ func TestGenesysPluginSubscribesReceivesAndUnregisters(t *testing.T) {
 	rec.Reset()
 	genesysRunChat(t, b, "anyone there?")
 	assert.Empty(t, log, "an unregistered plugin hears nothing more")
-	for _, name := range seedsSpanNames(rec) {
+	for _, name := range spanNames(rec) {
 		assert.NotContains(t, name, "MyPlugin", "no handler span for the plugin")
 	}
-	_, err = bus.SubscribeAs(my, genesysWebChatService.Ended, seedsRecord[genesysNoData](&log, "ended"))
-	assert.ErrorIs(t, err, bus.ErrPluginUnregistered)
+	_, err = genesysWebChatService.Ended.Subscribe(b, note[genesysNoData](&log, "ended"), bus.OwnedBy(my))
+	assert.ErrorIs(t, err, plugin.ErrUnregistered)
 }

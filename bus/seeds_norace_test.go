@@ -1,7 +1,0 @@
-//go:build !race
-
-package bus_test
-
-// raceEnabledSeeds is true under -race, whose instrumentation allocates:
-// the seeds' allocation tests skip then.
-const raceEnabledSeeds = false
