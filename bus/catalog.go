@@ -165,6 +165,28 @@ func (p ErrorPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), 
 // MarshalText returns the requirement's name.
 func (r Requirement) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
+// UnmarshalText reads a policy's name, as MarshalText writes it.
+func (p *ErrorPolicy) UnmarshalText(b []byte) error {
+	for _, q := range []ErrorPolicy{StopOnError, RunAll} {
+		if q.String() == string(b) {
+			*p = q
+			return nil
+		}
+	}
+	return fmt.Errorf("fxbus: unknown error policy %q", b)
+}
+
+// UnmarshalText reads a requirement's name, as MarshalText writes it.
+func (r *Requirement) UnmarshalText(b []byte) error {
+	for _, q := range []Requirement{Optional, AtLeastOne, ExactlyOne} {
+		if q.String() == string(b) {
+			*r = q
+			return nil
+		}
+	}
+	return fmt.Errorf("fxbus: unknown requirement %q", b)
+}
+
 // Catalog returns what the bus dispatches now. On a closed bus, it is empty.
 func (b *Bus) Catalog() Catalog {
 	ix := b.idx.Load()

@@ -130,16 +130,26 @@ func TestPublishesIsInTheCatalog(t *testing.T) {
 }
 
 func TestPolicyAndRequirementText(t *testing.T) {
-	for p, want := range map[bus.ErrorPolicy]string{bus.StopOnError: "stop-on-error", bus.RunAll: "run-all", 9: "ErrorPolicy(9)"} {
+	for p, want := range map[bus.ErrorPolicy]string{bus.StopOnError: "stop-on-error", bus.RunAll: "run-all"} {
 		b, err := p.MarshalText()
 		require.NoError(t, err)
 		assert.Equal(t, want, string(b))
+		var back bus.ErrorPolicy
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, p, back)
 	}
 	for r, want := range map[bus.Requirement]string{bus.Optional: "optional", bus.AtLeastOne: "at least one listener", bus.ExactlyOne: "exactly one listener"} {
 		b, err := r.MarshalText()
 		require.NoError(t, err)
 		assert.Equal(t, want, string(b))
+		var back bus.Requirement
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, r, back)
 	}
+	var p bus.ErrorPolicy
+	require.EqualError(t, p.UnmarshalText([]byte("sometimes")), `fxbus: unknown error policy "sometimes"`)
+	var r bus.Requirement
+	require.EqualError(t, r.UnmarshalText([]byte("two")), `fxbus: unknown requirement "two"`)
 }
 
 func TestPublishesSeveral(t *testing.T) {
