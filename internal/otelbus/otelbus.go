@@ -212,17 +212,32 @@ type ListenerSpec struct {
 	Source Source
 }
 
-// Listener is the precomputed telemetry of one listener.
+// Listener is the telemetry of one listener: its handler span name, the
+// span's attributes and the metric record options, computed once, when
+// first needed.
 type Listener struct {
+	spec       ListenerSpec
+	once       sync.Once
 	spanName   string
 	startOpts  []trace.SpanStartOption
 	metricBase []attribute.KeyValue
 	recordOK   []metric.RecordOption
 }
 
-// NewListener precomputes the handler span name, its attributes and the
-// metric record options of a listener.
-func NewListener(s ListenerSpec) *Listener {
+// NewListener returns the telemetry of a listener. Its span name,
+// attributes and record options are computed at its first span or record,
+// once: a bus built with telemetry off, or waiting for it (an fx app's,
+// until its first publish), does not pay for them at startup.
+func NewListener(s ListenerSpec) *Listener { return &Listener{spec: s} }
+
+// init computes l's span name, attributes and record options, once.
+func (l *Listener) init() *Listener {
+	l.once.Do(l.compute)
+	return l
+}
+
+func (l *Listener) compute() {
+	s := l.spec
 	attrs := []attribute.KeyValue{
 		semconv.MessagingSystemKey.String(System),
 		semconv.MessagingOperationNameKey.String("process"),
@@ -249,16 +264,14 @@ func NewListener(s ListenerSpec) *Listener {
 		semconv.MessagingDestinationNameKey.String(s.Topic),
 		ListenerNameKey.String(s.Name),
 	}
-	return &Listener{
-		spanName:   s.Name + " " + s.Topic,
-		startOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)},
-		metricBase: metricBase,
-		recordOK:   []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(metricBase...))},
-	}
+	l.spanName = s.Name + " " + s.Topic
+	l.startOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)}
+	l.metricBase = metricBase
+	l.recordOK = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(metricBase...))}
 }
 
 // SpanName is the name of the listener's handler span.
-func (l *Listener) SpanName() string { return l.spanName }
+func (l *Listener) SpanName() string { return l.init().spanName }
 
 // StartPublish starts the publish span. extra, when not nil, is called only
 // if the span records, and its attributes are added to the span. A panic
@@ -312,12 +325,14 @@ const GoexitType = "runtime.Goexit"
 
 // StartHandler starts the handler span of a listener.
 func (in *Instrumentation) StartHandler(ctx context.Context, l *Listener) (context.Context, trace.Span) {
+	l.init()
 	return in.tracer.Start(ctx, l.spanName, l.startOpts...)
 }
 
 // Record records one handler's duration; err is the handler's own error, or
 // nil. A stop is not an error.
 func (in *Instrumentation) Record(ctx context.Context, l *Listener, d time.Duration, err error) {
+	l.init()
 	if err == nil {
 		in.hist.Record(ctx, d.Seconds(), l.recordOK...)
 		return
