@@ -165,8 +165,10 @@ type fxListener struct {
 	h      any // the handler, for a handler given as such
 }
 
-// listener provides the listener of a handler given as such.
-func (d *fxListener) listener() Listener { return d.build(d.h) }
+// out provides the listener of a handler given as such. It returns [Out]
+// rather than being given to fx in an fx.Annotated: fx then names one
+// function at every fx.New, not an fx.Annotated.
+func (d *fxListener) out() Out { return Out{Listener: d.build(d.h)} }
 
 func (d *fxListener) build(h any) *listener {
 	l := d.decl.instance()
@@ -213,7 +215,7 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 	if h, ok := ctor.(func(context.Context, *T) error); ok {
 		decl.info.Function, decl.info.Name = funcName(ctor)
 		d.h = h
-		return fx.Options(fx.Provide(fx.Annotated{Group: Group, Target: d.listener}), check)
+		return fx.Options(fx.Provide(d.out), check)
 	}
 	if ct.Kind() != reflect.Func || ct.NumOut() < 1 || ct.NumOut() > 2 || ct.Out(0) != handlerType ||
 		(ct.NumOut() == 2 && ct.Out(1) != errorType) {
