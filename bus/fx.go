@@ -132,19 +132,48 @@ func telemetryOff(tp trace.TracerProvider, mp metric.MeterProvider) string {
 	return ""
 }
 
-// needsModule is an invoke that fails fx.New, naming what and where, in an
-// app without [Module].
-func needsModule(what string, at Source) fx.Option {
-	type params struct {
-		fx.In
-		M *fxModule `optional:"true"`
+// moduleCheck is the invoke that [Listen] and [Publishes] add: it fails
+// fx.New, naming what and where, in an app without [Module]. It is a method
+// of a non-generic type, and fx.Invoke is called by Listen or Publishes
+// itself: fx names the invoke and formats its call stack at every fx.New,
+// and a short name and stack cost less there (see BenchmarkStartup).
+type moduleCheck struct {
+	what string
+	at   Source
+}
+
+type moduleCheckParams struct {
+	fx.In
+	M *fxModule `optional:"true"`
+}
+
+func (c *moduleCheck) run(p moduleCheckParams) error {
+	if p.M == nil {
+		return fmt.Errorf("fxbus: %s at %s, but the app has no bus.Module: add bus.Module to fx.New", c.what, c.at)
 	}
-	return fx.Invoke(func(p params) error {
-		if p.M == nil {
-			return fmt.Errorf("fxbus: %s at %s, but the app has no bus.Module: add bus.Module to fx.New", what, at)
-		}
-		return nil
-	})
+	return nil
+}
+
+// fxListener makes, for each fx app, the listener that [Listen] declared,
+// from its handler h or from the handler its constructor returns. Its
+// methods are the providers fx is given, rather than closures in the
+// generic Listen: fx and dig name a provider at every fx.New, and the name
+// of a closure in a generic function spells out its type arguments.
+type fxListener struct {
+	decl   *listener
+	module ListenerOption
+	h      any // the handler, for a handler given as such
+}
+
+// out provides the listener of a handler given as such. It returns [Out]
+// rather than being given to fx in an fx.Annotated: fx then names one
+// function at every fx.New, not an fx.Annotated.
+func (d *fxListener) out() Out { return Out{Listener: d.build(d.h)} }
+
+func (d *fxListener) build(h any) *listener {
+	l := d.decl.instance()
+	l.setHandler(h, []ListenerOption{d.module})
+	return l
 }
 
 var (
@@ -180,15 +209,13 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 		return fx.Error(fmt.Errorf("fxbus: Listen(%q) at %s: nil ctor; want %s, or a constructor returning it",
 			t.name, decl.info.Source, handlerType))
 	}
-	check := needsModule(fmt.Sprintf("bus.Listen(%q)", t.name), decl.info.Source)
+	check := fx.Invoke((&moduleCheck{what: fmt.Sprintf("bus.Listen(%q)", t.name), at: decl.info.Source}).run)
 	ct := reflect.TypeOf(ctor)
+	d := &fxListener{decl: decl, module: module}
 	if h, ok := ctor.(func(context.Context, *T) error); ok {
 		decl.info.Function, decl.info.Name = funcName(ctor)
-		return fx.Options(fx.Provide(fx.Annotated{Group: Group, Target: func() Listener {
-			l := decl.instance()
-			l.setHandler(h, []ListenerOption{module})
-			return l
-		}}), check)
+		d.h = h
+		return fx.Options(fx.Provide(d.out), check)
 	}
 	if ct.Kind() != reflect.Func || ct.NumOut() < 1 || ct.NumOut() > 2 || ct.Out(0) != handlerType ||
 		(ct.NumOut() == 2 && ct.Out(1) != errorType) {
@@ -196,13 +223,7 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 			"or a constructor func(deps...) (%s[, error])", t.name, decl.info.Source, ct, handlerType, handlerType))
 	}
 	decl.info.Function, decl.info.Name = funcName(ctor)
-
-	build := func(h any) Listener {
-		l := decl.instance()
-		l.setHandler(h, []ListenerOption{module})
-		return l
-	}
-	return fx.Options(fx.Provide(listenerCtor(ctor, build)), check)
+	return fx.Options(fx.Provide(listenerCtor(ctor, d.build)), check)
 }
 
 // Out is the result of a provider that puts a [Listener] in the value group
@@ -230,7 +251,7 @@ var (
 // fx.Annotate hands dig the location of its FuncPtr, which this sets to
 // ctor's. If fx drops that field, errors name reflect.makeFuncStub instead,
 // and the tests that pin fx's messages fail.
-func listenerCtor(ctor any, build func(h any) Listener) any {
+func listenerCtor(ctor any, build func(h any) *listener) any {
 	cv := reflect.ValueOf(ctor)
 	ct := cv.Type()
 	in := make([]reflect.Type, ct.NumIn())
@@ -308,7 +329,7 @@ func Publishes(topics ...AnyTopic) fx.Option {
 	if _, file, line, ok := runtime.Caller(1); ok {
 		at = Source{File: file, Line: line}
 	}
-	return fx.Options(append(opts, needsModule("bus.Publishes", at))...)
+	return fx.Options(append(opts, fx.Invoke((&moduleCheck{what: "bus.Publishes", at: at}).run))...)
 }
 
 // declarePublisher tells the bus that the package skip frames above

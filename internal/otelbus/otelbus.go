@@ -229,7 +229,10 @@ type listenerTel struct {
 	recordOK   []metric.RecordOption
 }
 
-// NewListener returns the telemetry of the listener s describes.
+// NewListener returns the telemetry of the listener s describes. Its span
+// name, attributes and record options are computed at its first span or
+// record, once: a bus built with telemetry off, or waiting for it (an fx
+// app's, until its first publish), does not pay for them at startup.
 func NewListener(s ListenerSpec) *Listener {
 	return &Listener{spec: s}
 }
