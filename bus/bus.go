@@ -39,6 +39,7 @@ type config struct {
 	logger     *slog.Logger
 	strict     bool
 	redact     func(error) string
+	mw         staticMiddleware // see WithMiddleware and the like
 }
 
 // WithTracerProvider makes the bus open a span per publish and per handler
@@ -104,6 +105,17 @@ type Bus struct {
 
 	publishers map[topicCore][]PublisherInfo // declared publishers; set in New
 
+	// The features of issue 13 (features.go, middleware.go, observe.go,
+	// envelope.go, wait.go): static middleware, set in New; runtime
+	// middleware and observers, and the bus-wide listeners, guarded by mu.
+	mw      staticMiddleware
+	live    []*liveMiddleware
+	obsList []*observerEntry
+	obs     atomic.Pointer[observers] // the observers' snapshot; nil: none
+	wild    []*wildOn
+	hasWild atomic.Bool // len(wild) > 0
+	done    doneChan    // see Bus.Done
+
 	// parked is the index while waiting is set, and later gives the
 	// providers to decide on then; both guarded by mu.
 	parked *index
@@ -163,6 +175,7 @@ func (b *Bus) learn(t topicCore) slotCore {
 		b.idx.Store(next)
 	}
 	t.setHint(&topicHint{bus: b.id, n: n})
+	b.wildLearn(t, s)
 	return s
 }
 
@@ -190,7 +203,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	if err != nil {
 		return nil, &WiringError{Err: err}
 	}
-	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth, redact: cfg.redact}
+	b := &Bus{inst: inst, tracing: inst.Tracing(), metrics: inst.Metrics(), maxDepth: cfg.maxDepth, redact: cfg.redact, mw: cfg.mw}
 	if cfg.maxDepth <= 0 {
 		b.maxDepth = -1
 	}
@@ -222,6 +235,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		b.publishers[t] = append(b.publishers[t], d.info)
 	}
 	seen := make(map[*listener]int, len(listeners))
+	var wilds []*listener // bus-wide listeners (see OnAll)
 	for i, ln := range listeners {
 		var l *listener
 		if ln != nil {
@@ -231,6 +245,15 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			errs = append(errs, &WiringError{Err: fmt.Errorf("listener #%d is nil", i)})
 			continue
 		}
+		if l.feat != nil && l.feat.wild != nil {
+			if err := l.feat.wild.check(l); err != nil {
+				errs = append(errs, err)
+			} else {
+				wilds = append(wilds, l.forBus())
+			}
+			continue
+		}
+		l = l.forBus()
 		if err := l.check(); err != nil {
 			errs = append(errs, l.wiringError(err))
 			continue
@@ -272,6 +295,9 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	defer b.mu.Unlock()
 	for _, t := range order {
 		b.learn(t).build(b, lists[t])
+	}
+	for _, l := range wilds {
+		b.addWild(l)
 	}
 	return b, nil
 }
@@ -331,6 +357,9 @@ func (b *Bus) Close() error {
 		b.waiting.Store(false)
 		b.idx.Store(nil) // let the handlers go
 		b.parked, b.later = nil, nil
+		b.wild = nil
+		b.hasWild.Store(false)
+		b.done.close()
 	}
 	return nil
 }
@@ -368,11 +397,14 @@ func (b *Bus) install(listeners []Listener, opts ...Option) error {
 	// nb's index and the hints of its topics carry nb's id; b takes both.
 	b.inst, b.tracing, b.metrics, b.maxDepth, b.publishers = nb.inst, nb.tracing, nb.metrics, nb.maxDepth, nb.publishers
 	b.redact = nb.redact
+	b.mw, b.wild = nb.mw, nb.wild
+	b.hasWild.Store(len(b.wild) > 0)
 	b.id = nb.id
 	if b.id == 0 {
 		b.id = busSeq.Add(1)
 	}
 	b.idx.Store(nb.idx.Load())
+	b.rebuild() // handlers compiled for nb refer to it
 	// Stored last: a publish that sees the bus open sees what was written above.
 	b.notStarted.Store(false)
 	b.closed.Store(false)

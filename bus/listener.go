@@ -132,7 +132,8 @@ type listener struct {
 	opts        []ListenerOption
 	sub         *Subscription // set for runtime subscriptions
 	tel         *otelbus.Listener
-	x           *extras // optional features (sources, rules, plugin); nil for most listeners
+	x           *extras   // optional features (sources, rules, plugin); nil for most listeners
+	feat        *features // Once, AfterCommit, bus-wide; nil for most listeners (see features.go)
 }
 
 func (l *listener) Topic() AnyTopic     { return l.topic }

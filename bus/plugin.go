@@ -50,6 +50,7 @@ type Plugin struct {
 	gone bool
 	off  atomic.Bool // set with gone; the handlers' filter, so an Unregister is atomic across topics
 	ls   []*listener // the live listeners subscribed through the plugin
+	done doneChan    // see Plugin.Done
 }
 
 // RegisterPlugin registers a plugin named name on b. Names are unique per
@@ -148,6 +149,7 @@ func (p *Plugin) Unregister() error {
 			s.build(b, slices.DeleteFunc(s.listeners(), func(l *listener) bool { return ls[l] }))
 		}
 	}
+	p.ended() // see wait.go
 	p.ls = nil
 	return nil
 }

@@ -64,6 +64,12 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 			}
 			return t.publish(ctx, b, src, e)
 		}
+		if s == nil && b.hasWild.Load() && b.learnPublished(t) {
+			return t.publish(ctx, b, src, e) // a bus-wide listener hears it now
+		}
+		if o := b.obs.Load(); o != nil {
+			o.unheard(ctx, t)
+		}
 		if r := b.unheard.Load(); r != nil {
 			r.published(t)
 		}
@@ -72,6 +78,9 @@ func (t *Topic[T]) publish(ctx context.Context, b *Bus, src any, e *T) error {
 			span.End()
 		}
 		return nil
+	}
+	if tb.obs != nil {
+		return s.observe(tb, ctx, b, src, e)
 	}
 	return s.dispatch(tb, ctx, b, src, e)
 }
@@ -90,6 +99,7 @@ type frame struct {
 	context.Context
 	done   <-chan struct{} // Context.Done(), asked once
 	name   string          // the topic
+	topic  topicCore       // the topic, for TopicOf
 	depth  int
 	parent *frame      // the enclosing publish, still running when this one began
 	ended  atomic.Bool // set when the publish has returned (frames not cached)
@@ -142,7 +152,7 @@ func (s *slot[T]) enter(ctx context.Context, limit int) (*frame, bool, error) {
 	if depth > limit {
 		return nil, false, depthError(parent, s.t.name, limit)
 	}
-	f := &frame{Context: ctx, done: ctx.Done(), name: s.t.name, depth: depth, parent: parent}
+	f := &frame{Context: ctx, done: ctx.Done(), name: s.t.name, topic: s.t, depth: depth, parent: parent}
 	if parent == nil && s.plain.Load() == nil && pointerFree(reflect.TypeOf(ctx)) {
 		// A context that holds no pointer, such as context.Background(),
 		// cannot keep anything alive: hold its frame strongly, which
@@ -297,6 +307,9 @@ func run[T any](ctx context.Context, done <-chan struct{}, tel *telemetry, filte
 					}
 				}
 				if h.filter != nil && !h.filter(e) {
+					if h.skip != nil {
+						h.skip(ctx)
+					}
 					continue
 				}
 				if tel != nil {

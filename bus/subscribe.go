@@ -12,6 +12,7 @@ type Subscription struct {
 	b      *Bus
 	l      *listener
 	closed atomic.Bool
+	calls  inflight // the handler calls running; see wait.go
 }
 
 // Subscribe adds handler h for topic t to the running bus b. It merges with
@@ -69,6 +70,7 @@ func (s *Subscription) Close() error {
 	if s == nil || !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	defer s.calls.close(false)
 	b := s.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -76,6 +78,10 @@ func (s *Subscription) Close() error {
 		return nil
 	}
 	detachPlugin(s.l)
+	if s.l.feat != nil && s.l.feat.wild != nil {
+		b.removeWild(s.l)
+		return nil
+	}
 	b.learn(s.l.topic).remove(b, s.l)
 	return nil
 }

@@ -38,6 +38,7 @@ type table[T any] struct {
 	counts
 	publish *otelbus.Publish
 	sources *sourceIndex[T] // set when sourced > 0
+	obs     *observers      // set while a Tap is installed (see Bus.Tap)
 }
 
 // maxChunk is the size past which a chunk of a table with n handlers
@@ -55,6 +56,9 @@ type handler[T any] struct {
 	fn     func(context.Context, *T) error
 	filter func(*T) bool // all of the listener's filters, or nil
 	l      *listener
+	// skip, when set (by a Tap, see observe.go), hears that filter
+	// turned the handler down.
+	skip func(context.Context)
 }
 
 func (s *slot[T]) topic() topicCore { return s.t }
@@ -85,7 +89,7 @@ func (s *slot[T]) build(b *Bus, ls []*listener) {
 		n := min(len(ls), size)
 		c := make([]handler[T], n)
 		for i, l := range ls[:n] {
-			c[i] = newHandler(s.t, l)
+			c[i] = newHandler(b, s.t, l)
 		}
 		chunks = append(chunks, c)
 		ls = ls[n:]
@@ -100,7 +104,7 @@ func (s *slot[T]) insert(b *Bus, l *listener) error {
 	if cur != nil && s.t.cfg.requirement == ExactlyOne && !l.info.Observer && cur.serving > 0 {
 		return l.wiringError(fmt.Errorf("%w: needs %v, already has %s", ErrRequirement, ExactlyOne, listenerList(serving(s.listeners()))))
 	}
-	h := newHandler(s.t, l)
+	h := newHandler(b, s.t, l)
 	var chunks [][]handler[T]
 	var cnt counts
 	if cur != nil {
@@ -186,7 +190,7 @@ func (c counts) add(l *listener, d int) counts {
 	if l.x != nil && l.x.sources != nil {
 		c.sourced += d
 	}
-	if len(l.filters) > 0 || (l.x != nil && (l.x.plugin != nil || len(l.x.rules) > 0)) {
+	if len(l.filters) > 0 || (l.x != nil && (l.x.plugin != nil || len(l.x.rules) > 0)) || l.feat.filtered() {
 		c.filtered += d
 	}
 	return c
@@ -197,7 +201,7 @@ func newTable[T any](b *Bus, t *Topic[T], chunks [][]handler[T], c counts) *tabl
 	if c.n == 0 {
 		return nil
 	}
-	tb := &table[T]{chunks: chunks, counts: c}
+	tb := &table[T]{chunks: chunks, counts: c, obs: b.obs.Load()}
 	if c.sourced > 0 {
 		tb.sources = newSourceIndex(tb)
 	}
@@ -207,9 +211,10 @@ func newTable[T any](b *Bus, t *Topic[T], chunks [][]handler[T], c counts) *tabl
 	return tb
 }
 
-// newHandler compiles listener l of topic t: its handler and all its
-// filters, which run before the handler's span starts.
-func newHandler[T any](t *Topic[T], l *listener) handler[T] {
+// newHandler compiles listener l of topic t on bus b: its handler and all
+// its filters, which run before the handler's span starts, then what
+// compile adds (middleware, Once, AfterCommit, observers, close-and-wait).
+func newHandler[T any](b *Bus, t *Topic[T], l *listener) handler[T] {
 	var preds []func(*T) bool
 	if l.x != nil && l.x.plugin != nil {
 		p := l.x.plugin
@@ -223,7 +228,7 @@ func newHandler[T any](t *Topic[T], l *listener) handler[T] {
 			preds = append(preds, ruleFilter(rs, t))
 		}
 	}
-	return handler[T]{fn: l.handler.(func(context.Context, *T) error), filter: allOf(preds), l: l}
+	return compile(b, t, l, handler[T]{fn: l.handler.(func(context.Context, *T) error), filter: allOf(preds), l: l})
 }
 
 // allOf is the conjunction of preds, in order; nil when there are none.

@@ -222,6 +222,7 @@ type topicCore interface {
 	declErr() error
 	declared() uint64
 	newSlot() slotCore
+	envelopeHandler(h Handler, l *listener) any // see envelope.go
 	setHint(*topicHint)
 	declSite() Source // where NewTopic was called
 }
