@@ -38,9 +38,11 @@
 //
 // # Privacy
 //
-// No payload content is shown, except for a topic that opted in to
-// putting payload content on its spans ([bus.Topic.SpanAttributes]); then
-// the same attributes are shown. An error shows its class, [bus.ErrorType],
+// No payload content is shown: the monitor sees what [bus.Tap] reports,
+// topics, listeners, timings and outcomes, never a payload. (The one way
+// payload content leaves the bus is a topic's opt-in to span attributes,
+// [bus.Topic.SpanAttributes]: follow the trace link to see them.) An
+// error shows its class, [bus.ErrorType],
 // and its text only as [WithErrorText] allows, so that a service that
 // redacts its spans (bus.WithErrorRedaction) redacts this page alike.
 //

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fxbus/fxbus/bus"
@@ -19,43 +18,32 @@ import (
 const (
 	viewerQueue  = 64   // publishes queued per viewer before it loses some
 	maxInFlight  = 4096 // publishes being assembled at once
-	maxCalls     = 512  // handler calls kept per top-level publish, nested ones included
+	maxCalls     = 256  // handler calls kept per publish
+	maxNested    = 32   // publishes kept per handler call
+	maxMessage   = 1 << 20
 	heartbeat    = 15 * time.Second
 	writeTimeout = 10 * time.Second
 )
 
-// Outcomes of a handler call, as the monitor shows them.
-const (
-	outcomeOK       = "ok"
-	outcomeError    = "error"
-	outcomeStopped  = "stopped"
-	outcomePanic    = "panic"
-	outcomeFiltered = "filtered out"
-)
-
 // pubRec is a publish as the monitor shows it: its handler calls in
-// order, each with the publishes it made.
+// dispatch order, each with the publishes it made.
 type pubRec struct {
 	Seq       uint64     `json:"seq"`
 	Topic     string     `json:"topic"`
 	Time      string     `json:"time"`
 	Trace     string     `json:"trace,omitempty"`
 	TraceURL  string     `json:"traceURL,omitempty"`
+	Handlers  int        `json:"handlers"`
 	Duration  string     `json:"duration"`
 	Outcome   string     `json:"outcome"`
 	ErrorType string     `json:"errorType,omitempty"`
 	Error     string     `json:"error,omitempty"`
-	Payload   []attrView `json:"payload,omitempty"`
 	Calls     []*callRec `json:"calls"`
 	Truncated int        `json:"truncated,omitempty"` // calls not kept
 	// serveEvents adds "dropped", the publishes the viewer lost so far,
 	// and "backlog", for those seen before the viewer connected.
-	parent  uint64    // the publish id of the publish whose handler made this one
-	id      uint64    // the tap's id of the publish
-	root    *pubRec   // the top-level publish this one is nested in
-	kept    int       // calls kept in the whole tree (on the root)
-	start   time.Time // when the publish began
-	pending []*pubRec // nested publishes made by the handler running now
+
+	parent uint64 // the Seq of the handler call that made this publish
 }
 
 type callRec struct {
@@ -68,46 +56,38 @@ type callRec struct {
 	ErrorType string    `json:"errorType,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	Nested    []*pubRec `json:"nested,omitempty"`
+	More      int       `json:"more,omitempty"` // nested publishes not kept
 }
 
-type attrView struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
+// tapFunc installs a tap on a bus and returns the function that removes
+// it (see [bus.Bus.Tap]).
+type tapFunc func(t bus.Tap) (remove func())
+
+// busTap returns the tap installer of b. On a closed bus, nothing is
+// installed.
+func busTap(b *bus.Bus) tapFunc {
+	return func(t bus.Tap) func() {
+		remove, err := b.Tap(t)
+		if err != nil {
+			return func() {}
+		}
+		return remove
+	}
 }
 
-// tapFunc installs an observer of every publish and handler call of a
-// bus, and returns the function that removes it. It is the one thing the
-// monitor needs of the bus.
-type tapFunc func(o observer) (remove func())
-
-// observer hears a bus's publishes and handler calls while installed.
-// Calls for one publish come from its publisher's goroutine, in order; a
-// nested publish begins and ends within the call of the handler that
-// made it.
-type observer interface {
-	// begin: publish id begins on topic; parent is the id of the publish
-	// whose handler made it, 0 for none. payload is what the topic opted
-	// in to show (see bus.Topic.SpanAttributes), nil otherwise.
-	begin(ctx context.Context, id, parent uint64, topic string, payload []attribute.KeyValue)
-	// call: a handler of publish id ran (or was filtered out) and ended
-	// with err; stopped is set when it returned bus.ErrStop.
-	call(id uint64, l bus.ListenerInfo, d time.Duration, outcome string, err error)
-	// end: publish id returned err after d.
-	end(id uint64, d time.Duration, err error)
-}
-
-// monitor assembles publishes from the tap and streams them to viewers.
+// monitor assembles publishes from the bus's tap and streams them to
+// viewers. It is the [bus.Tap] it installs.
 type monitor struct {
 	cfg config
 	tap tapFunc
 
 	mu       sync.Mutex
 	viewers  map[*viewer]struct{}
-	remove   func() // the tap's remover while viewers are connected
-	inFlight map[uint64]*pubRec
-	ring     [][]byte // the last publishes, as JSON, oldest first
-	seq      uint64
-	lost     uint64 // publishes not assembled: too many in flight
+	remove   func()               // the tap's remover while viewers are connected
+	inFlight map[uint64]*pubRec   // publishes being assembled, by Seq
+	pending  map[uint64][]*pubRec // nested publishes done, by the Seq of the call that made them
+	ring     [][]byte             // the last publishes, as JSON, oldest first
+	lost     uint64               // publishes not assembled: too many in flight
 	closed   bool
 	done     chan struct{}
 }
@@ -118,7 +98,8 @@ type viewer struct {
 }
 
 func newMonitor(b *bus.Bus, cfg config) *monitor {
-	return &monitor{cfg: cfg, tap: busTap(b), viewers: map[*viewer]struct{}{}, inFlight: map[uint64]*pubRec{}, done: make(chan struct{})}
+	return &monitor{cfg: cfg, tap: busTap(b), viewers: map[*viewer]struct{}{},
+		inFlight: map[uint64]*pubRec{}, pending: map[uint64][]*pubRec{}, done: make(chan struct{})}
 }
 
 // tapped reports whether the tap is installed.
@@ -132,21 +113,18 @@ func (m *monitor) tapped() bool {
 // viewer and the backlog of publishes.
 func (m *monitor) join() (*viewer, [][]byte, bool) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.closed {
-		m.mu.Unlock()
 		return nil, nil, false
 	}
 	v := &viewer{ch: make(chan []byte, viewerQueue)}
 	m.viewers[v] = struct{}{}
-	first := len(m.viewers) == 1 && m.remove == nil
-	backlog := append([][]byte(nil), m.ring...)
-	if first {
-		// Install under the lock: a publish that sees the tap blocks in
-		// begin until the viewer is registered.
+	if m.remove == nil {
+		// Under the lock: the tap's callbacks wait for the viewer to be
+		// registered. Installing never publishes, so it cannot call back.
 		m.remove = m.tap(m)
 	}
-	m.mu.Unlock()
-	return v, backlog, true
+	return v, append([][]byte(nil), m.ring...), true
 }
 
 // leave removes a viewer, and the tap with the last.
@@ -157,10 +135,11 @@ func (m *monitor) leave(v *viewer) {
 	if len(m.viewers) == 0 && m.remove != nil {
 		remove, m.remove = m.remove, nil
 		clear(m.inFlight)
+		clear(m.pending)
 	}
 	m.mu.Unlock()
 	if remove != nil {
-		remove()
+		remove() // outside the lock: a publish reporting now must not deadlock it
 	}
 }
 
@@ -180,79 +159,102 @@ func (m *monitor) close() {
 	}
 }
 
-func (m *monitor) begin(ctx context.Context, id, parent uint64, topic string, payload []attribute.KeyValue) {
-	now := time.Now()
-	p := &pubRec{id: id, parent: parent, Topic: topic, start: now, Time: now.Format("15:04:05.000"), Calls: []*callRec{}}
-	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
-		p.Trace = sc.TraceID().String()
-		if m.cfg.traceURL != "" {
-			p.TraceURL = strings.ReplaceAll(m.cfg.traceURL, "{trace_id}", p.Trace)
-		}
+// traceOf returns the trace id in ctx, and its link.
+func (m *monitor) traceOf(ctx context.Context) (id, url string) {
+	if ctx == nil {
+		return "", ""
 	}
-	for _, kv := range payload {
-		p.Payload = append(p.Payload, attrView{Key: string(kv.Key), Value: kv.Value.Emit()})
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.HasTraceID() {
+		return "", ""
 	}
+	id = sc.TraceID().String()
+	if m.cfg.traceURL != "" {
+		url = strings.ReplaceAll(m.cfg.traceURL, "{trace_id}", id)
+	}
+	return id, url
+}
+
+// PublishStarted begins assembling a publish.
+func (m *monitor) PublishStarted(ev bus.PublishEvent) {
+	p := &pubRec{Seq: ev.Seq, parent: ev.Parent, Topic: ev.Topic.Name(), Handlers: ev.Handlers,
+		Time: ev.Start.Format("15:04:05.000"), Calls: []*callRec{}}
+	p.Trace, p.TraceURL = m.traceOf(ev.Ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.inFlight) >= maxInFlight {
 		m.lost++
 		return
 	}
-	if up := m.inFlight[parent]; parent != 0 && up != nil {
-		p.root = up.root
-	} else {
-		p.parent, p.root = 0, p
-	}
-	m.inFlight[id] = p
+	m.inFlight[ev.Seq] = p
 }
 
-func (m *monitor) call(id uint64, l bus.ListenerInfo, d time.Duration, outcome string, err error) {
+// HandlerDone adds a handler call to its publish, with the publishes it
+// made, which ended before it.
+func (m *monitor) HandlerDone(c bus.HandlerCall) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := m.inFlight[id]
+	nested := m.pending[c.Seq]
+	delete(m.pending, c.Seq)
+	p := m.inFlight[c.Publish]
 	if p == nil {
 		return
 	}
-	if p.root.kept >= maxCalls {
-		p.root.Truncated++
-		p.pending = nil
+	if p.Trace == "" { // the publish span began a trace of its own
+		p.Trace, p.TraceURL = m.traceOf(c.Ctx)
+	}
+	if len(p.Calls) >= maxCalls {
+		p.Truncated++
 		return
 	}
-	p.root.kept++
-	c := &callRec{Listener: l.Name, Rank: l.Rank, Owner: owner(l), Source: shortSource(l.Source),
-		Duration: roundDuration(d).String(), Outcome: outcome, Nested: p.pending}
-	if l.Remote != "" {
-		c.Owner += " → " + l.Remote
+	r := &callRec{Listener: c.Listener.Name, Rank: c.Listener.Rank, Owner: owner(c.Listener),
+		Source: shortSource(c.Listener.Source), Duration: roundDuration(c.Duration).String(), Nested: nested}
+	if c.Listener.Remote != "" {
+		r.Owner += " → " + c.Listener.Remote
 	}
-	p.pending = nil
-	c.ErrorType, c.Error = m.errText(err)
-	p.Calls = append(p.Calls, c)
+	if len(r.Nested) > maxNested {
+		r.More = len(r.Nested) - maxNested
+		r.Nested = r.Nested[:maxNested]
+	}
+	switch c.Outcome {
+	case bus.OutcomeFiltered:
+		r.Outcome = "filtered out"
+	case bus.OutcomePanic:
+		r.Outcome, r.ErrorType = "panic", "panic"
+	default:
+		r.Outcome = c.Outcome.String()
+		if c.Outcome == bus.OutcomeError {
+			r.ErrorType, r.Error = m.errText(c.Err)
+		}
+	}
+	p.Calls = append(p.Calls, r)
 }
 
-func (m *monitor) end(id uint64, d time.Duration, err error) {
+// PublishDone ends a publish: a nested one waits for the handler call that
+// made it; a top-level one goes to the viewers.
+func (m *monitor) PublishDone(ev bus.PublishEvent) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := m.inFlight[id]
+	p := m.inFlight[ev.Seq]
 	if p == nil {
 		return
 	}
-	delete(m.inFlight, id)
-	p.Duration = roundDuration(d).String()
-	p.Outcome = outcomeOK
-	if err != nil {
-		p.Outcome = outcomeError
-		p.ErrorType, p.Error = m.errText(err)
+	delete(m.inFlight, ev.Seq)
+	p.Duration = roundDuration(ev.Duration).String()
+	p.Outcome = "ok"
+	if ev.Err != nil {
+		p.Outcome = "error"
+		p.ErrorType, p.Error = m.errText(ev.Err)
 	}
-	if p.root != p {
-		// Nested: it belongs to the handler of its parent running now,
-		// which the parent records when that handler ends.
-		if up := m.inFlight[p.parent]; up != nil {
-			up.pending = append(up.pending, p)
+	if p.parent != 0 {
+		if len(m.pending) < maxInFlight {
+			m.pending[p.parent] = append(m.pending[p.parent], p)
 		}
 		return
 	}
-	m.seq++
-	p.Seq = m.seq
+	if len(m.inFlight) == 0 {
+		clear(m.pending) // what no call claimed: its call was not observed
+	}
 	m.publish(p)
 }
 
@@ -263,6 +265,13 @@ func (m *monitor) publish(p *pubRec) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return
+	}
+	if len(b) > maxMessage { // keep the publish, not its calls
+		p.Truncated += len(p.Calls)
+		p.Calls = []*callRec{}
+		if b, err = json.Marshal(p); err != nil {
+			return
+		}
 	}
 	if len(m.ring) >= m.cfg.buffer {
 		copy(m.ring, m.ring[1:])

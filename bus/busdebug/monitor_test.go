@@ -14,40 +14,46 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/fxbus/fxbus/bus"
 )
 
-// fakeTap stands for the bus's tap: it hands out the observer while
-// installed, and counts installs and removals.
-type fakeTap struct {
+// countingTap installs the bus's tap, counting installs and removals,
+// and signals each.
+type countingTap struct {
 	mu       sync.Mutex
-	obs      observer
 	installs int
 	removes  int
 	changed  chan struct{}
 }
 
-func newFakeTap() *fakeTap { return &fakeTap{changed: make(chan struct{}, 16)} }
+func newCountingTap() *countingTap { return &countingTap{changed: make(chan struct{}, 16)} }
 
-func (f *fakeTap) tap(o observer) func() {
-	f.mu.Lock()
-	f.obs, f.installs = o, f.installs+1
-	f.mu.Unlock()
-	f.changed <- struct{}{}
-	return func() {
+func (f *countingTap) wrap(inner tapFunc) tapFunc {
+	return func(t bus.Tap) func() {
+		remove := inner(t)
 		f.mu.Lock()
-		f.obs, f.removes = nil, f.removes+1
+		f.installs++
 		f.mu.Unlock()
 		f.changed <- struct{}{}
+		return func() {
+			remove()
+			f.mu.Lock()
+			f.removes++
+			f.mu.Unlock()
+			f.changed <- struct{}{}
+		}
 	}
 }
 
-func (f *fakeTap) observer() observer {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.obs
+func (f *countingTap) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-f.changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tap was neither installed nor removed")
+	}
 }
 
 // stream is a viewer of the monitor's events over HTTP.
@@ -104,112 +110,131 @@ func (s *stream) nextPublish(t *testing.T) (map[string]any, string) {
 
 func (s *stream) close() { _ = s.resp.Body.Close() }
 
-// monitorServer serves a handler whose monitor uses ft as its tap.
-func monitorServer(t *testing.T, ft *fakeTap, opts ...Option) (*Handler, *httptest.Server) {
+// monitorServer serves the debug handler of b over HTTP, counting its
+// taps.
+func monitorServer(t *testing.T, b *bus.Bus, opts ...Option) (*Handler, *httptest.Server, *countingTap) {
 	t.Helper()
-	h := New(fixture(t), opts...)
-	h.mon.tap = ft.tap
+	h := New(b, opts...)
+	ct := newCountingTap()
+	h.mon.tap = ct.wrap(h.mon.tap)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { _ = h.Close(); srv.Close() })
-	return h, srv
+	return h, srv, ct
 }
 
-func li(name string, rank int, module string) bus.ListenerInfo {
-	return bus.ListenerInfo{Name: name, Rank: rank, Module: module}
-}
-
-func waitChange(t *testing.T, ft *fakeTap) {
+// monitorBus is a bus whose user.login handlers end every way a handler
+// can, one of them publishing order.placed, which a handler stops.
+func monitorBus(t *testing.T) *bus.Bus {
 	t.Helper()
-	select {
-	case <-ft.changed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the tap was neither installed nor removed")
-	}
+	var b *bus.Bus
+	b, err := bus.New([]bus.Listener{
+		bus.On(userLogin, func(ctx context.Context, l *Login) error { return nil }, bus.Name("audit.login"), bus.InModule("audit"), bus.Rank(-10)),
+		bus.On(userLogin, func(ctx context.Context, l *Login) error {
+			return orderPlaced.Publish(ctx, b, &Order{ID: 7, Total: 3})
+		}, bus.Name("shop.order"), bus.InModule("shop"), bus.Rank(-5)),
+		bus.On(userLogin, func(ctx context.Context, l *Login) error {
+			return fmt.Errorf("login %s: %w", l.Email, errDenied)
+		}, bus.Name("sso.check"), bus.InModule("sso")),
+		bus.On(userLogin, func(ctx context.Context, l *Login) error { panic("crash for " + l.Email) }, bus.Name("crash"), bus.InModule("sso"), bus.Rank(1)),
+		bus.On(userLogin, func(ctx context.Context, l *Login) error { return nil }, bus.Name("vip"), bus.Rank(2),
+			userLogin.When(func(l *Login) bool { return l.OK })),
+		bus.On(orderPlaced, func(ctx context.Context, o *Order) error { return bus.ErrStop }, bus.Name("billing.charge"), bus.InModule("billing")),
+		bus.On(orderPlaced, func(ctx context.Context, o *Order) error { return nil }, bus.Name("mailer.confirm"), bus.Rank(5)),
+	}, bus.WithTracerProvider(sdktrace.NewTracerProvider()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b
 }
 
 func TestMonitorStreamsPublishWithNestedCalls(t *testing.T) {
-	ft := newFakeTap()
-	_, srv := monitorServer(t, ft, WithTraceURL("http://jaeger:16686/trace/{trace_id}"), WithErrorText(func(err error) string { return "redacted" }))
+	b := monitorBus(t)
+	_, srv, ct := monitorServer(t, b, WithTraceURL("http://jaeger:16686/trace/{trace_id}"), WithErrorText(func(err error) string { return "redacted" }))
 	s := openStream(t, srv.URL+"/debug/fxbus/events")
 	defer s.close()
-	waitChange(t, ft)
-	o := ft.observer()
-	require.NotNil(t, o, "a viewer installs the tap")
+	ct.wait(t)
 
-	o.begin(context.Background(), 1, 0, "user.login", nil)
-	o.call(1, li("audit.login", -10, "audit"), time.Millisecond, outcomeOK, nil)
-	o.begin(context.Background(), 2, 1, "order.placed", []attribute.KeyValue{attribute.Int64("order.id", 7)})
-	o.call(2, li("billing.charge", 0, "billing"), time.Microsecond, outcomeStopped, bus.ErrStop)
-	o.call(2, li("mailer.confirm", 5, ""), 0, outcomeFiltered, nil)
-	o.end(2, 3*time.Microsecond, nil)
-	o.call(1, li("sso.check", 0, "sso"), 2*time.Millisecond, outcomeError, fmt.Errorf("login %s: %w", secret, errDenied))
-	o.call(1, li("crash", 1, "sso"), time.Millisecond, outcomePanic, &bus.PanicError{Value: secret})
-	o.end(1, 5*time.Millisecond, errDenied)
+	err := userLogin.Publish(context.Background(), b, &Login{Email: secret})
+	require.Error(t, err)
 
 	p, raw := s.nextPublish(t)
 	assert.NotContains(t, raw, secret, "no payload or error text leaks")
 	assert.Equal(t, "user.login", p["topic"])
 	assert.Equal(t, "error", p["outcome"])
+	assert.EqualValues(t, 5, p["handlers"])
+	assert.Regexp(t, `^[0-9a-f]{32}$`, p["trace"])
+	assert.Equal(t, "http://jaeger:16686/trace/"+p["trace"].(string), p["traceURL"])
 	calls := p["calls"].([]any)
-	require.Len(t, calls, 3)
 	var got []string
 	for _, c := range calls {
 		c := c.(map[string]any)
-		got = append(got, fmt.Sprintf("%s %s %v", c["listener"], c["outcome"], c["errorType"]))
+		got = append(got, fmt.Sprintf("%s %v %s %v", c["listener"], c["rank"], c["outcome"], c["errorType"]))
 	}
-	assert.Equal(t, []string{"audit.login ok <nil>", "sso.check error denied", "crash panic panic"}, got)
-	assert.Equal(t, "redacted", calls[1].(map[string]any)["error"], "error text as WithErrorText says")
-	// The nested publish sits under the handler that made it: sso.check
-	// was running when order.placed began.
+	assert.Equal(t, []string{
+		"audit.login -10 ok <nil>",
+		"shop.order -5 ok <nil>",
+		"sso.check 0 error denied",
+		"crash 1 panic panic",
+		"vip 2 filtered out <nil>",
+	}, got, "handlers in dispatch order, with their outcomes")
+	assert.Equal(t, "redacted", calls[2].(map[string]any)["error"], "error text as WithErrorText says")
+	assert.Equal(t, "sso", calls[2].(map[string]any)["owner"])
+	// The nested publish sits under the handler that made it.
 	nested := calls[1].(map[string]any)["nested"].([]any)
 	require.Len(t, nested, 1)
 	np := nested[0].(map[string]any)
 	assert.Equal(t, "order.placed", np["topic"])
-	assert.Equal(t, []any{map[string]any{"key": "order.id", "value": "7"}}, np["payload"], "payload only as the topic opted in")
+	assert.Equal(t, p["trace"], np["trace"], "one trace")
 	ncalls := np["calls"].([]any)
-	require.Len(t, ncalls, 2)
+	require.Len(t, ncalls, 1, "mailer.confirm did not run: billing.charge stopped the publish")
 	assert.Equal(t, "stopped", ncalls[0].(map[string]any)["outcome"])
-	assert.Equal(t, "filtered out", ncalls[1].(map[string]any)["outcome"])
-	assert.Nil(t, calls[0].(map[string]any)["nested"])
+	for _, i := range []int{0, 2, 3, 4} {
+		assert.Nil(t, calls[i].(map[string]any)["nested"])
+	}
 }
 
-func TestMonitorTraceLink(t *testing.T) {
-	ft := newFakeTap()
-	_, srv := monitorServer(t, ft, WithTraceURL("http://jaeger:16686/trace/{trace_id}"))
+func TestMonitorWithoutErrorText(t *testing.T) {
+	b := monitorBus(t)
+	_, srv, ct := monitorServer(t, b)
 	s := openStream(t, srv.URL+"/debug/fxbus/events")
 	defer s.close()
-	waitChange(t, ft)
-	ctx := contextWithTrace(t)
-	ft.observer().begin(ctx, 1, 0, "user.login", nil)
-	ft.observer().end(1, time.Millisecond, nil)
-	p, _ := s.nextPublish(t)
-	assert.Equal(t, "0102030405060708090a0b0c0d0e0f10", p["trace"])
-	assert.Equal(t, "http://jaeger:16686/trace/0102030405060708090a0b0c0d0e0f10", p["traceURL"])
+	ct.wait(t)
+	_ = userLogin.Publish(context.Background(), b, &Login{Email: secret})
+	p, raw := s.nextPublish(t)
+	assert.NotContains(t, raw, secret)
+	assert.NotContains(t, raw, `"error":`, "by default, no error text at all")
+	assert.Empty(t, p["traceURL"], "no trace link without WithTraceURL")
 }
 
 func TestMonitorTapOnlyWhileWatched(t *testing.T) {
-	ft := newFakeTap()
-	h, srv := monitorServer(t, ft)
+	b := fixture(t) // no tracing: a publish allocates nothing
+	h, srv, ct := monitorServer(t, b)
 	assert.False(t, h.mon.tapped(), "nobody watches: no tap")
+	o := &Order{}
+	publish := func() { _ = orderPlaced.Publish(context.Background(), b, o) }
+	if !raceEnabled {
+		assert.Zero(t, testing.AllocsPerRun(100, publish), "before any viewer, a publish allocates nothing")
+	}
 	s1 := openStream(t, srv.URL+"/debug/fxbus/events")
-	waitChange(t, ft)
+	ct.wait(t)
 	s2 := openStream(t, srv.URL+"/debug/fxbus/events")
 	assert.True(t, h.mon.tapped())
 	s1.close()
 	s2.close()
-	waitChange(t, ft)
+	ct.wait(t)
 	assert.False(t, h.mon.tapped(), "the last viewer left: the tap is removed")
-	ft.mu.Lock()
-	assert.Equal(t, 1, ft.installs, "one tap for two viewers")
-	assert.Equal(t, 1, ft.removes)
-	ft.mu.Unlock()
+	ct.mu.Lock()
+	assert.Equal(t, 1, ct.installs, "one tap for two viewers")
+	assert.Equal(t, 1, ct.removes)
+	ct.mu.Unlock()
+	if !raceEnabled {
+		assert.Zero(t, testing.AllocsPerRun(100, publish), "with the tap removed, a publish allocates nothing again")
+	}
 
-	// A viewer who comes back gets the tap again, and the backlog.
+	// A viewer who comes back gets the tap again; the next, the backlog.
 	s3 := openStream(t, srv.URL+"/debug/fxbus/events")
 	defer s3.close()
-	waitChange(t, ft)
-	ft.observer().begin(context.Background(), 1, 0, "order.placed", nil)
-	ft.observer().end(1, time.Millisecond, nil)
+	ct.wait(t)
+	require.NoError(t, orderPlaced.Publish(context.Background(), b, &Order{}))
 	p, _ := s3.nextPublish(t)
 	assert.Equal(t, "order.placed", p["topic"])
 	s4 := openStream(t, srv.URL+"/debug/fxbus/events")
@@ -219,35 +244,37 @@ func TestMonitorTapOnlyWhileWatched(t *testing.T) {
 }
 
 func TestMonitorFloodIsBounded(t *testing.T) {
-	ft := newFakeTap()
-	h, srv := monitorServer(t, ft, WithBuffer(10))
+	many := bus.NewTopic[Order]("order.many")
+	ls := []bus.Listener{}
+	for range maxCalls + 10 {
+		ls = append(ls, bus.On(many, func(ctx context.Context, o *Order) error { return nil }))
+	}
+	b, err := bus.New(append(ls, bus.On(orderPlaced, func(ctx context.Context, o *Order) error { return nil })))
+	require.NoError(t, err)
+	defer b.Close()
+	h, srv, ct := monitorServer(t, b, WithBuffer(10))
 	s := openStream(t, srv.URL+"/debug/fxbus/events")
 	defer s.close()
-	waitChange(t, ft)
-	o := ft.observer()
-	// The viewer reads nothing while 5000 publishes, each with more calls
-	// than a publish keeps, go by: publishing never waits for it.
+	ct.wait(t)
+	require.NoError(t, many.Publish(context.Background(), b, &Order{}))
+	// The viewer reads nothing while 5000 publishes go by: publishing
+	// never waits for it.
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for i := uint64(1); i <= 5000; i++ {
-			o.begin(context.Background(), i, 0, "order.placed", nil)
-			if i == 1 {
-				for range maxCalls + 10 {
-					o.call(i, li("billing.charge", 0, "billing"), 0, outcomeOK, nil)
-				}
-			}
-			o.end(i, time.Microsecond, nil)
+		for range 5000 {
+			_ = orderPlaced.Publish(context.Background(), b, &Order{})
 		}
 	}()
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("publishing blocked on a slow viewer")
 	}
 	h.mon.mu.Lock()
 	assert.Len(t, h.mon.ring, 10, "the ring keeps WithBuffer publishes")
 	assert.Empty(t, h.mon.inFlight)
+	assert.Empty(t, h.mon.pending)
 	var v *viewer
 	for v = range h.mon.viewers {
 	}
@@ -259,25 +286,25 @@ func TestMonitorFloodIsBounded(t *testing.T) {
 	assert.Positive(t, dropped, "a viewer that does not read loses publishes")
 
 	p, _ := s.nextPublish(t)
+	assert.Equal(t, "order.many", p["topic"])
 	assert.Len(t, p["calls"], maxCalls, "a publish keeps maxCalls calls")
 	assert.EqualValues(t, 10, p["truncated"])
 	// Once it reads again, the viewer is told how many it lost.
-	o.begin(context.Background(), 9999, 0, "order.placed.last", nil)
-	o.end(9999, time.Microsecond, nil)
-	for p["topic"] != "order.placed.last" {
+	last := bus.NewTopic[Order]("order.last")
+	require.NoError(t, last.Publish(context.Background(), b, &Order{}))
+	for p["topic"] != "order.last" {
 		p, _ = s.nextPublish(t)
 	}
 	assert.EqualValues(t, dropped, p["dropped"])
 }
 
 func TestMonitorCloseEndsStreams(t *testing.T) {
-	ft := newFakeTap()
-	h, srv := monitorServer(t, ft)
+	h, srv, ct := monitorServer(t, monitorBus(t))
 	s := openStream(t, srv.URL+"/debug/fxbus/events")
 	defer s.close()
-	waitChange(t, ft)
+	ct.wait(t)
 	require.NoError(t, h.Close())
-	waitChange(t, ft)
+	ct.wait(t)
 	for s.sc.Scan() {
 	}
 	assert.False(t, h.mon.tapped())

@@ -55,14 +55,8 @@
     code.textContent = p.topic;
     name.appendChild(document.createTextNode(depth ? "↳ publish " : "publish "));
     name.appendChild(code);
-    if (p.payload && p.payload.length) {
-      var dl = document.createElement("span");
-      dl.className = "payload";
-      dl.textContent = " " + p.payload.map(function (a) { return a.key + "=" + a.value; }).join(" ");
-      name.appendChild(dl);
-    }
     cell(tr, "", "num");
-    cell(tr, p.calls.length + (p.truncated ? "+" + p.truncated : "") + " handlers", "");
+    cell(tr, p.handlers === 1 ? "1 handler" : p.handlers + " handlers", "");
     cell(tr, p.duration, "num");
     outcomeCell(tr, p);
     var t = cell(tr, "", "trace");
@@ -96,14 +90,16 @@
       cell(r, "", "");
       tbody.appendChild(r);
       (c.nested || []).forEach(function (np) { addPublish(tbody, np, depth + 1); });
+      if (c.more) note(tbody, c.more + " more publishes by " + c.listener + " not kept");
     });
-    if (p.truncated) {
-      var more = document.createElement("tr");
-      more.className = "truncated";
-      var td = cell(more, p.truncated + " more handler calls not kept", "");
-      td.colSpan = 7;
-      tbody.appendChild(more);
-    }
+    if (p.truncated) note(tbody, p.truncated + " more handler calls not kept");
+  }
+
+  function note(tbody, text) {
+    var tr = document.createElement("tr");
+    tr.className = "truncated";
+    cell(tr, text, "").colSpan = 7;
+    tbody.appendChild(tr);
   }
 
   function render(p) {
