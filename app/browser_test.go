@@ -157,7 +157,9 @@ func TestDebugPageInABrowser(t *testing.T) {
 	require.NotEmpty(t, rows)
 	checkMonitor(t, rows)
 
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	// The screenshot shows the first publish that has a nested one.
+	require.NoError(t, chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#monitor tr.publish.depth-1").closest("tbody").scrollIntoView()`)))
+	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "debug-monitor.png"), png, 0o644))
 
@@ -187,10 +189,14 @@ func TestDebugPageInABrowser(t *testing.T) {
 	topicsShown, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("article.topic").length`))
 	require.NoError(t, err)
 	assert.Greater(t, topicsShown, 50)
+	listeners, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#topic-thread-message_posting ~ table.listeners tbody th")).map(th => th.textContent)`))
+	require.NoError(t, err)
+	assert.NotEmpty(t, listeners, "thread.message_posting lists its listeners")
 	require.NoError(t, chromedp.Do(bctx, chromedp.KeyEvent("\t")))
 	focused, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.activeElement.className`))
 	require.NoError(t, err)
 	assert.Equal(t, "skip", focused)
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/#topic-thread-message_posting")))
 	png, err = chromedp.Run(bctx, chromedp.CaptureScreenshot())
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "debug-catalog.png"), png, 0o644))
