@@ -11,7 +11,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fxbus/fxbus/bus"
 )
@@ -80,13 +79,3 @@ func in(t *testing.T, body string, parts ...string) {
 	}
 }
 
-// contextWithTrace returns a context with a fixed, remote span context.
-func contextWithTrace(t *testing.T) context.Context {
-	t.Helper()
-	sc := trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID:    trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
-		SpanID:     trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
-		TraceFlags: trace.FlagsSampled,
-	})
-	return trace.ContextWithSpanContext(context.Background(), sc)
-}
