@@ -78,4 +78,3 @@ func in(t *testing.T, body string, parts ...string) {
 		at += i + len(p)
 	}
 }
-
