@@ -1,13 +1,18 @@
 package desk_test
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
 )
 
@@ -48,4 +53,42 @@ func TestDebugPageForOperatorsOnly(t *testing.T) {
 	// Read-only.
 	w = f.do("POST", httpapi.DebugPath+"/", f.op(), "")
 	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
+}
+
+// The monitor's stream, through the desk's server (otelhttp and all),
+// outlives the server's WriteTimeout and delivers what is published.
+func TestDebugStreamOutlivesWriteTimeout(t *testing.T) {
+	_, srv, _ := startDeskWith(t, desk.Config{LogOutput: testWriter{t}, Timeouts: desk.Timeouts{Write: 300 * time.Millisecond}}, fakeModules())
+	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/operators/login", nil)
+	require.NoError(t, err)
+	req.Header = ssoHeaders("olivia")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var login httpapi.LoginJSON
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&login))
+	res.Body.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err = http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+httpapi.DebugPath+"/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+login.Token)
+	stream, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+	sc := bufio.NewScanner(stream.Body)
+	require.True(t, sc.Scan())
+	require.Equal(t, "event: hello", sc.Text())
+
+	time.Sleep(600 * time.Millisecond) // past the WriteTimeout: what is tested is the passing of time
+	res, err = http.Post(srv.URL()+"/visitors", "application/json", strings.NewReader(`{"user_id":"zoe","name":"Zoe"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data: ") && strings.Contains(sc.Text(), `"topic":"visitor.created"`) {
+			return
+		}
+	}
+	t.Fatalf("the stream ended before visitor.created: %v", sc.Err())
 }

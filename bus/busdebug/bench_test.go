@@ -43,7 +43,7 @@ func BenchmarkPublishNoViewer(b *testing.B) {
 		bb := newBus(b)
 		h := New(bb)
 		defer h.Close()
-		v, _, _ := h.mon.join()
+		v, _, _ := h.mon.join(0)
 		h.mon.leave(v)
 		run(b, bb)
 	})

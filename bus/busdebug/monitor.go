@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,15 +87,24 @@ type monitor struct {
 	remove   func()               // the tap's remover while viewers are connected
 	inFlight map[uint64]*pubRec   // publishes being assembled, by Seq
 	pending  map[uint64][]*pubRec // nested publishes done, by the Seq of the call that made them
-	ring     [][]byte             // the last publishes, as JSON, oldest first
+	ring     []message            // the last publishes, oldest first
+	lastID   uint64               // the id of the last message
 	lost     uint64               // publishes not assembled: too many in flight
 	closed   bool
 	done     chan struct{}
 }
 
 type viewer struct {
-	ch      chan []byte
+	ch      chan message
 	dropped uint64
+}
+
+// message is a publish as JSON, with the id of its event in the stream:
+// ids increase in the order publishes end, so that a viewer that
+// reconnects (EventSource sends Last-Event-ID) gets only what it missed.
+type message struct {
+	id uint64
+	b  []byte
 }
 
 func newMonitor(b *bus.Bus, cfg config) *monitor {
@@ -110,21 +120,27 @@ func (m *monitor) tapped() bool {
 }
 
 // join adds a viewer, installing the tap for the first; it returns the
-// viewer and the backlog of publishes.
-func (m *monitor) join() (*viewer, [][]byte, bool) {
+// viewer and the backlog of publishes after event after.
+func (m *monitor) join(after uint64) (*viewer, []message, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, nil, false
 	}
-	v := &viewer{ch: make(chan []byte, viewerQueue)}
+	v := &viewer{ch: make(chan message, viewerQueue)}
 	m.viewers[v] = struct{}{}
 	if m.remove == nil {
 		// Under the lock: the tap's callbacks wait for the viewer to be
 		// registered. Installing never publishes, so it cannot call back.
 		m.remove = m.tap(m)
 	}
-	return v, append([][]byte(nil), m.ring...), true
+	var backlog []message
+	for _, msg := range m.ring {
+		if msg.id > after {
+			backlog = append(backlog, msg)
+		}
+	}
+	return v, backlog, true
 }
 
 // leave removes a viewer, and the tap with the last.
@@ -234,9 +250,9 @@ func (m *monitor) HandlerDone(c bus.HandlerCall) {
 // made it; a top-level one goes to the viewers.
 func (m *monitor) PublishDone(ev bus.PublishEvent) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	p := m.inFlight[ev.Seq]
 	if p == nil {
+		m.mu.Unlock()
 		return
 	}
 	delete(m.inFlight, ev.Seq)
@@ -250,17 +266,19 @@ func (m *monitor) PublishDone(ev bus.PublishEvent) {
 		if len(m.pending) < maxInFlight {
 			m.pending[p.parent] = append(m.pending[p.parent], p)
 		}
+		m.mu.Unlock()
 		return
 	}
 	if len(m.inFlight) == 0 {
 		clear(m.pending) // what no call claimed: its call was not observed
 	}
-	m.publish(p)
+	m.mu.Unlock()
+	m.publish(p) // p is nobody else's now
 }
 
 // publish hands a finished top-level publish to every viewer, without
 // waiting for any: a viewer whose queue is full loses it, and is told how
-// many it lost with the next one it gets. m.mu is held.
+// many it lost with the next one it gets.
 func (m *monitor) publish(p *pubRec) {
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -273,15 +291,18 @@ func (m *monitor) publish(p *pubRec) {
 			return
 		}
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastID++
 	if len(m.ring) >= m.cfg.buffer {
 		copy(m.ring, m.ring[1:])
 		m.ring = m.ring[:len(m.ring)-1]
 	}
-	m.ring = append(m.ring, b)
+	m.ring = append(m.ring, message{id: m.lastID, b: b})
 	for v := range m.viewers {
-		msg := b
+		msg := message{id: m.lastID, b: b}
 		if v.dropped > 0 {
-			msg = withField(b, "dropped", v.dropped)
+			msg.b = withField(b, "dropped", v.dropped)
 		}
 		select {
 		case v.ch <- msg:
@@ -318,7 +339,12 @@ func (m *monitor) errText(err error) (class, text string) {
 // serveEvents streams the monitor as server-sent events: the backlog,
 // then each publish as it ends, as "publish" events of JSON.
 func (m *monitor) serveEvents(w http.ResponseWriter, r *http.Request) {
-	v, backlog, ok := m.join()
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "text/event-stream")
+		return
+	}
+	after, _ := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
+	v, backlog, ok := m.join(after)
 	if !ok {
 		http.Error(w, "the debug handler is closed", http.StatusServiceUnavailable)
 		return
@@ -329,18 +355,24 @@ func (m *monitor) serveEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	write := func(event string, data []byte) bool {
+	// Each write pushes the deadline on: the server's WriteTimeout
+	// bounds a write, not the stream.
+	write := func(event string, msg message) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
+		id := ""
+		if msg.id != 0 {
+			id = "id: " + strconv.FormatUint(msg.id, 10) + "\n"
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\n%sdata: %s\n\n", event, id, msg.b); err != nil {
 			return false
 		}
 		return rc.Flush() == nil
 	}
-	if !write("hello", fmt.Appendf(nil, `{"buffer":%d,"backlog":%d}`, m.cfg.buffer, len(backlog))) {
+	if !write("hello", message{b: fmt.Appendf(nil, `{"buffer":%d,"backlog":%d}`, m.cfg.buffer, len(backlog))}) {
 		return
 	}
-	for _, b := range backlog {
-		if !write("publish", withBacklog(b)) {
+	for _, msg := range backlog {
+		if !write("publish", message{id: msg.id, b: withBacklog(msg.b)}) {
 			return
 		}
 	}
@@ -348,8 +380,8 @@ func (m *monitor) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	for {
 		select {
-		case b := <-v.ch:
-			if !write("publish", b) {
+		case msg := <-v.ch:
+			if !write("publish", msg) {
 				return
 			}
 		case <-tick.C:

@@ -64,11 +64,16 @@ type stream struct {
 
 func openStream(t *testing.T, url string) *stream {
 	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	return openStreamReq(t, req)
+}
+
+func openStreamReq(t *testing.T, req *http.Request) *stream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
@@ -82,20 +87,38 @@ func openStream(t *testing.T, url string) *stream {
 // next returns the next event's name and data.
 func (s *stream) next(t *testing.T) (string, string) {
 	t.Helper()
-	var ev, data string
+	ev, _, data := s.event(t)
+	return ev, data
+}
+
+// event returns the next event's name, id and data.
+func (s *stream) event(t *testing.T) (ev, id, data string) {
+	t.Helper()
 	for s.sc.Scan() {
 		line := s.sc.Text()
 		switch {
 		case line == "" && ev != "":
-			return ev, data
+			return ev, id, data
 		case strings.HasPrefix(line, "event: "):
 			ev = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimPrefix(line, "id: ")
 		case strings.HasPrefix(line, "data: "):
 			data = strings.TrimPrefix(line, "data: ")
 		}
 	}
 	t.Fatalf("stream ended: %v", s.sc.Err())
-	return "", ""
+	return "", "", ""
+}
+
+// nextWithID returns the next publish event's id and publish.
+func (s *stream) nextWithID(t *testing.T) (string, map[string]any) {
+	t.Helper()
+	ev, id, data := s.event(t)
+	require.Equal(t, "publish", ev)
+	var p map[string]any
+	require.NoError(t, json.Unmarshal([]byte(data), &p))
+	return id, p
 }
 
 // nextPublish returns the next publish event, decoded.
@@ -312,4 +335,49 @@ func TestMonitorCloseEndsStreams(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+// A viewer that reconnects with Last-Event-ID, as EventSource does, gets
+// only the publishes it missed.
+func TestMonitorResumesAfterLastEventID(t *testing.T) {
+	b := fixture(t)
+	_, srv, ct := monitorServer(t, b)
+	s := openStream(t, srv.URL+"/debug/fxbus/events")
+	ct.wait(t)
+	for range 3 {
+		require.NoError(t, orderPlaced.Publish(context.Background(), b, &Order{}))
+	}
+	var ids []string
+	for range 3 {
+		ev, _ := s.nextWithID(t)
+		ids = append(ids, ev)
+	}
+	assert.Equal(t, []string{"1", "2", "3"}, ids)
+	s.close()
+
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/debug/fxbus/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Last-Event-ID", "2")
+	s2 := openStreamReq(t, req)
+	defer s2.close()
+	id, p := s2.nextWithID(t)
+	assert.Equal(t, "3", id)
+	assert.Equal(t, true, p["backlog"])
+}
+
+// The stream outlives the server's WriteTimeout: each write pushes the
+// deadline on.
+func TestMonitorOutlivesWriteTimeout(t *testing.T) {
+	b := fixture(t)
+	h := New(b)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	t.Cleanup(func() { _ = h.Close(); srv.Close() })
+	s := openStream(t, srv.URL+"/debug/fxbus/events")
+	defer s.close()
+	time.Sleep(400 * time.Millisecond) // past the WriteTimeout: what is tested is the passing of time
+	require.NoError(t, orderPlaced.Publish(context.Background(), b, &Order{}))
+	p, _ := s.nextPublish(t)
+	assert.Equal(t, "order.placed", p["topic"])
 }
