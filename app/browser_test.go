@@ -177,6 +177,25 @@ func TestDebugPageInABrowser(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, groups)
 
+	// Pause holds what arrives; Resume shows it.
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Evaluate[chromedp.Void](`(f => { f.value = ""; f.dispatchEvent(new Event("input")) })(document.getElementById("filter"))`),
+		chromedp.Click(chromedp.ID("pause")),
+	))
+	res, err := http.Post(srv.URL()+"/visitors", "application/json", strings.NewReader(`{"user_id":"paused","name":"P"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	held, err := chromedp.Run(bctx, chromedp.Poll[string](`(t => t.startsWith("paused: ") && t)(document.getElementById("status").textContent)`))
+	require.NoError(t, err)
+	assert.Contains(t, held, "held")
+	groups, err = chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#monitor tbody.group").length`))
+	require.NoError(t, err)
+	assert.Zero(t, groups, "nothing shown while paused")
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Click(chromedp.ID("pause")),
+		chromedp.WaitVisible(chromedp.CSS(`#monitor tr.publish[data-topic="visitor.created"]`)),
+	))
+
 	// The catalogue: headings, tables, and keyboard use (the first Tab
 	// reaches the skip link).
 	require.NoError(t, chromedp.Do(bctx,

@@ -26,9 +26,10 @@ const EnvTraceURL = "FXBUS_TRACE_URL"
 
 // NewDebug returns the debug page of the desk's bus: its catalogue lists
 // every topic of [topics.All] with the field docs of [topics.FieldDocs];
-// its statistics come from the spans the desk records; errors show their
-// class only, as on the spans. It is closed when the app stops, which ends
-// the monitor's streams.
+// its statistics come from the spans the desk records (its span store
+// keeps the first 100,000: past them, statistics stop growing); errors
+// show their class only, as on the spans. It is closed when the app
+// stops, which ends the monitor's streams.
 func NewDebug(lc fx.Lifecycle, b *bus.Bus, tel *telemetry.Telemetry) *busdebug.Handler {
 	opts := []busdebug.Option{
 		busdebug.WithPrefix(DebugPath),
