@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/busdebug"
 	"github.com/fxbus/fxbus/topics"
 
 	"github.com/fxbus/fxbus/app/desk"
@@ -97,12 +98,14 @@ type API struct {
 	log    *slog.Logger
 	cfg    desk.Config
 	limits desk.Limits
+	debug  http.Handler // the bus's debug page, at DebugPath
 }
 
 // NewAPI returns the API of svc; b is the bus on which it publishes
-// [topics.RoutingAlter] and [topics.ResourceNotFound].
-func NewAPI(svc *desk.Service, b *bus.Bus, log *slog.Logger, cfg desk.Config) *API {
-	return &API{svc: svc, bus: b, log: log, cfg: cfg, limits: svc.Limits()}
+// [topics.RoutingAlter] and [topics.ResourceNotFound]; debug is the bus's
+// debug page, served to operators at [DebugPath] (see [NewDebug]).
+func NewAPI(svc *desk.Service, b *bus.Bus, log *slog.Logger, cfg desk.Config, debug *busdebug.Handler) *API {
+	return &API{svc: svc, bus: b, log: log, cfg: cfg, limits: svc.Limits(), debug: debug}
 }
 
 // handlerFunc is a handler that returns its error, for [API.serve] to
@@ -168,6 +171,7 @@ func (a *API) Docs() []RouteDoc {
 		{"user.register", "POST /users/register", Public, "a user registers", RegisterJSON{}, AccountJSON{}, 201, nil, a.register},
 		{"user.login", "POST /users/login", Public, "a user logs in: 200 a token, 401", UserLoginJSON{}, LoginJSON{}, 200, nil, a.login},
 		{"messaging.publish", "POST /channels/{channel}/messages", SignedIn, "a message is published to a channel (announcements: operators only)", PublishJSON{}, PublishedJSON{}, 201, nil, a.publishMessage},
+		{"debug.bus", "GET " + DebugPath + "/", OperatorOnly, "the bus's live debug page, in HTML: catalogue, graph, monitor (server-sent events at events) and statistics", nil, nil, 200, nil, a.debugPage},
 	}
 }
 

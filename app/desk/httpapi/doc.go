@@ -23,6 +23,7 @@
 //	POST  /bans, /tickets, /documents, /cron; PATCH /tickets/{id}; GET /tickets/{id}, /documents/{id}[/download]
 //	                                     an operator
 //	POST  /channels/{channel}/messages   any caller signed in; announcements: an operator
+//	GET   /debug/fxbus/...               an operator: the bus's live debug page ([NewDebug])
 //
 // Errors are {"error": "..."} with their status ([StatusOf]): 400 invalid,
 // 401, 403, 404, 405 with Allow for a method the path does not serve, 409,

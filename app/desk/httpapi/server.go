@@ -19,9 +19,10 @@ import (
 	"github.com/fxbus/fxbus/app/telemetry"
 )
 
-// Module provides the [API] over the desk's Service, and the [Server];
+// Module provides the [API] over the desk's Service, the bus's debug page
+// ([NewDebug]), and the [Server];
 // [Serve] hooks the server to the app's lifecycle.
-var Module = fx.Module("httpapi", fx.Provide(NewAPI, NewServer))
+var Module = fx.Module("httpapi", fx.Provide(NewAPI, NewServer, NewDebug))
 
 // Serve hooks the [Server] to the app's lifecycle. Give it last, at the
 // top level of fx.New, not inside a module: fx runs the invocations of

@@ -1,0 +1,94 @@
+package desk_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fxbus/fxbus/app/desk"
+	"github.com/fxbus/fxbus/app/desk/httpapi"
+)
+
+// The bus's debug page is for operators: an anonymous caller gets a 401,
+// a visitor or a user a 403, with nothing of the page; an operator gets
+// every page.
+func TestDebugPageForOperatorsOnly(t *testing.T) {
+	f := newFixture(t)
+	pages := []string{"/", "/graph", "/graph.svg", "/monitor", "/stats", "/events", "/static/monitor.js"}
+	for _, p := range pages {
+		path := httpapi.DebugPath + p
+		for _, c := range []struct {
+			who   string
+			token string
+			code  int
+		}{{"anonymous", "", 401}, {"forged", "forged", 401}, {"visitor", f.alice(), 403}, {"user", f.user(), 403}} {
+			w := f.do("GET", path, c.token, "")
+			assert.Equal(t, c.code, w.Code, "%s %s", c.who, path)
+			assert.Equal(t, "application/json", w.Header().Get("Content-Type"), "%s %s: an error, not the page", c.who, path)
+			assert.NotContains(t, w.Body.String(), "fxbus debug")
+		}
+	}
+	for _, p := range []string{"/", "/graph", "/monitor", "/stats"} {
+		w := f.do("GET", httpapi.DebugPath+p, f.op(), "")
+		require.Equal(t, http.StatusOK, w.Code, p)
+		assert.Contains(t, w.Body.String(), "fxbus debug", p)
+		assert.Contains(t, w.Header().Get("Content-Security-Policy"), "default-src 'none'", p)
+	}
+	// The catalogue lists the desk's topics with their field docs; the
+	// statistics come from the desk's spans.
+	w := f.do("GET", httpapi.DebugPath+"/", f.op(), "")
+	body := w.Body.String()
+	assert.True(t, strings.Contains(body, "<code>thread.message_posting</code>"), "a topic of the desk")
+	assert.True(t, strings.Contains(body, "Body is the text of the message."), "a field's doc")
+	w = f.do("GET", httpapi.DebugPath+"/stats", f.op(), "")
+	assert.True(t, strings.Contains(w.Body.String(), "<code>operator.authenticate</code>"), "the fixture's sign-in ran a handler of operator.authenticate")
+	assert.True(t, strings.Contains(w.Body.String(), "few samples"))
+	// Read-only.
+	w = f.do("POST", httpapi.DebugPath+"/", f.op(), "")
+	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
+}
+
+// The monitor's stream, through the desk's server (otelhttp and all),
+// outlives the server's WriteTimeout and delivers what is published.
+func TestDebugStreamOutlivesWriteTimeout(t *testing.T) {
+	_, srv, _ := startDeskWith(t, desk.Config{LogOutput: testWriter{t}, Timeouts: desk.Timeouts{Write: 300 * time.Millisecond}}, fakeModules())
+	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/operators/login", nil)
+	require.NoError(t, err)
+	req.Header = ssoHeaders("olivia")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var login httpapi.LoginJSON
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&login))
+	res.Body.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err = http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+httpapi.DebugPath+"/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+login.Token)
+	stream, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+	sc := bufio.NewScanner(stream.Body)
+	require.True(t, sc.Scan())
+	require.Equal(t, "event: hello", sc.Text())
+
+	time.Sleep(600 * time.Millisecond) // past the WriteTimeout: what is tested is the passing of time
+	res, err = http.Post(srv.URL()+"/visitors", "application/json", strings.NewReader(`{"user_id":"zoe","name":"Zoe"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data: ") && strings.Contains(sc.Text(), `"topic":"visitor.created"`) {
+			return
+		}
+	}
+	t.Fatalf("the stream ended before visitor.created: %v", sc.Err())
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package busdebug
+
+const raceEnabled = true
