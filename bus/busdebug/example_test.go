@@ -13,7 +13,7 @@ import (
 
 type Signup struct{ Plan string }
 
-var signedUp = bus.NewTopic[Signup]("account.signed_up", bus.WithDescription("a visitor opened an account"))
+var signedUp = bus.NewTopic[Signup]("account.signed_up", bus.Description("a visitor opened an account"))
 
 // Mount the debug page behind the service's own authentication; it serves
 // the catalogue at its prefix, and the graph, the monitor and the

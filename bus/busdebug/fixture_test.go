@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/plugin"
 )
 
 // Fixture topics: a secret in the payload, which no page may show.
@@ -32,9 +33,9 @@ var (
 	errDenied = errors.New("denied")
 
 	userLogin = bus.NewTopic[Login]("user.login",
-		bus.WithDescription("a user signs in"), bus.WithErrorPolicy(bus.RunAll))
+		bus.Description("a user signs in"), bus.RunAll)
 	orderPlaced = bus.NewTopic[Order]("order.placed",
-		bus.WithDescription("an order is placed"), bus.WithRequirement(bus.AtLeastOne)).
+		bus.Description("an order is placed"), bus.AtLeastOne).
 		SpanAttributes(func(o *Order) []attribute.KeyValue { return []attribute.KeyValue{attribute.Int64("order.id", o.ID)} })
 	orderShipped = bus.NewTopic[Order]("order.shipped")
 )
@@ -51,9 +52,9 @@ func fixture(t *testing.T) *bus.Bus {
 	}, bus.WithPublisher(orderPlaced, "shop"), bus.WithTopics(orderShipped))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
-	p, err := b.RegisterPlugin("mailer")
+	p, err := plugin.Register(b, "mailer")
 	require.NoError(t, err)
-	_, err = bus.SubscribeAs(p, orderPlaced, func(ctx context.Context, o *Order) error { return nil }, bus.Name("mailer.confirm"), bus.Rank(5))
+	_, err = orderPlaced.Subscribe(b, func(ctx context.Context, o *Order) error { return nil }, bus.Name("mailer.confirm"), bus.Rank(5), bus.OwnedBy(p))
 	require.NoError(t, err)
 	return b
 }
