@@ -14,7 +14,6 @@ type doneChan struct {
 	mu     sync.Mutex
 	ch     chan struct{}
 	closed bool
-	then   []func()
 }
 
 // C returns the channel.
@@ -30,35 +29,17 @@ func (d *doneChan) C() <-chan struct{} {
 	return d.ch
 }
 
-// close closes the channel, once, and runs what waits for it.
+// close closes the channel, once.
 func (d *doneChan) close() {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.closed {
-		d.mu.Unlock()
 		return
 	}
 	d.closed = true
 	if d.ch != nil {
 		close(d.ch)
 	}
-	then := d.then
-	d.then = nil
-	d.mu.Unlock()
-	for _, f := range then {
-		f()
-	}
-}
-
-// onClose runs f when the channel closes, or now if it is closed.
-func (d *doneChan) onClose(f func()) {
-	d.mu.Lock()
-	if !d.closed {
-		d.then = append(d.then, f)
-		d.mu.Unlock()
-		return
-	}
-	d.mu.Unlock()
-	f()
 }
 
 // inflight counts the running calls of a subscription's handler.
