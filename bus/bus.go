@@ -249,6 +249,10 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			errs = append(errs, l.wiringError(errors.New("OwnedBy is for runtime subscriptions (Topic.Subscribe), not for New")))
 			continue
 		}
+		if l.feat != nil && l.feat.awaited {
+			errs = append(errs, l.wiringError(errors.New("Awaited is for runtime subscriptions (Topic.Subscribe), not for New, whose listeners are never closed")))
+			continue
+		}
 		if j, dup := seen[l]; dup {
 			errs = append(errs, l.wiringError(fmt.Errorf("given twice, as listeners #%d and #%d", j, i)))
 			continue

@@ -79,7 +79,7 @@ func (w *wildcard) check(l *listener) error {
 	if err == nil {
 		return nil
 	}
-	return &WiringError{Topic: "*", Listener: l.info.Name, Source: l.info.Source, Err: err}
+	return &WiringError{Listener: l.info.Name, Source: l.info.Source, Err: fmt.Errorf("on every topic: %w", err)}
 }
 
 // OnAll declares a bus-wide listener for [New]: h hears every topic the
@@ -252,7 +252,7 @@ func (b *Bus) subscribeWild(tmpl *listener) (*Subscription, error) {
 	o := tmpl.owner()
 	if o != nil {
 		if err := o.Attach(s); err != nil {
-			return nil, &WiringError{Topic: "*", Listener: tmpl.info.Name, Source: tmpl.info.Source, Err: err}
+			return nil, &WiringError{Listener: tmpl.info.Name, Source: tmpl.info.Source, Err: fmt.Errorf("on every topic: %w", err)}
 		}
 	}
 	b.mu.Lock()

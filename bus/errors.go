@@ -115,8 +115,11 @@ func (e *WiringError) Error() string {
 	if e.Topic != "" {
 		fmt.Fprintf(&b, "topic %q: ", e.Topic)
 	}
-	if e.Listener != "" {
+	switch {
+	case e.Listener != "":
 		fmt.Fprintf(&b, "listener %s: ", listenerText(e.Listener, e.Source))
+	case e.Source.File != "":
+		fmt.Fprintf(&b, "listener at %s: ", e.Source)
 	}
 	b.WriteString(cause(e.Err))
 	return b.String()

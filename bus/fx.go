@@ -206,7 +206,7 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 	}
 	handlerType := reflect.TypeFor[func(context.Context, *T) error]()
 	if ctor == nil {
-		return fx.Error(fmt.Errorf("fxbus: Listen(%q) at %s: nil ctor; want %s, or a constructor returning it",
+		return fx.Error(fmt.Errorf("fxbus: bus.Listen(%q) at %s: nil ctor; want %s, or a constructor returning it",
 			t.name, decl.info.Source, handlerType))
 	}
 	check := fx.Invoke((&moduleCheck{what: fmt.Sprintf("bus.Listen(%q)", t.name), at: decl.info.Source}).run)
@@ -219,7 +219,7 @@ func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
 	}
 	if ct.Kind() != reflect.Func || ct.NumOut() < 1 || ct.NumOut() > 2 || ct.Out(0) != handlerType ||
 		(ct.NumOut() == 2 && ct.Out(1) != errorType) {
-		return fx.Error(fmt.Errorf("fxbus: Listen(%q) at %s: ctor is %s; want %s, "+
+		return fx.Error(fmt.Errorf("fxbus: bus.Listen(%q) at %s: ctor is %s; want %s, "+
 			"or a constructor func(deps...) (%s[, error])", t.name, decl.info.Source, ct, handlerType, handlerType))
 	}
 	decl.info.Function, decl.info.Name = funcName(ctor)

@@ -221,7 +221,7 @@ func (l *listener) check() error {
 	want := l.topic.PayloadType()
 	for _, ft := range l.filterTypes {
 		if ft != want {
-			return fmt.Errorf("When of a topic of *%s, on a listener of topic %q of *%s", ft, l.topic.Name(), want)
+			return fmt.Errorf("When of another topic, with payload *%s, on a listener of topic %q, whose payload is *%s", ft, l.topic.Name(), want)
 		}
 	}
 	return nil

@@ -33,6 +33,23 @@ func TestNewWiringErrors(t *testing.T) {
 			return []bus.Listener{l}, nil, []string{`topic "wiring.nilhandler"`, "forgotten", here(at), "nil handler"}
 		}, errors.New("nil handler")},
 
+		{"nil handler without a name", func() ([]bus.Listener, []bus.Option, []string) {
+			topic := bus.NewTopic[event]("wiring.nilhandler.unnamed")
+			l, at := bus.On(topic, nil), line()
+			return []bus.Listener{l}, nil, []string{`topic "wiring.nilhandler.unnamed"`, "listener at ", here(at), "nil handler"}
+		}, errors.New("nil handler")},
+
+		{"nil bus-wide handler", func() ([]bus.Listener, []bus.Option, []string) {
+			l, at := bus.OnAll(nil), line()
+			return []bus.Listener{l}, nil, []string{"listener at ", here(at), "on every topic: nil handler"}
+		}, errors.New("nil handler")},
+
+		{"Awaited at New", func() ([]bus.Listener, []bus.Option, []string) {
+			topic := bus.NewTopic[event]("wiring.awaited")
+			l, at := bus.On(topic, ok, bus.Name("waiter"), bus.Awaited()), line()
+			return []bus.Listener{l}, nil, []string{`topic "wiring.awaited"`, "waiter", here(at), "Awaited is for runtime subscriptions"}
+		}, nil},
+
 		{"nil topic", func() ([]bus.Listener, []bus.Option, []string) {
 			var topic *bus.Topic[event]
 			l, at := bus.On(topic, ok, bus.Name("orphan")), line()
@@ -55,7 +72,7 @@ func TestNewWiringErrors(t *testing.T) {
 			topic := bus.NewTopic[event]("wiring.when")
 			l, at := bus.On(topic, ok, bus.Name("picky"), bus.NewTopic[otherEvent]("wiring.other").When(func(*otherEvent) bool { return true })), line()
 			return []bus.Listener{l}, nil,
-				[]string{`topic "wiring.when"`, "picky", here(at), "When of a topic of *bus_test.otherEvent", "*bus_test.event"}
+				[]string{`topic "wiring.when"`, "picky", here(at), "When of another topic, with payload *bus_test.otherEvent", "*bus_test.event"}
 		}, nil},
 
 		{"nil When", func() ([]bus.Listener, []bus.Option, []string) {
@@ -136,7 +153,7 @@ func TestNewReportsEveryMistake(t *testing.T) {
 	msg := err.Error()
 	for _, w := range []string{
 		"nilh (", here(at1), "nil handler",
-		"badwhen (", here(at2), "When of a topic of",
+		"badwhen (", here(at2), "When of another topic",
 		"listener #2 is nil",
 		`topic "wiring.all.one"`, here(at3), here(at4), "has 2",
 		`topic "wiring.all.some"`, "has none",

@@ -30,7 +30,7 @@ type Tap interface {
 	HandlerDone(HandlerCall)
 }
 
-// PublishEvent is a publish, as an [Tap] sees it.
+// PublishEvent is a publish, as a [Tap] sees it.
 type PublishEvent struct {
 	// Seq numbers the publish. Publishes and handler calls share one
 	// increasing sequence, counted only while a tap is installed.
@@ -54,7 +54,7 @@ type PublishEvent struct {
 	Err error
 }
 
-// HandlerCall is one handler call, as an [Tap] sees it.
+// HandlerCall is one handler call, as a [Tap] sees it.
 type HandlerCall struct {
 	// Seq numbers the call, in the sequence of [PublishEvent.Seq].
 	Seq uint64

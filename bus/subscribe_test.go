@@ -175,7 +175,7 @@ func TestSubscribeErrors(t *testing.T) {
 
 	_, err = topic.Subscribe(b, record("x"), bus.NewTopic[otherEvent]("sub.other").When(func(*otherEvent) bool { return true }))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "When of a topic of")
+	assert.Contains(t, err.Error(), "When of another topic")
 
 	bad := bus.NewTopic[event]("")
 	_, err = bad.Subscribe(b, record("x"))

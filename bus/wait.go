@@ -86,8 +86,8 @@ func (c *inflight) close(seal bool) {
 // [Subscription.Done] is closed only then, as tailscale's eventbus Close
 // waits for a subscriber at work. Counting costs two atomic operations per
 // call, which is why it is asked for: a subscription without it costs what
-// a listener given to [New] costs. It has no effect on a listener given to
-// New, which is never closed.
+// a listener given to [New] costs. New refuses it: its listeners are never
+// closed.
 func Awaited() ListenerOption {
 	return listenerOptionFunc(func(l *listener) { l.feats().awaited = true })
 }

@@ -15,11 +15,11 @@ import (
 var (
 	// ErrExists is the cause of an [Error] from [Register] for a name
 	// already registered on the bus.
-	ErrExists = errors.New("plugin already registered")
+	ErrExists = errors.New("already registered")
 
 	// ErrUnregistered is the cause of an [Error] from a subscription made
 	// with [bus.OwnedBy] through a plugin that has unregistered.
-	ErrUnregistered = errors.New("plugin unregistered")
+	ErrUnregistered = errors.New("unregistered")
 )
 
 // Error is a plugin's mistake: it names the plugin and the cause. A

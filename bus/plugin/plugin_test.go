@@ -143,7 +143,7 @@ func TestUnregisterRemovesEverySubscription(t *testing.T) {
 	assert.Equal(t, "plug.ready", werr.Topic)
 	assert.Equal(t, "P/late", werr.Listener)
 	assert.Contains(t, werr.Source.File, "plugin_test.go")
-	assert.Regexp(t, `^fxbus: topic "plug.ready": listener P/late \(.*plugin_test.go:\d+\): plugin "P": plugin unregistered$`, err.Error())
+	assert.Regexp(t, `^fxbus: topic "plug.ready": listener P/late \(.*plugin_test.go:\d+\): plugin "P": unregistered$`, err.Error())
 	log = nil
 	publish()
 	assert.Equal(t, trail{"static", "other msg"}, log, "the refused subscription was not added")
