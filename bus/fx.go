@@ -308,14 +308,17 @@ func callerPackage(skip int) string {
 }
 
 // ErrNotStarted is returned by a publish or a subscription on the bus of
-// [Module] before fx.New has installed its listeners: from a constructor,
-// say. Publish from a handler, an invoke or an OnStart hook instead.
+// [Module] before fx.New has installed its listeners: from a listener's
+// constructor, which runs while they are being installed. Publish from a
+// handler, an invoke or an OnStart hook instead.
 var ErrNotStarted = errors.New("bus not started: its listeners are installed during fx.New")
 
 // Publishes declares that the enclosing fx module publishes topics. The bus
 // then knows them, enforces their [Requirement] even when nobody listens,
 // lists the module as a publisher in its [Catalog] and graphs, and reports
-// the topics nobody listens to. The module publishes through the *[Bus],
+// the topics nobody listens to. The module is named after the Go package
+// that calls Publishes, as [Listen]'s default is: the fx module's name in
+// the usual layout of one module per package. The module publishes through the *[Bus],
 // which its constructors take from the container.
 func Publishes(topics ...AnyTopic) fx.Option {
 	opts := make([]fx.Option, 0, len(topics)+1)
