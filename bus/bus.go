@@ -235,6 +235,9 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 		if l.feat != nil && l.feat.wild != nil {
 			if err := l.feat.wild.check(l); err != nil {
 				errs = append(errs, err)
+			} else if l.owner() != nil || l.feat.awaited {
+				errs = append(errs, &WiringError{Listener: l.info.Name, Source: l.info.Source,
+					Err: errors.New("on every topic: OwnedBy and Awaited are for runtime subscriptions (SubscribeAll), not for New")})
 			} else {
 				wilds = append(wilds, l.forBus())
 			}

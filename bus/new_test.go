@@ -50,6 +50,11 @@ func TestNewWiringErrors(t *testing.T) {
 			return []bus.Listener{l}, nil, []string{`topic "wiring.awaited"`, "waiter", here(at), "Awaited is for runtime subscriptions"}
 		}, nil},
 
+		{"Awaited on a bus-wide listener at New", func() ([]bus.Listener, []bus.Option, []string) {
+			l, at := bus.OnAll(func(context.Context, bus.Envelope) error { return nil }, bus.Name("everything"), bus.Awaited()), line()
+			return []bus.Listener{l}, nil, []string{"everything", here(at), "not for New"}
+		}, nil},
+
 		{"nil topic", func() ([]bus.Listener, []bus.Option, []string) {
 			var topic *bus.Topic[event]
 			l, at := bus.On(topic, ok, bus.Name("orphan")), line()

@@ -53,7 +53,7 @@ func fixture(t *testing.T) (bus.Catalog, int) {
 	return b.Catalog().WithFieldDocs(map[string]map[string]string{"busdoc_test.order": {"ID": "ID identifies the order."}}), l
 }
 
-// subscribedAt is the line of the fixture's SubscribeAs call.
+// subscribedAt is the line of the fixture's plugin subscription.
 var subscribedAt int
 
 func TestListeners(t *testing.T) {
