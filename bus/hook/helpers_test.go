@@ -15,12 +15,10 @@ var (
 	attr      = spantest.Attr
 )
 
-// trail collects what handlers did, in order. Not safe for concurrent use.
-type trail []string
+// trail collects what handlers did, in order; note returns a handler that
+// adds a name to it.
+type trail = spantest.Trail
 
-func (l *trail) add(s string) { *l = append(*l, s) }
-
-// note returns a handler that adds name to log.
 func note[T any](log *trail, name string) func(context.Context, *T) error {
-	return func(context.Context, *T) error { log.add(name); return nil }
+	return spantest.Note[T](log, name)
 }

@@ -32,22 +32,22 @@ func TestRunsBeforeOperationAfterInRankOrder(t *testing.T) {
 	assert.Equal(t, "echo.after", h.After().Name())
 	var log trail
 	b := newBus(t, []bus.Listener{
-		bus.On(h.Before(), func(_ context.Context, r *req) error { log.add("before+1"); r.In += "+1"; return nil }, bus.Rank(1)),
-		bus.On(h.Before(), func(_ context.Context, r *req) error { log.add("before-1"); r.In += "-1"; return nil }, bus.Rank(-1)),
+		bus.On(h.Before(), func(_ context.Context, r *req) error { log.Add("before+1"); r.In += "+1"; return nil }, bus.Rank(1)),
+		bus.On(h.Before(), func(_ context.Context, r *req) error { log.Add("before-1"); r.In += "-1"; return nil }, bus.Rank(-1)),
 		bus.On(h.After(), func(_ context.Context, r *hook.Result[req, res]) error {
-			log.add("after+1")
+			log.Add("after+1")
 			r.Res.Out += "+1"
 			return nil
 		}, bus.Rank(1)),
 		bus.On(h.After(), func(_ context.Context, r *hook.Result[req, res]) error {
-			log.add("after-1")
+			log.Add("after-1")
 			assert.Equal(t, "x-1+1", r.Req.In, "after handlers see the request as changed")
 			r.Res.Out += "-1"
 			return nil
 		}, bus.Rank(-1)),
 	})
 	out, err := h.Run(context.Background(), b, &req{In: "x"}, func(ctx context.Context, r *req) (*res, error) {
-		log.add("op")
+		log.Add("op")
 		return echo(ctx, r)
 	})
 	require.NoError(t, err)
@@ -65,7 +65,7 @@ func TestVeto(t *testing.T) {
 		bus.On(h.After(), note[hook.Result[req, res]](&ran, "after")),
 	})
 	out, err := h.Run(context.Background(), b, &req{}, func(context.Context, *req) (*res, error) {
-		ran.add("op")
+		ran.Add("op")
 		return &res{}, nil
 	})
 	assert.Nil(t, out)

@@ -75,13 +75,13 @@ func TestGenesys(t *testing.T) {
 	_, err = genesysWebChatService.Ready.Subscribe(b, note[genesysNoData](&log, "ready"), bus.Name("onReady"), bus.OwnedBy(my))
 	require.NoError(t, err)
 	_, err = genesysWebChatService.MessageReceived.Subscribe(b, func(_ context.Context, m *genesysMessage) error {
-		log.add("message from " + m.From + ": " + m.Text)
+		log.Add("message from " + m.From + ": " + m.Text)
 		return nil
 	}, bus.Name("onMessage"), bus.OwnedBy(my))
 	require.NoError(t, err)
 	_, err = genesysWebChatService.AgentConnected.Subscribe(b, func(_ context.Context, a *genesysAgents) error {
 		assert.Equal(t, 1, a.NumAgentsConnected)
-		log.add("agents " + a.Agents[0])
+		log.Add("agents " + a.Agents[0])
 		return nil
 	}, bus.OwnedBy(my))
 	require.NoError(t, err)

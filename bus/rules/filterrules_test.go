@@ -70,20 +70,20 @@ func frSubscribe(t *testing.T, b *bus.Bus, script string, rs *rules.Set) *trail 
 	require.NoError(t, err)
 	log := &trail{}
 	_, err = frTopicNodeAdded.Subscribe(b, func(_ context.Context, e *frNodeAdded) error {
-		log.add("node_added")
+		log.Add("node_added")
 		return nil
 	}, frOpts(p, rs, frTopicNodeAdded)...)
 	require.NoError(t, err)
 	_, err = frTopicEvent1.Subscribe(b, func(_ context.Context, e *frEvent1) error {
 		switch {
 		case e.Name != "":
-			log.add("event_1 id+name:" + e.Name)
+			log.Add("event_1 id+name:" + e.Name)
 		case e.City != nil:
-			log.add("event_1 age+city")
+			log.Add("event_1 age+city")
 		case e.Age != 0:
-			log.add("event_1 age")
+			log.Add("event_1 age")
 		default:
-			log.add("event_1")
+			log.Add("event_1")
 		}
 		return nil
 	}, frOpts(p, rs, frTopicEvent1)...)
@@ -92,9 +92,9 @@ func frSubscribe(t *testing.T, b *bus.Bus, script string, rs *rules.Set) *trail 
 	require.NoError(t, err)
 	_, err = frTopicBest.Subscribe(b, func(_ context.Context, e *frBestEvent) error {
 		if e.ID == 42 {
-			log.add("the best event 42")
+			log.Add("the best event 42")
 		} else {
-			log.add("the best event")
+			log.Add("the best event")
 		}
 		return nil
 	}, frOpts(p, rs, frTopicBest)...)

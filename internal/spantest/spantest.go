@@ -65,3 +65,14 @@ func Attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	}
 	return ""
 }
+
+// Trail collects what handlers did, in order. Not safe for concurrent use.
+type Trail []string
+
+// Add appends s to the trail.
+func (l *Trail) Add(s string) { *l = append(*l, s) }
+
+// Note returns a handler that adds name to log.
+func Note[T any](log *Trail, name string) func(context.Context, *T) error {
+	return func(context.Context, *T) error { log.Add(name); return nil }
+}
