@@ -49,9 +49,20 @@ type Error struct {
 	Err   error  // the stage's publish error
 }
 
-// Error says "fxbus: hook NAME: STAGE: " and the publish error.
+// Error says what the stage did to the operation, then the publish error,
+// which names the stage's topic ("<hook>.before" or "<hook>.after"), the
+// listener and its source:
+//
+//	fxbus: hook vetoed: topic "post.before": listener guard (quota.go:12): over quota
+//	fxbus: hook failed after the operation: topic "post.after": listener audit (audit.go:9): disk full
+//
+// The hook is named once, by its topics.
 func (e *Error) Error() string {
-	return fmt.Sprintf("fxbus: hook %q: %s: %s", e.Hook, e.Stage, strings.TrimPrefix(e.Err.Error(), "fxbus: "))
+	what := "hook vetoed"
+	if e.Stage != StageBefore {
+		what = "hook failed after the operation"
+	}
+	return "fxbus: " + what + ": " + strings.TrimPrefix(e.Err.Error(), "fxbus: ")
 }
 
 // Unwrap returns the stage's publish error.

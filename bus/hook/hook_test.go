@@ -80,8 +80,8 @@ func TestVeto(t *testing.T) {
 	assert.Equal(t, "veto.before", hand.Topic)
 	assert.Equal(t, "guard", hand.Listener)
 	assert.Empty(t, ran, "a veto stops the before stage, the operation and the after stage")
-	assert.Regexp(t, `^fxbus: hook "veto": before: topic "veto.before": listener guard \(.*hook_test.go:\d+\): denied$`, err.Error(),
-		"the prefix once, then the hook, the stage, the topic and the listener")
+	assert.Regexp(t, `^fxbus: hook vetoed: topic "veto.before": listener guard \(.*hook_test.go:\d+\): denied$`, err.Error(),
+		"the prefix once, what happened, then the topic (naming hook and stage) and the listener")
 }
 
 func TestStopInBeforeIsNoVeto(t *testing.T) {
@@ -138,6 +138,7 @@ func TestAfterSeesAndChangesTheError(t *testing.T) {
 		assert.Equal(t, hook.StageAfter, herr.Stage)
 		assert.ErrorIs(t, err, broken)
 		assert.NotErrorIs(t, err, hook.ErrVetoed)
+		assert.Regexp(t, `^fxbus: hook failed after the operation: topic "after.after": listener .*hook_test.go:\d+.*: broken$`, err.Error())
 	})
 }
 
