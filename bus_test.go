@@ -24,15 +24,9 @@ import (
 	"github.com/fxbus/fxbus/app/desk/httpapi"
 	"github.com/fxbus/fxbus/app/telemetry"
 	"github.com/fxbus/fxbus/bus"
-	"github.com/fxbus/fxbus/modules/assets"
+	"github.com/fxbus/fxbus/modules"
 	"github.com/fxbus/fxbus/modules/audit"
-	"github.com/fxbus/fxbus/modules/functions"
-	"github.com/fxbus/fxbus/modules/moderation"
 	"github.com/fxbus/fxbus/modules/sso"
-	"github.com/fxbus/fxbus/modules/stats"
-	"github.com/fxbus/fxbus/modules/tickets"
-	"github.com/fxbus/fxbus/modules/webhooks"
-	"github.com/fxbus/fxbus/modules/widget"
 )
 
 func TestMain(m *testing.M) {
@@ -58,8 +52,7 @@ func TestReferenceService(t *testing.T) {
 		httpapi.Module,
 		desk.WithConfig(desk.Config{LogOutput: io.Discard, SSOSecret: secret}),
 		// The modules, as the app's main wires them.
-		audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
-		tickets.Module, stats.Module, webhooks.Module, widget.Module,
+		modules.All,
 		fx.Provide(func(c desk.Config) sso.Config { return sso.Config{Secret: c.SSOSecret} }),
 		demo.Module,
 		fx.NopLogger,

@@ -31,7 +31,7 @@ func demoWiring(stderr io.Writer, ssoSecret []byte) fx.Option {
 	return fx.Options(
 		desk.Module,
 		desk.WithConfig(desk.Config{LogOutput: stderr, LogLevel: slog.LevelWarn, SSOSecret: ssoSecret}),
-		modules,
+		wiring,
 		demo.Module,
 		deskBridge,
 		fx.WithLogger(desk.FxLogger),

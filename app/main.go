@@ -222,7 +222,7 @@ func serve(ctx context.Context, addr string, secret []byte, stdout, stderr io.Wr
 	app := fx.New(
 		desk.Module,
 		desk.WithConfig(desk.Config{Addr: addr, LogOutput: stderr, SSOSecret: secret}),
-		modules,
+		wiring,
 		serveOptions,
 		fx.WithLogger(desk.FxLogger),
 		fx.Populate(&srv, &tel, &conn, &log),

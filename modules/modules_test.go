@@ -20,13 +20,11 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/bustest"
+	"github.com/fxbus/fxbus/modules"
 	"github.com/fxbus/fxbus/modules/assets"
 	"github.com/fxbus/fxbus/modules/audit"
-	"github.com/fxbus/fxbus/modules/functions"
-	"github.com/fxbus/fxbus/modules/moderation"
 	"github.com/fxbus/fxbus/modules/sso"
 	"github.com/fxbus/fxbus/modules/stats"
-	"github.com/fxbus/fxbus/modules/tickets"
 	"github.com/fxbus/fxbus/modules/webhooks"
 	"github.com/fxbus/fxbus/modules/widget"
 	"github.com/fxbus/fxbus/topics"
@@ -35,12 +33,6 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var ctx = context.Background()
-
-// all is every module, in the order the app lists them.
-var all = []fx.Option{
-	audit.Module, moderation.Module, sso.Module, assets.Module, functions.Module,
-	tickets.Module, stats.Module, webhooks.Module, widget.Module,
-}
 
 // The theme comes after the desk's base CSS: assets at rank 0, widget at
 // rank 10, whatever the order the modules are given in.
@@ -91,7 +83,7 @@ func TestAllModulesTogether(t *testing.T) {
 		wh    *webhooks.Stats
 		posts *bustest.Recorder[topics.MessagePosting]
 	)
-	app := fxtest.New(t, append(all, fx.NopLogger, bus.Module,
+	app := fxtest.New(t, modules.All, fx.NopLogger, bus.Module,
 		fx.Supply(sso.Config{Secret: []byte("s3cret-s3cret-s3cret-s3cret-s3cret")}),
 		fx.Supply(webhooks.Config{AllowLoopback: true, Endpoints: []webhooks.Endpoint{{
 			Name: "messages", URL: srv.URL, Secret: []byte("the-modules-test-secret"),
@@ -99,7 +91,7 @@ func TestAllModulesTogether(t *testing.T) {
 		}}}),
 		bustest.Capture(&posts, topics.ThreadMessagePosting),
 		fx.Populate(&b, &log, &st, &wh),
-	)...)
+	)
 	app.RequireStart()
 
 	th := &topics.Thread{ID: 1, UserID: "u1", Remote: "192.0.2.1"}
