@@ -19,6 +19,7 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/hook"
+	"github.com/fxbus/fxbus/internal/spantest"
 )
 
 // blChannel is the asset of the Messaging service. Handlers are scoped to
@@ -100,7 +101,7 @@ func blAs(userID string, roles ...string) context.Context {
 // after handlers, scoped to a channel, and the caller in the context.
 func TestBackendless(t *testing.T) {
 	t.Run("before handler changes arguments", func(t *testing.T) {
-		b := newBus(t, []bus.Listener{
+		b := spantest.NewBus(t, []bus.Listener{
 			// beforePublish('default', ...)
 			bus.On(blMessagingPublish.Before(), func(ctx context.Context, req *blPublishReq) error {
 				c, _ := blCallerFrom(ctx)
@@ -120,7 +121,7 @@ func TestBackendless(t *testing.T) {
 	t.Run("before handler vetoes", func(t *testing.T) {
 		errForbidden := errors.New("publishing requires the Publisher role")
 		var afterRan bool
-		b := newBus(t, []bus.Listener{
+		b := spantest.NewBus(t, []bus.Listener{
 			bus.On(blMessagingPublish.Before(), func(ctx context.Context, req *blPublishReq) error {
 				if c, _ := blCallerFrom(ctx); !c.HasRole("Publisher") {
 					return errForbidden
@@ -146,7 +147,7 @@ func TestBackendless(t *testing.T) {
 		assert.Equal(t, []string{"default: ok"}, m.published)
 	})
 	t.Run("after handler changes result", func(t *testing.T) {
-		b := newBus(t, []bus.Listener{
+		b := spantest.NewBus(t, []bus.Listener{
 			bus.On(blMessagingPublish.After(), func(_ context.Context, r *hook.Result[blPublishReq, blPublishRes]) error {
 				if r.Err == nil {
 					r.Res.Status = "published and archived"
@@ -159,7 +160,7 @@ func TestBackendless(t *testing.T) {
 		assert.Equal(t, "published and archived", res.Status)
 	})
 	t.Run("after handler turns error into result", func(t *testing.T) {
-		b := newBus(t, []bus.Listener{
+		b := spantest.NewBus(t, []bus.Listener{
 			bus.On(blMessagingPublish.After(), func(_ context.Context, r *hook.Result[blPublishReq, blPublishRes]) error {
 				if errors.Is(r.Err, errBLChannelFull) {
 					r.Res, r.Err = &blPublishRes{Status: "queued for later"}, nil
@@ -177,7 +178,7 @@ func TestBackendless(t *testing.T) {
 	})
 	t.Run("handler scoped to one channel", func(t *testing.T) {
 		var seen []string
-		b := newBus(t, []bus.Listener{
+		b := spantest.NewBus(t, []bus.Listener{
 			bus.On(blMessagingPublish.Before(), func(_ context.Context, req *blPublishReq) error {
 				seen = append(seen, "before "+req.Channel.Name)
 				return nil
@@ -206,7 +207,7 @@ func TestBackendless(t *testing.T) {
 			c, ok := blCallerFrom(ctx)
 			seen = append(seen, seenCaller{c.UserID, c.Token, c.Roles, ok})
 		}
-		b := newBus(t, []bus.Listener{
+		b := spantest.NewBus(t, []bus.Listener{
 			bus.On(blMessagingPublish.Before(), func(ctx context.Context, _ *blPublishReq) error { record(ctx); return nil }),
 			bus.On(blMessagingPublish.After(), func(ctx context.Context, _ *hook.Result[blPublishReq, blPublishRes]) error {
 				record(ctx)

@@ -14,6 +14,7 @@ import (
 	"github.com/fxbus/fxbus/bus/hook"
 	"github.com/fxbus/fxbus/internal/otelbus"
 	"github.com/fxbus/fxbus/internal/race"
+	"github.com/fxbus/fxbus/internal/spantest"
 )
 
 type (
@@ -30,8 +31,8 @@ func TestRunsBeforeOperationAfterInRankOrder(t *testing.T) {
 	assert.Equal(t, "echo", h.Name())
 	assert.Equal(t, "echo.before", h.Before().Name())
 	assert.Equal(t, "echo.after", h.After().Name())
-	var log trail
-	b := newBus(t, []bus.Listener{
+	var log spantest.Trail
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(h.Before(), func(_ context.Context, r *req) error { log.Add("before+1"); r.In += "+1"; return nil }, bus.Rank(1)),
 		bus.On(h.Before(), func(_ context.Context, r *req) error { log.Add("before-1"); r.In += "-1"; return nil }, bus.Rank(-1)),
 		bus.On(h.After(), func(_ context.Context, r *hook.Result[req, res]) error {
@@ -52,17 +53,17 @@ func TestRunsBeforeOperationAfterInRankOrder(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "op(x-1+1)-1+1", out.Out)
-	assert.Equal(t, trail{"before-1", "before+1", "op", "after-1", "after+1"}, log)
+	assert.Equal(t, spantest.Trail{"before-1", "before+1", "op", "after-1", "after+1"}, log)
 }
 
 func TestVeto(t *testing.T) {
 	h := hook.New[req, res]("veto")
 	denied := errors.New("denied")
-	var ran trail
-	b := newBus(t, []bus.Listener{
+	var ran spantest.Trail
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(h.Before(), func(context.Context, *req) error { return denied }, bus.Name("guard")),
-		bus.On(h.Before(), note[req](&ran, "later before")),
-		bus.On(h.After(), note[hook.Result[req, res]](&ran, "after")),
+		bus.On(h.Before(), spantest.Note[req](&ran, "later before")),
+		bus.On(h.After(), spantest.Note[hook.Result[req, res]](&ran, "after")),
 	})
 	out, err := h.Run(context.Background(), b, &req{}, func(context.Context, *req) (*res, error) {
 		ran.Add("op")
@@ -86,10 +87,10 @@ func TestVeto(t *testing.T) {
 
 func TestStopInBeforeIsNoVeto(t *testing.T) {
 	h := hook.New[req, res]("stop")
-	var ran trail
-	b := newBus(t, []bus.Listener{
+	var ran spantest.Trail
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(h.Before(), func(context.Context, *req) error { return bus.ErrStop }),
-		bus.On(h.Before(), note[req](&ran, "skipped")),
+		bus.On(h.Before(), spantest.Note[req](&ran, "skipped")),
 	})
 	out, err := h.Run(context.Background(), b, &req{In: "x"}, echo)
 	require.NoError(t, err)
@@ -104,7 +105,7 @@ func TestAfterSeesAndChangesTheError(t *testing.T) {
 	failing := func(context.Context, *req) (*res, error) { return nil, notFound }
 
 	t.Run("replace the error", func(t *testing.T) {
-		b := newBus(t, []bus.Listener{bus.On(h.After(), func(_ context.Context, r *hook.Result[req, res]) error {
+		b := spantest.NewBus(t, []bus.Listener{bus.On(h.After(), func(_ context.Context, r *hook.Result[req, res]) error {
 			if errors.Is(r.Err, notFound) {
 				r.Err = hidden
 			}
@@ -115,7 +116,7 @@ func TestAfterSeesAndChangesTheError(t *testing.T) {
 		assert.Same(t, hidden, err, "what the after handlers leave is returned as is")
 	})
 	t.Run("turn the error into a result", func(t *testing.T) {
-		b := newBus(t, []bus.Listener{bus.On(h.After(), func(_ context.Context, r *hook.Result[req, res]) error {
+		b := spantest.NewBus(t, []bus.Listener{bus.On(h.After(), func(_ context.Context, r *hook.Result[req, res]) error {
 			r.Res, r.Err = &res{Out: "default"}, nil
 			return nil
 		})})
@@ -124,13 +125,13 @@ func TestAfterSeesAndChangesTheError(t *testing.T) {
 		assert.Equal(t, "default", out.Out)
 	})
 	t.Run("no after handler: the operation's error as is", func(t *testing.T) {
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		_, err := h.Run(context.Background(), b, &req{}, failing)
 		assert.Same(t, notFound, err)
 	})
 	t.Run("an after handler fails", func(t *testing.T) {
 		broken := errors.New("broken")
-		b := newBus(t, []bus.Listener{bus.On(h.After(), func(context.Context, *hook.Result[req, res]) error { return broken })})
+		b := spantest.NewBus(t, []bus.Listener{bus.On(h.After(), func(context.Context, *hook.Result[req, res]) error { return broken })})
 		out, err := h.Run(context.Background(), b, &req{}, echo)
 		assert.Nil(t, out)
 		var herr *hook.Error
@@ -144,7 +145,7 @@ func TestAfterSeesAndChangesTheError(t *testing.T) {
 
 func TestRunChecksArguments(t *testing.T) {
 	h := hook.New[req, res]("args")
-	b := newBus(t, nil)
+	b := spantest.NewBus(t, nil)
 	ctx := context.Background()
 	var nilHook *hook.Hook[req, res]
 	_, err := nilHook.Run(ctx, b, &req{}, echo)
@@ -169,11 +170,11 @@ func TestRunChecksArguments(t *testing.T) {
 func TestOptionsApplyToBothStages(t *testing.T) {
 	h := hook.New[req, res]("opts", bus.RunAll)
 	first, second := errors.New("first"), errors.New("second")
-	var ran trail
-	b := newBus(t, []bus.Listener{
+	var ran spantest.Trail
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(h.Before(), func(context.Context, *req) error { return first }),
 		bus.On(h.Before(), func(context.Context, *req) error { return second }),
-		bus.On(h.After(), note[hook.Result[req, res]](&ran, "after")),
+		bus.On(h.After(), spantest.Note[hook.Result[req, res]](&ran, "after")),
 	})
 	_, err := h.Run(context.Background(), b, &req{}, echo)
 	assert.ErrorIs(t, err, first)
@@ -182,9 +183,9 @@ func TestOptionsApplyToBothStages(t *testing.T) {
 }
 
 func TestSpans(t *testing.T) {
-	rec, on := tracing(t)
+	rec, on := spantest.Tracing(t)
 	h := hook.New[req, res]("api.publish")
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(h.Before(), func(context.Context, *req) error { return nil }, bus.Name("check")),
 		bus.On(h.After(), func(context.Context, *hook.Result[req, res]) error { return nil }, bus.Name("audit")),
 	}, on)
@@ -199,30 +200,30 @@ func TestSpans(t *testing.T) {
 		"publish api.publish.before", "check api.publish.before",
 		"run api.publish",
 		"publish api.publish.after", "audit api.publish.after",
-	}, spanNames(rec))
+	}, spantest.SpanNames(rec))
 
-	hs := span(t, rec, "hook api.publish")
-	run := span(t, rec, "run api.publish")
+	hs := spantest.Span(t, rec, "hook api.publish")
+	run := spantest.Span(t, rec, "run api.publish")
 	assert.Equal(t, hs.SpanContext().SpanID(), run.Parent().SpanID())
-	assert.Equal(t, hs.SpanContext().SpanID(), span(t, rec, "publish api.publish.before").Parent().SpanID())
-	assert.Equal(t, hs.SpanContext().SpanID(), span(t, rec, "publish api.publish.after").Parent().SpanID())
+	assert.Equal(t, hs.SpanContext().SpanID(), spantest.Span(t, rec, "publish api.publish.before").Parent().SpanID())
+	assert.Equal(t, hs.SpanContext().SpanID(), spantest.Span(t, rec, "publish api.publish.after").Parent().SpanID())
 	assert.Equal(t, run.SpanContext().SpanID(), opSpan.SpanID(), "the operation runs inside its span")
 	assert.Equal(t, codes.Error, run.Status().Code)
 	assert.Equal(t, codes.Error, hs.Status().Code, "the hook failed, as its caller sees it")
-	assert.Equal(t, "operation", attr(run, otelbus.HookStageKey))
-	assert.Equal(t, "api.publish", attr(hs, otelbus.HookNameKey))
-	assert.Equal(t, "fxbus", attr(hs, "messaging.system"))
+	assert.Equal(t, "operation", spantest.Attr(run, otelbus.HookStageKey))
+	assert.Equal(t, "api.publish", spantest.Attr(hs, otelbus.HookNameKey))
+	assert.Equal(t, "fxbus", spantest.Attr(hs, "messaging.system"))
 }
 
 // A stage that nobody listens to opens no publish span: the hook's span and
 // its operation's say the call happened.
 func TestSpansWithoutListeners(t *testing.T) {
-	rec, on := tracing(t)
+	rec, on := spantest.Tracing(t)
 	h := hook.New[req, res]("tel.hook.empty")
-	b := newBus(t, nil, on)
+	b := spantest.NewBus(t, nil, on)
 	_, err := h.Run(context.Background(), b, &req{}, echo)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"hook tel.hook.empty", "run tel.hook.empty"}, spanNames(rec))
+	assert.Equal(t, []string{"hook tel.hook.empty", "run tel.hook.empty"}, spantest.SpanNames(rec))
 }
 
 // With tracing off, a call allocates its Result and nothing else.
@@ -231,7 +232,7 @@ func TestRunWithoutTracingAllocatesTheResultOnly(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	h := hook.New[req, res]("alloc")
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(h.Before(), func(context.Context, *req) error { return nil }),
 		bus.On(h.After(), func(context.Context, *hook.Result[req, res]) error { return nil }),
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/internal/otelbus"
+	"github.com/fxbus/fxbus/internal/spantest"
 )
 
 type (
@@ -61,8 +62,8 @@ func genesysRunChat(t *testing.T, b *bus.Bus, text string) {
 }
 
 func TestGenesys(t *testing.T) {
-	rec, tracing := tracing(t)
-	b := newBus(t, nil, tracing)
+	rec, tp := spantest.Tracing(t)
+	b := spantest.NewBus(t, nil, tp)
 
 	// var oMyPlugin = bus.registerPlugin('MyPlugin');
 	my, err := plugin.Register(b, "MyPlugin")
@@ -71,8 +72,8 @@ func TestGenesys(t *testing.T) {
 	require.ErrorIs(t, err, plugin.ErrExists)
 
 	// oMyPlugin.subscribe('WebChatService.ready', function(e){}); ...
-	var log trail
-	_, err = genesysWebChatService.Ready.Subscribe(b, note[genesysNoData](&log, "ready"), bus.Name("onReady"), bus.OwnedBy(my))
+	var log spantest.Trail
+	_, err = genesysWebChatService.Ready.Subscribe(b, spantest.Note[genesysNoData](&log, "ready"), bus.Name("onReady"), bus.OwnedBy(my))
 	require.NoError(t, err)
 	_, err = genesysWebChatService.MessageReceived.Subscribe(b, func(_ context.Context, m *genesysMessage) error {
 		log.Add("message from " + m.From + ": " + m.Text)
@@ -87,9 +88,9 @@ func TestGenesys(t *testing.T) {
 	require.NoError(t, err)
 
 	genesysRunChat(t, b, "hello")
-	assert.Equal(t, trail{"ready", "agents Kim", "message from Kim: hello"}, log)
+	assert.Equal(t, spantest.Trail{"ready", "agents Kim", "message from Kim: hello"}, log)
 	for _, name := range []string{"MyPlugin/onReady WebChatService.ready", "MyPlugin/onMessage WebChatService.messageReceived"} {
-		assert.Equal(t, "MyPlugin", attr(span(t, rec, name), otelbus.PluginKey), "traces attribute %s to the plugin", name)
+		assert.Equal(t, "MyPlugin", spantest.Attr(spantest.Span(t, rec, name), otelbus.PluginKey), "traces attribute %s to the plugin", name)
 	}
 	assert.Len(t, my.Listeners(), 3)
 
@@ -98,9 +99,9 @@ func TestGenesys(t *testing.T) {
 	rec.Reset()
 	genesysRunChat(t, b, "anyone there?")
 	assert.Empty(t, log, "an unregistered plugin hears nothing more")
-	for _, name := range spanNames(rec) {
+	for _, name := range spantest.SpanNames(rec) {
 		assert.NotContains(t, name, "MyPlugin", "no handler span for the plugin")
 	}
-	_, err = genesysWebChatService.Ended.Subscribe(b, note[genesysNoData](&log, "ended"), bus.OwnedBy(my))
+	_, err = genesysWebChatService.Ended.Subscribe(b, spantest.Note[genesysNoData](&log, "ended"), bus.OwnedBy(my))
 	assert.ErrorIs(t, err, plugin.ErrUnregistered)
 }

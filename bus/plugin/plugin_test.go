@@ -15,6 +15,7 @@ import (
 	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/internal/otelbus"
 	"github.com/fxbus/fxbus/internal/race"
+	"github.com/fxbus/fxbus/internal/spantest"
 )
 
 type plugEv struct{ After bool }
@@ -22,7 +23,7 @@ type plugEv struct{ After bool }
 func plugNop(context.Context, *plugEv) error { return nil }
 
 func TestRegisterPlugin(t *testing.T) {
-	b := newBus(t, nil)
+	b := spantest.NewBus(t, nil)
 	p, err := plugin.Register(b, "MyPlugin")
 	require.NoError(t, err)
 	assert.Equal(t, "MyPlugin", p.Name())
@@ -33,7 +34,7 @@ func TestRegisterPlugin(t *testing.T) {
 	assert.ErrorIs(t, err, plugin.ErrExists)
 	assert.Equal(t, "MyPlugin", perr.Plugin)
 
-	other := newBus(t, nil)
+	other := spantest.NewBus(t, nil)
 	_, err = plugin.Register(other, "MyPlugin")
 	assert.NoError(t, err, "names are unique per bus")
 
@@ -64,19 +65,19 @@ func TestPluginOnTheZeroBus(t *testing.T) {
 	topic := bus.NewTopic[plugEv]("plug.zero")
 	p, err := plugin.Register(&b, "P")
 	require.NoError(t, err)
-	var log trail
-	_, err = topic.Subscribe(&b, note[plugEv](&log, "p"), bus.OwnedBy(p))
+	var log spantest.Trail
+	_, err = topic.Subscribe(&b, spantest.Note[plugEv](&log, "p"), bus.OwnedBy(p))
 	require.NoError(t, err)
 	require.NoError(t, topic.Publish(context.Background(), &b, &plugEv{}))
 	require.NoError(t, p.Unregister())
 	require.NoError(t, topic.Publish(context.Background(), &b, &plugEv{}))
-	assert.Equal(t, trail{"p"}, log)
+	assert.Equal(t, spantest.Trail{"p"}, log)
 }
 
 func TestSubscriptionsAreAttributedToThePlugin(t *testing.T) {
-	rec, tracing := tracing(t)
+	rec, tp := spantest.Tracing(t)
 	topic := bus.NewTopic[plugEv]("plug.attr")
-	b := newBus(t, nil, tracing)
+	b := spantest.NewBus(t, nil, tp)
 	p, err := plugin.Register(b, "MyPlugin")
 	require.NoError(t, err)
 	boom := errors.New("boom")
@@ -95,25 +96,25 @@ func TestSubscriptionsAreAttributedToThePlugin(t *testing.T) {
 	require.ErrorAs(t, err, &herr)
 	assert.Equal(t, "MyPlugin/onReady", herr.Listener)
 
-	assert.Equal(t, "MyPlugin", attr(span(t, rec, "MyPlugin/onReady plug.attr"), otelbus.PluginKey), "the handler span has %s", otelbus.PluginKey)
+	assert.Equal(t, "MyPlugin", spantest.Attr(spantest.Span(t, rec, "MyPlugin/onReady plug.attr"), otelbus.PluginKey), "the handler span has %s", otelbus.PluginKey)
 }
 
 func TestUnregisterRemovesEverySubscription(t *testing.T) {
 	ready := bus.NewTopic[plugEv]("plug.ready")
 	msg := bus.NewTopic[plugEv]("plug.msg")
-	var log trail
-	b := newBus(t, []bus.Listener{bus.On(ready, note[plugEv](&log, "static"))})
+	var log spantest.Trail
+	b := spantest.NewBus(t, []bus.Listener{bus.On(ready, spantest.Note[plugEv](&log, "static"))})
 	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
-	s1, err := ready.Subscribe(b, note[plugEv](&log, "p ready"), bus.OwnedBy(p))
+	s1, err := ready.Subscribe(b, spantest.Note[plugEv](&log, "p ready"), bus.OwnedBy(p))
 	require.NoError(t, err)
-	_, err = msg.Subscribe(b, note[plugEv](&log, "p msg 1"), bus.OwnedBy(p))
+	_, err = msg.Subscribe(b, spantest.Note[plugEv](&log, "p msg 1"), bus.OwnedBy(p))
 	require.NoError(t, err)
-	_, err = msg.Subscribe(b, note[plugEv](&log, "p msg 2"), bus.OwnedBy(p))
+	_, err = msg.Subscribe(b, spantest.Note[plugEv](&log, "p msg 2"), bus.OwnedBy(p))
 	require.NoError(t, err)
 	other, err := plugin.Register(b, "Other")
 	require.NoError(t, err)
-	_, err = msg.Subscribe(b, note[plugEv](&log, "other msg"), bus.OwnedBy(other))
+	_, err = msg.Subscribe(b, spantest.Note[plugEv](&log, "other msg"), bus.OwnedBy(other))
 	require.NoError(t, err)
 
 	ctx := context.Background()
@@ -122,13 +123,13 @@ func TestUnregisterRemovesEverySubscription(t *testing.T) {
 		require.NoError(t, msg.Publish(ctx, b, &plugEv{}))
 	}
 	publish()
-	assert.Equal(t, trail{"static", "p ready", "p msg 1", "p msg 2", "other msg"}, log)
+	assert.Equal(t, spantest.Trail{"static", "p ready", "p msg 1", "p msg 2", "other msg"}, log)
 	assert.Len(t, p.Listeners(), 3)
 
 	require.NoError(t, p.Unregister())
 	log = nil
 	publish()
-	assert.Equal(t, trail{"static", "other msg"}, log)
+	assert.Equal(t, spantest.Trail{"static", "other msg"}, log)
 	assert.Empty(t, p.Listeners())
 	assert.NoError(t, s1.Close(), "closing a subscription of an unregistered plugin is a no-op")
 	assert.NoError(t, p.Unregister(), "Unregister is idempotent")
@@ -146,24 +147,24 @@ func TestUnregisterRemovesEverySubscription(t *testing.T) {
 	assert.Regexp(t, `^fxbus: topic "plug.ready": listener P/late \(.*plugin_test.go:\d+\): plugin "P": unregistered$`, err.Error())
 	log = nil
 	publish()
-	assert.Equal(t, trail{"static", "other msg"}, log, "the refused subscription was not added")
+	assert.Equal(t, spantest.Trail{"static", "other msg"}, log, "the refused subscription was not added")
 }
 
 func TestPluginSubscriptionCloseDetaches(t *testing.T) {
 	topic := bus.NewTopic[plugEv]("plug.close")
-	var log trail
-	b := newBus(t, nil)
+	var log spantest.Trail
+	b := spantest.NewBus(t, nil)
 	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
-	s1, err := topic.Subscribe(b, note[plugEv](&log, "one"), bus.Name("one"), bus.OwnedBy(p))
+	s1, err := topic.Subscribe(b, spantest.Note[plugEv](&log, "one"), bus.Name("one"), bus.OwnedBy(p))
 	require.NoError(t, err)
-	_, err = topic.Subscribe(b, note[plugEv](&log, "two"), bus.Name("two"), bus.OwnedBy(p))
+	_, err = topic.Subscribe(b, spantest.Note[plugEv](&log, "two"), bus.Name("two"), bus.OwnedBy(p))
 	require.NoError(t, err)
 	require.NoError(t, s1.Close())
 	require.Len(t, p.Listeners(), 1)
 	assert.Equal(t, "P/two", p.Listeners()[0].Name)
 	require.NoError(t, topic.Publish(context.Background(), b, &plugEv{}))
-	assert.Equal(t, trail{"two"}, log)
+	assert.Equal(t, spantest.Trail{"two"}, log)
 	require.NoError(t, p.Unregister())
 	log = nil
 	require.NoError(t, topic.Publish(context.Background(), b, &plugEv{}))
@@ -172,7 +173,7 @@ func TestPluginSubscriptionCloseDetaches(t *testing.T) {
 
 func TestSubscribeChecks(t *testing.T) {
 	only := bus.NewTopic[plugEv]("plug.only", bus.ExactlyOne)
-	b := newBus(t, []bus.Listener{bus.On(only, plugNop)})
+	b := spantest.NewBus(t, []bus.Listener{bus.On(only, plugNop)})
 	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
 	_, err = only.Subscribe(b, plugNop, bus.OwnedBy(p))
@@ -198,7 +199,7 @@ func TestPluginUnregisterRaceWithPublishes(t *testing.T) {
 	ready := bus.NewTopic[plugEv]("plug.race.ready")
 	msg := bus.NewTopic[plugEv]("plug.race.msg")
 	for round := range 20 {
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		p, err := plugin.Register(b, "P")
 		require.NoError(t, err)
 		var late, torn atomic.Int64
@@ -273,7 +274,7 @@ func TestPluginListenersAllocateNothing(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	topic := bus.NewTopic[plugEv]("plug.alloc")
-	b := newBus(t, []bus.Listener{bus.On(topic, plugNop)})
+	b := spantest.NewBus(t, []bus.Listener{bus.On(topic, plugNop)})
 	p, err := plugin.Register(b, "P")
 	require.NoError(t, err)
 	for range 3 {
@@ -287,7 +288,7 @@ func TestPluginListenersAllocateNothing(t *testing.T) {
 func TestUnregisterWaitAndDone(t *testing.T) {
 	topic := bus.NewTopic[plugEv]("wait.plugin")
 	other := bus.NewTopic[plugEv]("wait.plugin.other")
-	b := newBus(t, nil)
+	b := spantest.NewBus(t, nil)
 	p, err := plugin.Register(b, "slow")
 	require.NoError(t, err)
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -328,7 +329,7 @@ func TestUnregisterWaitAndDone(t *testing.T) {
 
 func TestBusWideSubscriptionOwnedByAPlugin(t *testing.T) {
 	topic := bus.NewTopic[plugEv]("plugin.wide")
-	b := newBus(t, nil)
+	b := spantest.NewBus(t, nil)
 	p, err := plugin.Register(b, "audit")
 	require.NoError(t, err)
 	var heard []string

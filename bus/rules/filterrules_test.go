@@ -17,6 +17,7 @@ import (
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/plugin"
 	"github.com/fxbus/fxbus/bus/rules"
+	"github.com/fxbus/fxbus/internal/spantest"
 )
 
 type (
@@ -64,11 +65,11 @@ func frModule(t *testing.T, b *bus.Bus) {
 // frSubscribe subscribes a plugin's script to every module event; rs nil
 // is a subscription without a filter. It returns what the script was
 // notified of.
-func frSubscribe(t *testing.T, b *bus.Bus, script string, rs *rules.Set) *trail {
+func frSubscribe(t *testing.T, b *bus.Bus, script string, rs *rules.Set) *spantest.Trail {
 	t.Helper()
 	p, err := plugin.Register(b, script)
 	require.NoError(t, err)
-	log := &trail{}
+	log := &spantest.Trail{}
 	_, err = frTopicNodeAdded.Subscribe(b, func(_ context.Context, e *frNodeAdded) error {
 		log.Add("node_added")
 		return nil
@@ -88,7 +89,7 @@ func frSubscribe(t *testing.T, b *bus.Bus, script string, rs *rules.Set) *trail 
 		return nil
 	}, frOpts(p, rs, frTopicEvent1)...)
 	require.NoError(t, err)
-	_, err = frTopicEvent2.Subscribe(b, note[frEvent2](log, "event_2"), frOpts(p, rs, frTopicEvent2)...)
+	_, err = frTopicEvent2.Subscribe(b, spantest.Note[frEvent2](log, "event_2"), frOpts(p, rs, frTopicEvent2)...)
 	require.NoError(t, err)
 	_, err = frTopicBest.Subscribe(b, func(_ context.Context, e *frBestEvent) error {
 		if e.ID == 42 {
@@ -112,7 +113,7 @@ func frOpts[T any](p *plugin.Plugin, rs *rules.Set, t *bus.Topic[T]) []bus.Liste
 	return opts
 }
 
-var frAllEvents = trail{
+var frAllEvents = spantest.Trail{
 	"node_added",
 	"event_1 id+name:the best name ever", "event_1 id+name:the best name ever", "event_1 id+name:another name",
 	"event_1 age+city", "event_1 age", "event_1",
@@ -124,7 +125,7 @@ var frAllEvents = trail{
 // rules, and the seed's changes to them at run time.
 func TestFilterRules(t *testing.T) {
 	t.Run("omitted filter passes all", func(t *testing.T) {
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		log := frSubscribe(t, b, "all.lua", nil)
 		frModule(t, b)
 		assert.Equal(t, frAllEvents, *log)
@@ -135,7 +136,7 @@ func TestFilterRules(t *testing.T) {
 			rules.Match("", frTopicNodeAdded),
 			rules.Match("", frTopicEvent1))
 		require.NoError(t, err)
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		log := frSubscribe(t, b, "two.lua", rs)
 		frModule(t, b)
 		assert.Equal(t, frAllEvents[:7], *log)
@@ -151,10 +152,10 @@ func TestFilterRules(t *testing.T) {
 			rules.AllOf(func(e *frEvent1) bool { return e.Age == 100500 }, func(e *frEvent1) bool { return e.City != nil }),
 		))
 		require.NoError(t, err)
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		log := frSubscribe(t, b, "params.lua", rs)
 		frModule(t, b)
-		assert.Equal(t, trail{
+		assert.Equal(t, spantest.Trail{
 			"event_1 id+name:the best name ever",
 			"event_1 id+name:the best name ever", // with more data alongside: passes too
 			"event_1 age+city",
@@ -166,16 +167,16 @@ func TestFilterRules(t *testing.T) {
 			rules.Match("", frTopicEvent1),
 			rules.Match("", frTopicEvent2))
 		require.NoError(t, err)
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		log := frSubscribe(t, b, "block.lua", rs)
 		frModule(t, b)
-		assert.Equal(t, trail{"node_added", "the best event 42", "the best event"}, *log)
+		assert.Equal(t, spantest.Trail{"node_added", "the best event 42", "the best event"}, *log)
 	})
 	// {"exclude": false, "rules": []}, or {"rules": []}
 	t.Run("block all", func(t *testing.T) {
 		rs, err := rules.New("none.lua", rules.Include)
 		require.NoError(t, err)
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		log := frSubscribe(t, b, "none.lua", rs)
 		frModule(t, b)
 		assert.Empty(t, *log)
@@ -187,10 +188,10 @@ func TestFilterRules(t *testing.T) {
 			rules.Match("1", frTopicNodeAdded),
 			rules.Match("100500", frTopicBest))
 		require.NoError(t, err)
-		b := newBus(t, nil)
+		b := spantest.NewBus(t, nil)
 		log := frSubscribe(t, b, "changing.lua", rs)
 		frModule(t, b)
-		assert.Equal(t, trail{"node_added", "the best event 42", "the best event"}, *log)
+		assert.Equal(t, spantest.Trail{"node_added", "the best event 42", "the best event"}, *log)
 
 		//	[{"id": "1", "event": ""},
 		//	 {"id": "100500", "event": "the best event", "accepts": [{"id": 42}]},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/rules"
+	"github.com/fxbus/fxbus/internal/spantest"
 )
 
 // TestWhenThroughListen declares a listener that obeys a rule set once,
@@ -21,8 +22,8 @@ func TestWhenThroughListen(t *testing.T) {
 	even := func(e *ruleEv) bool { return e.ID%2 == 0 }
 	rs, err := rules.New("fx", rules.Include, rules.Match("evens", topic, even))
 	require.NoError(t, err)
-	var log trail
-	module := fx.Module("ruled", bus.Listen(topic, note[ruleEv](&log, "ruled"), rules.When(rs, topic)))
+	var log spantest.Trail
+	module := fx.Module("ruled", bus.Listen(topic, spantest.Note[ruleEv](&log, "ruled"), rules.When(rs, topic)))
 	ctx := context.Background()
 	for range 2 {
 		var b *bus.Bus
@@ -31,12 +32,12 @@ func TestWhenThroughListen(t *testing.T) {
 		log = nil
 		require.NoError(t, topic.Publish(ctx, b, &ruleEv{ID: 2}))
 		require.NoError(t, topic.Publish(ctx, b, &ruleEv{ID: 1}))
-		assert.Equal(t, trail{"ruled"}, log)
+		assert.Equal(t, spantest.Trail{"ruled"}, log)
 
 		require.NoError(t, rs.Reset(rules.Include, rules.Match("all", topic)))
 		log = nil
 		require.NoError(t, topic.Publish(ctx, b, &ruleEv{ID: 1}))
-		assert.Equal(t, trail{"ruled"}, log)
+		assert.Equal(t, spantest.Trail{"ruled"}, log)
 		require.NoError(t, rs.Reset(rules.Include, rules.Match("evens", topic, even)))
 		app.RequireStop()
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/rules"
 	"github.com/fxbus/fxbus/internal/race"
+	"github.com/fxbus/fxbus/internal/spantest"
 )
 
 type ruleEv struct {
@@ -51,16 +52,16 @@ func TestRuleSetPolicies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, err := rules.New("sub", tc.policy, tc.given...)
 			require.NoError(t, err)
-			var log trail
-			bb := newBus(t, []bus.Listener{
-				bus.On(a, note[ruleEv](&log, "a"), rules.When(rs, a)),
-				bus.On(b, note[ruleEv](&log, "b"), rules.When(rs, b)),
-				bus.On(b, note[ruleEv](&log, "b unfiltered")),
+			var log spantest.Trail
+			bb := spantest.NewBus(t, []bus.Listener{
+				bus.On(a, spantest.Note[ruleEv](&log, "a"), rules.When(rs, a)),
+				bus.On(b, spantest.Note[ruleEv](&log, "b"), rules.When(rs, b)),
+				bus.On(b, spantest.Note[ruleEv](&log, "b unfiltered")),
 			})
 			ctx := context.Background()
 			require.NoError(t, a.Publish(ctx, bb, &ruleEv{}))
 			require.NoError(t, b.Publish(ctx, bb, &ruleEv{}))
-			var want trail
+			var want spantest.Trail
 			if tc.wantA {
 				want = append(want, "a")
 			}
@@ -81,7 +82,7 @@ func TestRuleAnyOfAllOf(t *testing.T) {
 	))
 	require.NoError(t, err)
 	var heard []ruleEv
-	b := newBus(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error { heard = append(heard, *e); return nil }, rules.When(rs, a))})
+	b := spantest.NewBus(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error { heard = append(heard, *e); return nil }, rules.When(rs, a))})
 	for _, e := range []ruleEv{{42, "the best name ever"}, {42, "other"}, {7, "seven"}, {7, "the best name ever"}, {1, ""}} {
 		require.NoError(t, a.Publish(context.Background(), b, &e))
 	}
@@ -172,20 +173,20 @@ func TestWhenNilIsAWiringError(t *testing.T) {
 }
 
 func TestRuleBlockedHandlerHasNoSpan(t *testing.T) {
-	rec, tracing := tracing(t)
+	rec, tp := spantest.Tracing(t)
 	a, _ := ruleTopics()
 	rs, err := rules.New("sub", rules.Include, rules.Match("even", a, ruleEven))
 	require.NoError(t, err)
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(a, func(context.Context, *ruleEv) error { return nil }, bus.Name("filtered"), rules.When(rs, a)),
 		bus.On(a, func(context.Context, *ruleEv) error { return nil }, bus.Name("plain")),
-	}, tracing)
+	}, tp)
 	ctx := context.Background()
 	require.NoError(t, a.Publish(ctx, b, &ruleEv{ID: 1}))
-	assert.Equal(t, []string{"publish rule.a", "plain rule.a"}, spanNames(rec), "blocked: no span")
+	assert.Equal(t, []string{"publish rule.a", "plain rule.a"}, spantest.SpanNames(rec), "blocked: no span")
 	rec.Reset()
 	require.NoError(t, a.Publish(ctx, b, &ruleEv{ID: 2}))
-	assert.Equal(t, []string{"publish rule.a", "filtered rule.a", "plain rule.a"}, spanNames(rec))
+	assert.Equal(t, []string{"publish rule.a", "filtered rule.a", "plain rule.a"}, spantest.SpanNames(rec))
 }
 
 func TestRuleSetSharedByListenersOfSeveralBuses(t *testing.T) {
@@ -193,8 +194,8 @@ func TestRuleSetSharedByListenersOfSeveralBuses(t *testing.T) {
 	rs, err := rules.New("shared", rules.Include, rules.Match("a", a))
 	require.NoError(t, err)
 	var n1, n2 atomic.Int64
-	b1 := newBus(t, []bus.Listener{bus.On(a, ruleCounter(&n1), rules.When(rs, a)), bus.On(b, ruleCounter(&n1), rules.When(rs, b))})
-	b2 := newBus(t, nil)
+	b1 := spantest.NewBus(t, []bus.Listener{bus.On(a, ruleCounter(&n1), rules.When(rs, a)), bus.On(b, ruleCounter(&n1), rules.When(rs, b))})
+	b2 := spantest.NewBus(t, nil)
 	_, err = b.Subscribe(b2, ruleCounter(&n2), rules.When(rs, b)) // b bound after the set was made
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -221,7 +222,7 @@ func TestRuleSetChangesRaceWithPublishes(t *testing.T) {
 	rs, err := rules.New("sub", rules.Include, evens)
 	require.NoError(t, err)
 	var bad, heard atomic.Int64
-	bb := newBus(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error {
+	bb := spantest.NewBus(t, []bus.Listener{bus.On(a, func(_ context.Context, e *ruleEv) error {
 		heard.Add(1)
 		if !ruleEven(e) && !ruleDiv3(e) {
 			bad.Add(1)
@@ -287,7 +288,7 @@ func TestRuleSetChangeIsAtomicAcrossTopics(t *testing.T) {
 		rs, err := rules.New("sub", rules.Include, rules.Match("a", a), rules.Match("b", b))
 		require.NoError(t, err)
 		var heardA, heardB atomic.Bool
-		bb := newBus(t, []bus.Listener{
+		bb := spantest.NewBus(t, []bus.Listener{
 			bus.On(b, func(context.Context, *ruleEv) error { heardB.Store(true); return nil }, rules.When(rs, b)),
 			bus.On(a, func(context.Context, *ruleEv) error { heardA.Store(true); return nil }, rules.When(rs, a)),
 		})
@@ -323,7 +324,7 @@ func TestRulesAllocateNothing(t *testing.T) {
 		rules.Match("b", b))
 	require.NoError(t, err)
 	var n atomic.Int64
-	bb := newBus(t, []bus.Listener{
+	bb := spantest.NewBus(t, []bus.Listener{
 		bus.On(a, ruleCounter(&n), rules.When(rs, a)),
 		bus.On(a, ruleCounter(&n), rules.When(rs, a), a.When(ruleEven)),
 		bus.On(b, ruleCounter(&n), rules.When(rs, b)),
