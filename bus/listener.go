@@ -123,18 +123,18 @@ func InModule(name string) ListenerOption {
 
 // listener is the one implementation of Listener.
 type listener struct {
-	topic       topicCore
-	info        ListenerInfo
-	seq         uint64
-	handler     any // func(context.Context, *T) error
-	filters     []any
-	filterTypes []reflect.Type
-	optErr      error
-	opts        []ListenerOption
-	sub         *Subscription // set for runtime subscriptions
-	tel         *otelbus.Listener
-	x           *extras   // optional features (sources, owner); nil for most listeners
-	feat        *features // Once, AfterCommit, bus-wide; nil for most listeners (see features.go)
+	topic        topicCore
+	info         ListenerInfo
+	seq          uint64
+	handler      any // func(context.Context, *T) error
+	filters      []any
+	filterTopics []AnyTopic // the topics whose When made filters
+	optErr       error
+	opts         []ListenerOption
+	sub          *Subscription // set for runtime subscriptions
+	tel          *otelbus.Listener
+	x            *extras   // optional features (sources, owner); nil for most listeners
+	feat         *features // Once, AfterCommit, bus-wide; nil for most listeners (see features.go)
 }
 
 func (l *listener) Topic() AnyTopic     { return l.topic }
@@ -218,10 +218,9 @@ func (l *listener) check() error {
 	case l.optErr != nil:
 		return l.optErr
 	}
-	want := l.topic.PayloadType()
-	for _, ft := range l.filterTypes {
-		if ft != want {
-			return fmt.Errorf("When of another topic, with payload *%s, on a listener of topic %q, whose payload is *%s", ft, l.topic.Name(), want)
+	for _, ft := range l.filterTopics {
+		if ft.core() != l.topic.core() {
+			return fmt.Errorf("When of another topic, %q: a filter must come from the listener's own topic", ft.Name())
 		}
 	}
 	return nil

@@ -77,7 +77,14 @@ func TestNewWiringErrors(t *testing.T) {
 			topic := bus.NewTopic[event]("wiring.when")
 			l, at := bus.On(topic, ok, bus.Name("picky"), bus.NewTopic[otherEvent]("wiring.other").When(func(*otherEvent) bool { return true })), line()
 			return []bus.Listener{l}, nil,
-				[]string{`topic "wiring.when"`, "picky", here(at), "When of another topic, with payload *bus_test.otherEvent", "*bus_test.event"}
+				[]string{`topic "wiring.when"`, "picky", here(at), `When of another topic, "wiring.other"`}
+		}, nil},
+
+		{"When of another topic with the same payload", func() ([]bus.Listener, []bus.Option, []string) {
+			topic, sibling := bus.NewTopic[event]("wiring.when.mine"), bus.NewTopic[event]("wiring.when.sibling")
+			l, at := bus.On(topic, ok, bus.Name("borrowed"), sibling.When(func(*event) bool { return true })), line()
+			return []bus.Listener{l}, nil,
+				[]string{`topic "wiring.when.mine"`, "borrowed", here(at), `When of another topic, "wiring.when.sibling"`}
 		}, nil},
 
 		{"nil When", func() ([]bus.Listener, []bus.Option, []string) {

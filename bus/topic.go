@@ -187,7 +187,9 @@ func (t *Topic[T]) SpanAttributes(fn func(*T) []attribute.KeyValue) *Topic[T] {
 // When makes a listener of t hear only the events whose payload satisfies
 // pred: bus.On(t, h, t.When(pred)). It is checked before the handler's span
 // starts, so a filtered-out handler costs no span. Several When options on
-// one listener must all hold.
+// one listener must all hold. The option belongs to t: on a listener of
+// another topic, even one with the same payload type, [New] and Subscribe
+// fail with a [*WiringError].
 //
 // A listener scoped to an asset, such as a messaging channel or a data
 // table, is a When that compares the payload's asset with the one it
@@ -203,7 +205,7 @@ func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
 			return
 		}
 		l.filters = append(l.filters, pred)
-		l.filterTypes = append(l.filterTypes, reflect.TypeFor[T]())
+		l.filterTopics = append(l.filterTopics, t)
 	})
 }
 

@@ -193,7 +193,8 @@ func New(name string, p Policy, rules ...Rule) (*Set, error) {
 // checks its payload type, not which topic of that type it is. Rules on other topics do not concern the listener,
 // so under [Include] a listener whose topic no rule names hears nothing.
 // The check allocates nothing and runs before the handler's span starts.
-// A nil rs makes a wiring error, as a nil When predicate does.
+// A nil rs makes a wiring error, as a nil When predicate does, and so does
+// the option on a listener of a topic other than t.
 func When[T any](rs *Set, t *bus.Topic[T]) bus.ListenerOption {
 	if rs == nil || t == nil {
 		return t.When(nil)

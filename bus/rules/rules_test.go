@@ -172,6 +172,19 @@ func TestWhenNilIsAWiringError(t *testing.T) {
 	assert.ErrorContains(t, err, "nil predicate")
 }
 
+// A rule set's filter for topic a would apply a's rules to b's events: a
+// listener of b refuses it, although the payload types match.
+func TestWhenOfAnotherTopicIsAWiringError(t *testing.T) {
+	a, b := ruleTopics()
+	rs, err := rules.New("sub", rules.Include, rules.Match("1", a))
+	require.NoError(t, err)
+	_, err = bus.New([]bus.Listener{bus.On(b, func(context.Context, *ruleEv) error { return nil }, rules.When(rs, a))})
+	var werr *bus.WiringError
+	require.ErrorAs(t, err, &werr)
+	assert.Equal(t, "rule.b", werr.Topic)
+	assert.ErrorContains(t, err, `When of another topic, "rule.a"`)
+}
+
 func TestRuleBlockedHandlerHasNoSpan(t *testing.T) {
 	rec, tp := spantest.Tracing(t)
 	a, _ := ruleTopics()
