@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -70,32 +69,13 @@ func withTopics(c bus.Catalog, ts ...bus.AnyTopic) bus.Catalog {
 	out := bus.Catalog{Topics: slices.Clone(c.Topics)}
 	for _, t := range ts {
 		if !slices.ContainsFunc(out.Topics, func(ti bus.TopicInfo) bool { return ti.Name == t.Name() }) {
-			out.Topics = append(out.Topics, topicInfo(t))
+			ti := t.Info()
+			ti.Listeners = []bus.ListenerInfo{}
+			out.Topics = append(out.Topics, ti)
 		}
 	}
 	slices.SortStableFunc(out.Topics, func(a, b bus.TopicInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
-}
-
-// topicInfo describes t as (*bus.Bus).Catalog does a topic without
-// listeners or publishers.
-func topicInfo(t bus.AnyTopic) bus.TopicInfo {
-	ti := bus.TopicInfo{
-		Name:        t.Name(),
-		Description: t.Description(),
-		Payload:     t.PayloadType().String(),
-		ErrorPolicy: t.ErrorPolicy(),
-		Requirement: t.Requirement(),
-		Listeners:   []bus.ListenerInfo{},
-	}
-	if pt := t.PayloadType(); pt.Kind() == reflect.Struct {
-		for f := range pt.Fields() {
-			if f.IsExported() {
-				ti.Fields = append(ti.Fields, bus.FieldInfo{Name: f.Name, Type: f.Type.String()})
-			}
-		}
-	}
-	return ti
 }
 
 // moduleRoot returns the module's root directory as this file was

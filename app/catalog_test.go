@@ -70,7 +70,7 @@ func TestCatalogMarkdown(t *testing.T) {
 	// A topic with its description, payload items with their docs, publisher
 	// and listeners in order, sources relative to the module root.
 	section := markdownSection(t, out, "thread.message_posting")
-	assert.Contains(t, section, topics.ThreadMessagePosting.Description())
+	assert.Contains(t, section, topics.ThreadMessagePosting.Info().Description)
 	assert.Contains(t, section, "Payload: `topics.MessagePosting`.")
 	docs := topics.FieldDocs["topics.MessagePosting"]
 	require.NotEmpty(t, docs)
@@ -353,7 +353,7 @@ func TestCatalogStable(t *testing.T) {
 func TestWithTopics(t *testing.T) {
 	c := appCatalogT(t)
 
-	// topicInfo describes a topic as the bus does, bar listeners and publishers.
+	// A topic's Info describes it as the bus does, bar listeners and publishers.
 	for _, ti := range c.Topics {
 		var tp bus.AnyTopic
 		for _, x := range topics.All() {
@@ -363,12 +363,12 @@ func TestWithTopics(t *testing.T) {
 		}
 		require.NotNil(t, tp, "%s is in topics.All", ti.Name)
 		want := ti
-		want.Listeners, want.Subscriptions, want.Publishers = []bus.ListenerInfo{}, 0, nil
+		want.Listeners, want.Subscriptions, want.Publishers = nil, 0, nil
 		want.Fields = slices.Clone(want.Fields) // not the shared catalogue's
 		for i := range want.Fields {
 			want.Fields[i].Doc = ""
 		}
-		assert.Equal(t, want, topicInfo(tp), ti.Name)
+		assert.Equal(t, want, tp.Info(), ti.Name)
 	}
 
 	// Only the missing topics are added, in order of name.

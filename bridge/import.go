@@ -258,7 +258,7 @@ func (im *importer[T]) handle(msg jetstream.Msg, recvOpts []trace.SpanStartOptio
 
 	var e T
 	if err := im.cfg.codec.Unmarshal(msg.Data(), &e); err != nil {
-		err = fmt.Errorf("decode %s: %w", im.t.PayloadType(), err)
+		err = fmt.Errorf("decode %T: %w", e, err)
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 		im.deadLetter(ctx, msg, d, err)

@@ -161,7 +161,7 @@ func (b *Bus) learn(t topicCore) *slot {
 	} else {
 		b.idx.Store(next)
 	}
-	t.setHint(&topicHint{bus: b.id, n: n})
+	t.state().hint.Store(&topicHint{bus: b.id, n: n})
 	b.wildLearn(t, s)
 	return s
 }
@@ -209,7 +209,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			errs = append(errs, &WiringError{Err: fmt.Errorf("WithTopics: topic #%d: %w", i, errNilTopic)})
 			continue
 		}
-		know(t.core())
+		know(t)
 	}
 	b.publishers = map[topicCore][]PublisherInfo{}
 	for i, d := range cfg.publishers {
@@ -217,7 +217,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			errs = append(errs, &WiringError{Err: fmt.Errorf("publisher #%d (%s, %s): %w", i, d.info.Module, d.info.Source, errNilTopic)})
 			continue
 		}
-		t := d.topic.core()
+		t := d.topic
 		know(t)
 		b.publishers[t] = append(b.publishers[t], d.info)
 	}
@@ -266,7 +266,7 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 	}
 	errs = append(errs, checkTopicNames(order)...)
 	for _, t := range order {
-		if err := t.declErr(); err != nil {
+		if err := t.state().err; err != nil {
 			errs = append(errs, &WiringError{Topic: t.Name(), Err: err})
 			continue
 		}
@@ -308,7 +308,7 @@ func byDispatchOrder(a, b *listener) int {
 }
 
 func checkRequirement(t topicCore, all []*listener) error {
-	r := t.Requirement()
+	r := t.state().cfg.requirement
 	ls := serving(all)
 	if (r == AtLeastOne || r == ExactlyOne) && len(ls) == 0 {
 		return &WiringError{Topic: t.Name(), Err: fmt.Errorf("%w: needs %v, has none", ErrRequirement, r)}

@@ -95,7 +95,7 @@ func logWiring(log *slog.Logger, reports []error) {
 // to without a publisher, in the order the topics were declared.
 func wiringReport(topics []topicCore, lists map[topicCore][]*listener, pubs map[topicCore][]PublisherInfo) []error {
 	var reports []error
-	topics = slices.SortedFunc(slices.Values(topics), func(a, b topicCore) int { return cmp.Compare(a.declared(), b.declared()) })
+	topics = slices.SortedFunc(slices.Values(topics), func(a, b topicCore) int { return cmp.Compare(a.state().seq, b.state().seq) })
 	for _, t := range topics {
 		switch {
 		case len(pubs[t]) > 0 && len(lists[t]) == 0:
@@ -201,16 +201,9 @@ func (b *Bus) Catalog() Catalog {
 	c := Catalog{Topics: make([]TopicInfo, 0, len(ix.slots))}
 	for _, s := range ix.slots {
 		t, ls := s.topic(), s.listeners()
-		ti := TopicInfo{
-			Name:        t.Name(),
-			Description: t.Description(),
-			Payload:     t.PayloadType().String(),
-			Fields:      fieldsOf(t.PayloadType()),
-			ErrorPolicy: t.ErrorPolicy(),
-			Requirement: t.Requirement(),
-			Listeners:   make([]ListenerInfo, 0, len(ls)),
-			Publishers:  slices.Clone(b.publishers[t]),
-		}
+		ti := t.Info()
+		ti.Listeners = make([]ListenerInfo, 0, len(ls))
+		ti.Publishers = slices.Clone(b.publishers[t])
 		for _, l := range ls {
 			ti.Listeners = append(ti.Listeners, l.info)
 			if l.info.Subscribed {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"unsafe"
 
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
@@ -61,7 +62,7 @@ type wildcard struct {
 // or those whose payload pointer implements its interface. It is decided
 // once per topic, when the bus learns it.
 func (w *wildcard) hears(t topicCore) bool {
-	return w.iface == nil || reflect.PointerTo(t.PayloadType()).Implements(w.iface)
+	return w.iface == nil || reflect.PointerTo(t.state().payload).Implements(w.iface)
 }
 
 // check reports the mistakes of bus-wide listener l.
@@ -162,7 +163,7 @@ func (w *wildOn) instance(t topicCore) *listener {
 	l := &listener{topic: t, info: tl.info, seq: tl.seq, sub: tl.sub, x: tl.x}
 	l.info.Subscribed = tl.sub != nil
 	l.feat = &features{once: tl.feat.once, afterCommit: tl.feat.afterCommit, awaited: tl.feat.awaited, tmpl: tl}
-	l.handler = t.envelopeHandler(tl.feat.wild.h, l)
+	l.fn = envelopeHandler(t, tl.feat.wild.h, l)
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: t.Name(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,
 		Source: otelbus.Source{Function: l.info.Function, File: l.info.Source.File, Line: l.info.Source.Line},
@@ -172,8 +173,10 @@ func (w *wildOn) instance(t topicCore) *listener {
 }
 
 // envelopeHandler returns h as a handler of t for listener l.
-func (t *Topic[T]) envelopeHandler(h Handler, l *listener) any {
-	return func(ctx context.Context, e *T) error { return h(ctx, Envelope{Topic: t, Payload: e, l: l}) }
+func envelopeHandler(t topicCore, h Handler, l *listener) erasedHandler {
+	return func(ctx context.Context, e unsafe.Pointer) error {
+		return h(ctx, Envelope{Topic: t, Payload: t.box(e), l: l})
+	}
 }
 
 // addWild adds the bus-wide listener declared by tmpl to b, on every topic
@@ -227,7 +230,7 @@ func (b *Bus) removeWild(tmpl *listener) {
 func (b *Bus) learnPublished(t topicCore) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed.Load() || b.waiting.Load() || len(b.wild) == 0 || t.declErr() != nil {
+	if b.closed.Load() || b.waiting.Load() || len(b.wild) == 0 || t.state().err != nil {
 		return false
 	}
 	if checkNewTopicName(b.index(), t) != nil {

@@ -22,13 +22,14 @@ var ThreadMessagePosting = bus.NewTopic[MessagePosting]("thread.message.posting"
 	bus.Description("fires before a message is stored; handlers may edit Body"))
 
 func ExampleNewTopic() {
-	fmt.Println(ThreadMessagePosting.Name())
-	fmt.Println(ThreadMessagePosting.Description())
-	fmt.Println(ThreadMessagePosting.PayloadType())
+	info := ThreadMessagePosting.Info()
+	fmt.Println(info.Name)
+	fmt.Println(info.Description)
+	fmt.Println(info.Payload, info.ErrorPolicy)
 	// Output:
 	// thread.message.posting
 	// fires before a message is stored; handlers may edit Body
-	// bus_test.MessagePosting
+	// bus_test.MessagePosting stop-on-error
 }
 
 func ExampleOn() {

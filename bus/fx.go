@@ -172,7 +172,7 @@ func (d *fxListener) out() Out { return Out{Listener: d.build(d.h)} }
 
 func (d *fxListener) build(h any) *listener {
 	l := d.decl.instance()
-	l.setHandler(h, []ListenerOption{d.module})
+	l.setHandler(eraseValue(h), []ListenerOption{d.module})
 	return l
 }
 
@@ -199,28 +199,34 @@ var (
 // A ctor of another shape is an fx error naming the topic, what was given
 // and what is accepted; so is an app without [Module].
 func Listen[T any](t *Topic[T], ctor any, opts ...ListenerOption) fx.Option {
-	decl := declare(t, 1, opts, nil)
-	module := InModule(callerPackage(1))
+	return listen(anyTopic(t), reflect.TypeFor[func(context.Context, *T) error](), ctor, opts)
+}
+
+// listen is Listen without the payload type: handlerType is
+// func(context.Context, *T) error.
+func listen(t topicCore, handlerType reflect.Type, ctor any, opts []ListenerOption) fx.Option {
+	decl := declare(t, 2, opts, nil)
+	module := InModule(callerPackage(2))
 	if t == nil {
 		return fx.Error(fmt.Errorf("fxbus: Listen at %s: nil topic", decl.info.Source))
 	}
-	handlerType := reflect.TypeFor[func(context.Context, *T) error]()
+	name := t.Name()
 	if ctor == nil {
 		return fx.Error(fmt.Errorf("fxbus: bus.Listen(%q) at %s: nil ctor; want %s, or a constructor returning it",
-			t.name, decl.info.Source, handlerType))
+			name, decl.info.Source, handlerType))
 	}
-	check := fx.Invoke((&moduleCheck{what: fmt.Sprintf("bus.Listen(%q)", t.name), at: decl.info.Source}).run)
+	check := fx.Invoke((&moduleCheck{what: fmt.Sprintf("bus.Listen(%q)", name), at: decl.info.Source}).run)
 	ct := reflect.TypeOf(ctor)
 	d := &fxListener{decl: decl, module: module}
-	if h, ok := ctor.(func(context.Context, *T) error); ok {
+	if ct == handlerType {
 		decl.info.Function, decl.info.Name = funcName(ctor)
-		d.h = h
+		d.h = ctor
 		return fx.Options(fx.Provide(d.out), check)
 	}
 	if ct.Kind() != reflect.Func || ct.NumOut() < 1 || ct.NumOut() > 2 || ct.Out(0) != handlerType ||
 		(ct.NumOut() == 2 && ct.Out(1) != errorType) {
 		return fx.Error(fmt.Errorf("fxbus: bus.Listen(%q) at %s: ctor is %s; want %s, "+
-			"or a constructor func(deps...) (%s[, error])", t.name, decl.info.Source, ct, handlerType, handlerType))
+			"or a constructor func(deps...) (%s[, error])", name, decl.info.Source, ct, handlerType, handlerType))
 	}
 	decl.info.Function, decl.info.Name = funcName(ctor)
 	return fx.Options(fx.Provide(listenerCtor(ctor, d.build)), check)

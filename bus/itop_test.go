@@ -9,7 +9,6 @@ package bus_test
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -111,8 +110,8 @@ func (s *itopAttributeBlobSetup) RegisterEventsAndListeners() []bus.Listener {
 func TestITop(t *testing.T) {
 	t.Run("event declared with description and typed data", func(t *testing.T) {
 		assert.Equal(t, "EVENT_DOWNLOAD_DOCUMENT", itopEventDownloadDocument.Name())
-		assert.Equal(t, "A document has been downloaded from the GUI", itopEventDownloadDocument.Description())
-		assert.Equal(t, reflect.TypeFor[itopDownloadDocument](), itopEventDownloadDocument.PayloadType())
+		assert.Equal(t, "A document has been downloaded from the GUI", itopEventDownloadDocument.Info().Description)
+		assert.Equal(t, "bus_test.itopDownloadDocument", itopEventDownloadDocument.Info().Payload)
 
 		attachments, blobs := &itopAttachmentsSetup{}, &itopAttributeBlobSetup{}
 		b := newBus(t, append(attachments.RegisterEventsAndListeners(), blobs.RegisterEventsAndListeners()...))

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -126,9 +127,9 @@ type listener struct {
 	topic        topicCore
 	info         ListenerInfo
 	seq          uint64
-	handler      any // func(context.Context, *T) error
-	filters      []any
-	filterTopics []AnyTopic // the topics whose When made filters
+	fn           erasedHandler // the handler, a func(context.Context, *T) error
+	filters      []erasedFilter
+	filterTopics []topicCore // the topics whose When made filters
 	optErr       error
 	opts         []ListenerOption
 	sub          *Subscription // set for runtime subscriptions
@@ -146,12 +147,12 @@ func (l *listener) String() string      { return l.info.String() }
 // Mistakes such as a nil handler are reported by [New], with the source of
 // this call.
 func On[T any](t *Topic[T], h func(context.Context, *T) error, opts ...ListenerOption) Listener {
-	return newListener(t, h, 1, opts)
+	return newListener(anyTopic(t), eraseHandler(h), 1, opts)
 }
 
 // newListener makes a listener; skip counts the frames between the user's
 // call and newListener's caller.
-func newListener[T any](t *Topic[T], h func(context.Context, *T) error, skip int, opts []ListenerOption) *listener {
+func newListener(t topicCore, h erasedHandler, skip int, opts []ListenerOption) *listener {
 	l := declare(t, skip+1, opts, h)
 	l.setHandler(h, nil)
 	return l
@@ -160,28 +161,23 @@ func newListener[T any](t *Topic[T], h func(context.Context, *T) error, skip int
 // declare makes a listener without its handler yet: its declaration order,
 // its source (skip frames above declare's caller) and its options. fn names
 // it until an option does.
-func declare[T any](t *Topic[T], skip int, opts []ListenerOption, fn any) *listener {
-	l := &listener{seq: declSeq.Add(1)}
-	if t != nil {
-		l.topic = t
-	}
+func declare(t topicCore, skip int, opts []ListenerOption, fn erasedHandler) *listener {
+	l := &listener{seq: declSeq.Add(1), topic: t}
 	if _, file, line, ok := runtime.Caller(skip + 1); ok {
 		l.info.Source = Source{File: file, Line: line}
 	}
-	if fn != nil && !reflect.ValueOf(fn).IsNil() {
+	if fn != nil {
 		l.info.Function, l.info.Name = funcName(fn)
 	}
 	l.opts = opts
 	return l
 }
 
-// setHandler completes a declared listener with its handler h (a
-// func(context.Context, *T) error, possibly nil) and applies its options;
-// extra options come first, so the user's win.
-func (l *listener) setHandler(h any, extra []ListenerOption) {
-	if h != nil && !reflect.ValueOf(h).IsNil() {
-		l.handler = h
-	}
+// setHandler completes a declared listener with its handler h (possibly
+// nil) and applies its options; extra options come first, so the user's
+// win.
+func (l *listener) setHandler(h erasedHandler, extra []ListenerOption) {
+	l.fn = h
 	for _, o := range extra {
 		o.applyListener(l)
 	}
@@ -213,13 +209,16 @@ func (l *listener) check() error {
 	switch {
 	case l.topic == nil || reflect.ValueOf(l.topic).IsNil():
 		return errNilTopic
-	case l.handler == nil || reflect.ValueOf(l.handler).IsNil():
+	case l.fn == nil:
 		return errNilHandler
 	case l.optErr != nil:
 		return l.optErr
 	}
 	for _, ft := range l.filterTopics {
-		if ft.core() != l.topic.core() {
+		if ft == nil {
+			return errors.New("When of a nil topic")
+		}
+		if ft != l.topic {
 			return fmt.Errorf("When of another topic, %q: a filter must come from the listener's own topic", ft.Name())
 		}
 	}

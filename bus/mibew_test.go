@@ -104,8 +104,8 @@ func TestMibew(t *testing.T) {
 	t.Run("catalogue documents every event", func(t *testing.T) {
 		for _, topic := range []bus.AnyTopic{mibewThreadCreate, mibewThreadClose, mibewThreadPostMessage,
 			mibewPageAddCSS, mibewThreadFunctionCall, mibewOperatorAuth} {
-			assert.NotEmpty(t, topic.Description(), topic.Name())
-			assert.Equal(t, "bus_test", strings.SplitN(topic.PayloadType().String(), ".", 2)[0], "typed payload of %s", topic.Name())
+			assert.NotEmpty(t, topic.Info().Description, topic.Name())
+			assert.Equal(t, "bus_test", strings.SplitN(topic.Info().Payload, ".", 2)[0], "typed payload of %s", topic.Name())
 		}
 	})
 	t.Run("plugin attached and detached at runtime", func(t *testing.T) {

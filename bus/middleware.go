@@ -107,7 +107,7 @@ func adapt(t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) er
 	var h Handler = func(ctx context.Context, env Envelope) error {
 		e, ok := t.unbox(env.Payload)
 		if !ok {
-			return fmt.Errorf("a middleware passed on a payload of type %T, not the topic's *%s", env.Payload, t.PayloadType())
+			return fmt.Errorf("a middleware passed on a payload of type %T, not the topic's *%s", env.Payload, t.state().payload)
 		}
 		return fn(ctx, e)
 	}

@@ -42,7 +42,7 @@ func checkNewTopicName(ix *index, t topicCore) error {
 }
 
 func duplicateName(name string, ts []topicCore) error {
-	slices.SortFunc(ts, func(a, b topicCore) int { return cmp.Compare(a.declared(), b.declared()) })
+	slices.SortFunc(ts, func(a, b topicCore) int { return cmp.Compare(a.state().seq, b.state().seq) })
 	sites := ""
 	for i, t := range ts {
 		switch {
@@ -52,7 +52,7 @@ func duplicateName(name string, ts []topicCore) error {
 		default:
 			sites += ", "
 		}
-		sites += fmt.Sprintf("%s (payload %s)", t.declSite(), t.PayloadType())
+		sites += fmt.Sprintf("%s (payload %s)", t.state().decl, t.state().payload)
 	}
 	return &WiringError{Topic: name, Err: fmt.Errorf("%w: declared at %s", errDuplicateName, sites)}
 }

@@ -188,7 +188,7 @@ func TestPublishErrorPolicies(t *testing.T) {
 
 	t.Run("StopOnError returns the first and stops", func(t *testing.T) {
 		topic := bus.NewTopic[event]("test.policy.stop")
-		require.Equal(t, bus.StopOnError, topic.ErrorPolicy(), "the default policy")
+		require.Equal(t, bus.StopOnError, topic.Info().ErrorPolicy, "the default policy")
 		b := newBus(t, []bus.Listener{
 			bus.On(topic, failWith("a", errA), bus.Name("a")),
 			bus.On(topic, record("b"), bus.Name("b")),

@@ -27,10 +27,15 @@ func (t *Topic[T]) Subscribe(b *Bus, h func(context.Context, *T) error, opts ...
 	if t == nil {
 		return nil, nilTopic("subscribe")
 	}
+	return b.subscribeTo(t, eraseHandler(h), opts)
+}
+
+// subscribeTo is Topic.Subscribe without the payload type.
+func (b *Bus) subscribeTo(t topicCore, h erasedHandler, opts []ListenerOption) (*Subscription, error) {
 	if b == nil {
-		return nil, nilBus(t.name)
+		return nil, nilBus(t.Name())
 	}
-	return b.subscribe(newListener(t, h, 1, opts))
+	return b.subscribe(newListener(t, h, 2, opts))
 }
 
 func nilBus(topic string) error { return fmt.Errorf("fxbus: subscribe to %q: %w", topic, errNilBus) }
@@ -41,7 +46,7 @@ func (b *Bus) subscribe(l *listener) (*Subscription, error) {
 	if err := l.check(); err != nil {
 		return nil, l.wiringError(err)
 	}
-	if err := l.topic.declErr(); err != nil {
+	if err := l.topic.state().err; err != nil {
 		return nil, &WiringError{Topic: l.topicName(), Err: err}
 	}
 	s := &Subscription{b: b, l: l}

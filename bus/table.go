@@ -20,7 +20,7 @@ type topicHint struct {
 
 // slot holds one topic's dispatch table on one bus. The dispatch code is
 // not generic: handlers take the payload as an unsafe.Pointer (see
-// Topic.erase), so that a payload type adds little code to a program.
+// erasedHandler), so that a payload type adds little code to a program.
 type slot struct {
 	key topicCore // the *Topic[T]
 	t   *topicState
@@ -361,10 +361,8 @@ func newHandler(b *Bus, l *listener) handler {
 	if o := l.owner(); o != nil {
 		preds = append(preds, func(unsafe.Pointer) bool { return o.Active() })
 	}
-	for _, f := range l.filters {
-		preds = append(preds, l.topic.erase(f).filter)
-	}
-	return compile(b, l, handler{fn: l.topic.erase(l.handler).fn, filter: allOf(preds), l: l})
+	preds = append(preds, l.filters...)
+	return compile(b, l, handler{fn: l.fn, filter: allOf(preds), l: l})
 }
 
 // allOf is the conjunction of preds, in order; nil when there are none.

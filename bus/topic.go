@@ -114,15 +114,16 @@ type Topic[T any] struct {
 // topicState is a topic without its payload type: what the dispatch code,
 // which is not generic, needs of it.
 type topicState struct {
-	attrs atomic.Pointer[func(unsafe.Pointer) []attribute.KeyValue] // see SpanAttributes
-	hint  atomic.Pointer[topicHint]                                 // where the last bus that learned it keeps it
-	seq   uint64                                                    // declaration order, for reports
-	name  string
-	cfg   topicConfig
-	err   error // a declaration mistake, reported by New
-	tel   *otelbus.Topic
-	pub0  *otelbus.Publish // the publish span when nobody listens
-	decl  Source           // where NewTopic was called
+	attrs   atomic.Pointer[func(unsafe.Pointer) []attribute.KeyValue] // see SpanAttributes
+	hint    atomic.Pointer[topicHint]                                 // where the last bus that learned it keeps it
+	seq     uint64                                                    // declaration order, for reports
+	name    string
+	cfg     topicConfig
+	err     error // a declaration mistake, reported by New
+	tel     *otelbus.Topic
+	pub0    *otelbus.Publish // the publish span when nobody listens
+	decl    Source           // where NewTopic was called
+	payload reflect.Type     // T
 }
 
 // NewTopic declares a topic named name whose payload is a *T. Topics are
@@ -137,7 +138,7 @@ func NewTopic[T any](name string, opts ...TopicOption) *Topic[T] {
 // init sets up the state of a topic of payload type rt that NewTopic, two
 // frames up, declares.
 func (t *topicState) init(name string, rt reflect.Type, opts []TopicOption) {
-	t.name, t.seq, t.tel = name, declSeq.Add(1), otelbus.NewTopic(name)
+	t.name, t.seq, t.tel, t.payload = name, declSeq.Add(1), otelbus.NewTopic(name), rt
 	if _, file, line, ok := runtime.Caller(2); ok {
 		t.decl = Source{File: file, Line: line}
 	}
@@ -178,7 +179,7 @@ func (t *Topic[T]) SpanAttributes(fn func(*T) []attribute.KeyValue) *Topic[T] {
 	if fn == nil {
 		t.attrs.Store(nil)
 	} else {
-		f := *(*func(unsafe.Pointer) []attribute.KeyValue)(unsafe.Pointer(&fn)) // see erase
+		f := *(*func(unsafe.Pointer) []attribute.KeyValue)(unsafe.Pointer(&fn)) // see erasedHandler
 		t.attrs.Store(&f)
 	}
 	return t
@@ -199,6 +200,11 @@ func (t *Topic[T]) SpanAttributes(fn func(*T) []attribute.KeyValue) *Topic[T] {
 //	var Lobby = &Channel{Name: "lobby"}
 //	bus.On(Publish, moderate, Publish.When(func(r *PublishReq) bool { return r.Channel == Lobby }))
 func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
+	return when(anyTopic(t), eraseFilter(pred))
+}
+
+// when is Topic.When without the payload type.
+func when(t topicCore, pred erasedFilter) ListenerOption {
 	return listenerOptionFunc(func(l *listener) {
 		if pred == nil {
 			l.optErr = errors.New("When: nil predicate")
@@ -212,51 +218,13 @@ func (t *Topic[T]) When(pred func(*T) bool) ListenerOption {
 // Name returns the topic's name.
 func (t *Topic[T]) Name() string { return t.name }
 
-// Description returns the topic's one-line description, or "".
-func (t *Topic[T]) Description() string { return t.cfg.description }
+// Info describes the topic as a [Catalog] does, without what belongs to a
+// bus (its Listeners, Subscriptions and Publishers, which are empty): its
+// name, description, payload type and fields, error policy and
+// requirement.
+func (t *Topic[T]) Info() TopicInfo { return t.info() }
 
-// ErrorPolicy returns what a publish does when a handler fails.
-func (t *Topic[T]) ErrorPolicy() ErrorPolicy { return t.cfg.policy }
-
-// Requirement returns how many listeners the topic needs.
-func (t *Topic[T]) Requirement() Requirement { return t.cfg.requirement }
-
-// PayloadType returns T.
-func (t *Topic[T]) PayloadType() reflect.Type { return reflect.TypeFor[T]() }
-
-func (t *Topic[T]) core() topicCore      { return t }
-func (t *Topic[T]) declErr() error       { return t.err }
-func (t *Topic[T]) declared() uint64     { return t.seq }
-func (t *Topic[T]) state() *topicState   { return &t.topicState }
-func (t *Topic[T]) setHint(h *topicHint) { t.hint.Store(h) }
-func (t *Topic[T]) declSite() Source     { return t.decl }
-
-// AnyTopic is a topic of any payload type: what the bus and tooling see of a
-// [Topic] without its type parameter. Only *Topic[T] implements it.
-type AnyTopic interface {
-	Name() string
-	Description() string
-	ErrorPolicy() ErrorPolicy
-	Requirement() Requirement
-	PayloadType() reflect.Type
-	core() topicCore
-}
-
-// topicCore is the bus's untyped handle on a topic.
-type topicCore interface {
-	AnyTopic
-	declErr() error
-	declared() uint64
-	state() *topicState
-	envelopeHandler(h Handler, l *listener) any // see envelope.go
-	setHint(*topicHint)
-	declSite() Source // where NewTopic was called
-	erase(f any) erased
-	// box returns the payload e, a *T, as an any; unbox is its inverse,
-	// false for a value that is not a *T.
-	box(e unsafe.Pointer) any
-	unbox(v any) (unsafe.Pointer, bool)
-}
+func (t *Topic[T]) state() *topicState { return &t.topicState }
 
 func (t *Topic[T]) box(e unsafe.Pointer) any { return (*T)(e) }
 
@@ -265,25 +233,73 @@ func (t *Topic[T]) unbox(v any) (unsafe.Pointer, bool) {
 	return unsafe.Pointer(e), ok
 }
 
-// erased is a handler or a filter of a topic's listener that takes the
-// payload, a *T, as an unsafe.Pointer.
-type erased struct {
-	fn     func(context.Context, unsafe.Pointer) error
-	filter func(unsafe.Pointer) bool
+// AnyTopic is a topic of any payload type: what the bus and tooling see of a
+// [Topic] without its type parameter. Only *Topic[T] implements it.
+type AnyTopic interface {
+	Name() string
+	Info() TopicInfo
+	state() *topicState
+	// box returns the payload e, a *T, as an any; unbox is its inverse,
+	// false for a value that is not a *T.
+	box(e unsafe.Pointer) any
+	unbox(v any) (unsafe.Pointer, bool)
 }
 
-// erase returns f, a func(context.Context, *T) error or a func(*T) bool, as
-// the same function taking the payload as an unsafe.Pointer, for the
-// dispatch code, which is not generic so that each payload type does not
-// add a copy of it to the program. Only the static type changes: a *T and
-// an unsafe.Pointer are passed alike, and the dispatch code passes only
-// payloads of t, which are *T.
-func (t *Topic[T]) erase(f any) erased {
-	switch f := f.(type) {
-	case func(context.Context, *T) error:
-		return erased{fn: *(*func(context.Context, unsafe.Pointer) error)(unsafe.Pointer(&f))}
-	case func(*T) bool:
-		return erased{filter: *(*func(unsafe.Pointer) bool)(unsafe.Pointer(&f))}
+// topicCore is the bus's untyped handle on a topic: an AnyTopic, whose
+// state holds all the bus needs that does not depend on the payload type.
+// The methods that do are few, so that each payload type adds little code
+// to a program.
+type topicCore = AnyTopic
+
+// anyTopic returns t as a topicCore: nil for a nil t.
+func anyTopic[T any](t *Topic[T]) topicCore {
+	if t == nil {
+		return nil
 	}
-	panic(fmt.Sprintf("fxbus: topic %q: %T is neither a handler nor a filter of *%s", t.name, f, reflect.TypeFor[T]()))
+	return t
+}
+
+// info describes the topic without its listeners and publishers.
+func (t *topicState) info() TopicInfo {
+	return TopicInfo{
+		Name:        t.name,
+		Description: t.cfg.description,
+		Payload:     t.payload.String(),
+		Fields:      fieldsOf(t.payload),
+		ErrorPolicy: t.cfg.policy,
+		Requirement: t.cfg.requirement,
+	}
+}
+
+// A handler or a filter of a topic's listener takes the payload, a *T, as
+// an unsafe.Pointer: the dispatch code is not generic, so that each payload
+// type does not add a copy of it to the program. Only the static type
+// changes: a *T and an unsafe.Pointer are passed alike, and the dispatch
+// code passes only payloads of the listener's topic, which are *T.
+type (
+	erasedHandler = func(context.Context, unsafe.Pointer) error
+	erasedFilter  = func(unsafe.Pointer) bool
+)
+
+// eraseHandler returns h as the dispatch code calls it.
+func eraseHandler[T any](h func(context.Context, *T) error) erasedHandler {
+	return *(*erasedHandler)(unsafe.Pointer(&h))
+}
+
+// eraseFilter returns f as the dispatch code calls it.
+func eraseFilter[T any](f func(*T) bool) erasedFilter {
+	return *(*erasedFilter)(unsafe.Pointer(&f))
+}
+
+// eraseValue returns h, a func(context.Context, *T) error held in an any
+// (a handler a listener's constructor returned), as the dispatch code
+// calls it; nil for a nil h.
+func eraseValue(h any) erasedHandler {
+	if h == nil {
+		return nil
+	}
+	v := reflect.ValueOf(h)
+	p := reflect.New(v.Type())
+	p.Elem().Set(v)
+	return *(*erasedHandler)(p.UnsafePointer())
 }

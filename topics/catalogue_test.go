@@ -279,7 +279,7 @@ func TestTopicDescriptions(t *testing.T) {
 			"%s: its doc comment must start %q, saying when it fires; it is %q", d.varName, d.varName+verb, d.doc)
 	}
 	for _, tp := range topics.All() {
-		desc := tp.Description()
+		desc := tp.Info().Description
 		assert.NotEmpty(t, desc, "%s has no description", tp.Name())
 		assert.NotContains(t, desc, "\n", "%s: a description is one line", tp.Name())
 		assert.True(t, strings.HasSuffix(desc, "."), "%s: a description is a sentence: %q", tp.Name(), desc)

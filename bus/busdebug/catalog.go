@@ -48,10 +48,9 @@ func (h *Handler) catalog() bus.Catalog {
 	c := h.b.Catalog()
 	for _, t := range h.cfg.topics {
 		if !slices.ContainsFunc(c.Topics, func(ti bus.TopicInfo) bool { return ti.Name == t.Name() }) {
-			c.Topics = append(c.Topics, bus.TopicInfo{
-				Name: t.Name(), Description: t.Description(), Payload: t.PayloadType().String(),
-				ErrorPolicy: t.ErrorPolicy(), Requirement: t.Requirement(), Listeners: []bus.ListenerInfo{},
-			})
+			ti := t.Info()
+			ti.Listeners = []bus.ListenerInfo{}
+			c.Topics = append(c.Topics, ti)
 		}
 	}
 	slices.SortStableFunc(c.Topics, func(a, b bus.TopicInfo) int { return cmp.Compare(a.Name, b.Name) })
