@@ -114,6 +114,10 @@ type Topic[T any] struct {
 // topicState is a topic without its payload type: what the dispatch code,
 // which is not generic, needs of it.
 type topicState struct {
+	// A topic is its own identity: nothing compares topics by value, and
+	// a type that cannot be so compared needs no equality function for
+	// each payload type.
+	_       [0]func()
 	attrs   atomic.Pointer[func(unsafe.Pointer) []attribute.KeyValue] // see SpanAttributes
 	hint    atomic.Pointer[topicHint]                                 // where the last bus that learned it keeps it
 	seq     uint64                                                    // declaration order, for reports
