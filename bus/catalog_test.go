@@ -73,6 +73,31 @@ func TestCatalog(t *testing.T) {
 	assert.Empty(t, b.Catalog().Topics)
 }
 
+// A topic's Info is what a catalogue says of it, without what belongs to a
+// bus: tools describe a topic that no bus knows the way the bus does.
+func TestTopicInfo(t *testing.T) {
+	shipped := bus.NewTopic[shipment]("test.info.shipped", bus.Description("A shipment left."),
+		bus.RunAll, bus.AtLeastOne)
+	assert.Equal(t, bus.TopicInfo{
+		Name:        "test.info.shipped",
+		Description: "A shipment left.",
+		Payload:     "bus_test.shipment",
+		Fields:      []bus.FieldInfo{{Name: "Order", Type: "string"}, {Name: "Parcels", Type: "int"}},
+		ErrorPolicy: bus.RunAll,
+		Requirement: bus.AtLeastOne,
+	}, shipped.Info())
+
+	b := newBus(t, []bus.Listener{bus.On(shipped, record2("notify"))}, bus.WithPublisher(shipped, "warehouse"))
+	c := b.Catalog()
+	require.Len(t, c.Topics, 1)
+	want := c.Topics[0]
+	want.Listeners, want.Subscriptions, want.Publishers = nil, 0, nil
+	assert.Equal(t, want, shipped.Info(), "the catalogue's entry, bar listeners and publishers")
+
+	var count bus.AnyTopic = bus.NewTopic[int]("test.info.count")
+	assert.Equal(t, bus.TopicInfo{Name: "test.info.count", Payload: "int"}, count.Info(), "defaults; no fields but a struct's")
+}
+
 func record2(name string) func(context.Context, *shipment) error {
 	return func(_ context.Context, s *shipment) error { s.Order += name; return nil }
 }

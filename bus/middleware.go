@@ -33,7 +33,7 @@ type staticMiddleware struct {
 
 // erasedMiddleware is a middleware of a topic's typed handlers, taking
 // the payload as an unsafe.Pointer, as the dispatch code does (see
-// Topic.erase).
+// erasedHandler).
 type erasedMiddleware = func(next func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error
 
 // WithMiddleware wraps every handler of the bus, runtime subscriptions
@@ -74,7 +74,7 @@ func WithTopicMiddleware[T any](t *Topic[T], mws ...func(next func(context.Conte
 				continue
 			}
 			// Only the static type changes: a *T and an unsafe.Pointer
-			// are passed alike (see Topic.erase).
+			// are passed alike (see erasedHandler).
 			c.mw.topic[t] = append(c.mw.topic[t], *(*erasedMiddleware)(unsafe.Pointer(&mw)))
 		}
 	})
