@@ -125,7 +125,8 @@ type Catalog struct {
 	Topics []TopicInfo `json:"topics"`
 }
 
-// TopicInfo describes one topic of a [Catalog].
+// TopicInfo describes a topic: one of a [Catalog], or one alone, without
+// listeners and publishers (see [Topic.Info]).
 type TopicInfo struct {
 	// Name is the topic's name.
 	Name string `json:"name"`
