@@ -71,39 +71,49 @@ func run(n int, root string, nm, keep bool) error {
 	fmt.Printf("payload types: %d and %d; fxbus at %s\n\n", n, 2*n, root)
 	fmt.Printf("%-9s %-12s %12s %12s %16s\n", "layouts", "ldflags", "size(n)", "size(2n)", "per type")
 	for _, distinct := range []bool{true, false} {
-		shape := "same"
-		if distinct {
-			shape = "distinct"
-		}
 		for _, strip := range []bool{false, true} {
-			var sizes [2]int64
-			for i, count := range []int{n, 2 * n} {
-				bin, err := build(dir, shape, count, distinct, strip)
-				if err != nil {
-					return err
-				}
-				fi, err := os.Stat(bin)
-				if err != nil {
-					return err
-				}
-				sizes[i] = fi.Size()
+			small, large, err := measure(dir, n, distinct, strip)
+			if err != nil {
+				return err
 			}
-			flags := "(none)"
+			shape, flags := "same", "(none)"
+			if distinct {
+				shape = "distinct"
+			}
 			if strip {
 				flags = "-s -w"
 			}
-			per := float64(sizes[1]-sizes[0]) / float64(n)
-			fmt.Printf("%-9s %-12s %12d %12d %10.1f KB (%.0f B)\n", shape, flags, sizes[0], sizes[1], per/1024, per)
+			per := float64(large-small) / float64(n)
+			fmt.Printf("%-9s %-12s %12d %12d %10.1f KB (%.0f B)\n", shape, flags, small, large, per/1024, per)
 		}
 	}
 	if nm {
-		bin, err := build(dir, "distinct", 2*n, true, false)
+		bin, err := build(dir, 2*n, true, false)
 		if err != nil {
 			return err
 		}
 		return symbols(bin, n)
 	}
 	return nil
+}
+
+// measure builds the programs with n and 2n payload types, of distinct
+// layouts or of one, stripped or not, in dir (see writeModule), and returns
+// their sizes.
+func measure(dir string, n int, distinct, strip bool) (small, large int64, err error) {
+	var sizes [2]int64
+	for i, count := range []int{n, 2 * n} {
+		bin, err := build(dir, count, distinct, strip)
+		if err != nil {
+			return 0, 0, err
+		}
+		fi, err := os.Stat(bin)
+		if err != nil {
+			return 0, 0, err
+		}
+		sizes[i] = fi.Size()
+	}
+	return sizes[0], sizes[1], nil
 }
 
 // writeModule writes the go.mod and go.sum of a module that uses fxbus at
@@ -122,8 +132,11 @@ func writeModule(dir, root string) error {
 
 // build writes the program with count payload types under dir and builds
 // it, and returns the binary's path.
-func build(dir, shape string, count int, distinct, strip bool) (string, error) {
-	pkg := fmt.Sprintf("%s%d", shape, count)
+func build(dir string, count int, distinct, strip bool) (string, error) {
+	pkg := fmt.Sprintf("same%d", count)
+	if distinct {
+		pkg = fmt.Sprintf("distinct%d", count)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, pkg), 0o755); err != nil {
 		return "", err
 	}
