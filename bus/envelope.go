@@ -18,6 +18,9 @@ type Envelope struct {
 	Topic AnyTopic
 	// Payload is the event: the *T given to Publish.
 	Payload any
+	// Bus is the bus the event was published on: a middleware or a
+	// bus-wide listener may publish on it, or trace with [Bus.StartSpan].
+	Bus *Bus
 
 	l *listener
 }
@@ -157,11 +160,11 @@ type wildOn struct {
 }
 
 // instance makes the instance of the bus-wide listener w on topic t.
-func (w *wildOn) instance(t topicCore) *listener {
+func (w *wildOn) instance(b *Bus, t topicCore) *listener {
 	tl := w.tmpl
 	l := &listener{topic: t, info: tl.info, seq: tl.seq, sub: tl.sub, x: tl.x}
 	l.info.Subscribed = tl.sub != nil
-	l.feat = &features{once: tl.feat.once, afterCommit: tl.feat.afterCommit, awaited: tl.feat.awaited, tmpl: tl}
+	l.feat = &features{once: tl.feat.once, wrap: tl.feat.wrap, awaited: tl.feat.awaited, tmpl: tl, bus: b}
 	l.handler = t.envelopeHandler(tl.feat.wild.h, l)
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: t.Name(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,
@@ -171,9 +174,11 @@ func (w *wildOn) instance(t topicCore) *listener {
 	return l
 }
 
-// envelopeHandler returns h as a handler of t for listener l.
+// envelopeHandler returns h as a handler of t for listener l, the
+// instance of a bus-wide listener on t.
 func (t *Topic[T]) envelopeHandler(h Handler, l *listener) any {
-	return func(ctx context.Context, e *T) error { return h(ctx, Envelope{Topic: t, Payload: e, l: l}) }
+	b := l.feat.bus
+	return func(ctx context.Context, e *T) error { return h(ctx, Envelope{Topic: t, Payload: e, Bus: b, l: l}) }
 }
 
 // addWild adds the bus-wide listener declared by tmpl to b, on every topic
@@ -185,7 +190,7 @@ func (b *Bus) addWild(tmpl *listener) {
 	if ix := b.index(); ix != nil {
 		for _, s := range ix.slots {
 			if t := s.topic(); tmpl.feat.wild.hears(t) {
-				_ = s.insert(b, w.instance(t)) // an observer: it always fits
+				_ = s.insert(b, w.instance(b, t)) // an observer: it always fits
 			}
 		}
 	}
@@ -196,7 +201,7 @@ func (b *Bus) addWild(tmpl *listener) {
 func (b *Bus) wildLearn(t topicCore, s *slot) {
 	for _, w := range b.wild {
 		if w.tmpl.feat.wild.hears(t) {
-			_ = s.insert(b, w.instance(t))
+			_ = s.insert(b, w.instance(b, t))
 		}
 	}
 }

@@ -92,40 +92,6 @@ func ExampleSubscription_CloseWait() {
 	// Output: no call of the handler runs now
 }
 
-// A welcome mail goes out only for a signup whose storing committed.
-func ExampleInUnit() {
-	b, _ := bus.New([]bus.Listener{
-		bus.On(signedUp, func(_ context.Context, s *Signup) error {
-			fmt.Println("mail to", s.User)
-			return nil
-		}, bus.AfterCommit()),
-		bus.On(signedUp, func(_ context.Context, s *Signup) error {
-			fmt.Println("validate", s.User)
-			return nil
-		}),
-	})
-	defer b.Close()
-	store := func(user string, fail bool) error {
-		return bus.InUnit(context.Background(), func(ctx context.Context) error {
-			if err := signedUp.Publish(ctx, b, &Signup{User: user}); err != nil {
-				return err
-			}
-			if fail {
-				return errors.New("insert failed")
-			}
-			return nil
-		})
-	}
-	fmt.Println(store("ada", false))
-	fmt.Println(store("bob", true))
-	// Output:
-	// validate ada
-	// mail to ada
-	// <nil>
-	// validate bob
-	// insert failed
-}
-
 // Middleware wraps every handler of the bus, or of a module or a topic;
 // the first given is the outermost.
 func ExampleWithMiddleware() {

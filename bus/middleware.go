@@ -80,9 +80,10 @@ func WithTopicMiddleware[T any](t *Topic[T], mws ...func(next func(context.Conte
 	})
 }
 
-// wrapStatic wraps fn, the handler of listener l of topic t, in m's
+// wrapStatic wraps fn, the handler of listener l of topic t, in b's
 // middleware for the topic, the module and the bus, from the inside out.
-func wrapStatic(m *staticMiddleware, t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error {
+func wrapStatic(b *Bus, t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error) func(context.Context, unsafe.Pointer) error {
+	m := &b.mw
 	if ts := m.topic[t]; len(ts) > 0 {
 		for i := len(ts) - 1; i >= 0; i-- {
 			if fn = ts[i](fn); fn == nil {
@@ -93,14 +94,14 @@ func wrapStatic(m *staticMiddleware, t topicCore, l *listener, fn func(context.C
 		}
 	}
 	if ms := m.module[l.info.Module]; len(ms) > 0 && l.info.Module != "" {
-		fn = adapt(t, l, fn, ms)
+		fn = adapt(b, t, l, fn, ms)
 	}
-	return adapt(t, l, fn, m.all)
+	return adapt(b, t, l, fn, m.all)
 }
 
-// adapt wraps the typed handler fn of listener l of topic t in mws, the
-// first outermost.
-func adapt(t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error, mws []Middleware) func(context.Context, unsafe.Pointer) error {
+// adapt wraps the typed handler fn of listener l of topic t on bus b in
+// mws, the first outermost.
+func adapt(b *Bus, t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) error, mws []Middleware) func(context.Context, unsafe.Pointer) error {
 	if len(mws) == 0 {
 		return fn
 	}
@@ -121,8 +122,21 @@ func adapt(t topicCore, l *listener, fn func(context.Context, unsafe.Pointer) er
 		}
 	}
 	return func(ctx context.Context, e unsafe.Pointer) error {
-		return h(ctx, Envelope{Topic: t, Payload: t.box(e), l: l})
+		return h(ctx, Envelope{Topic: t, Payload: t.box(e), Bus: b, l: l})
 	}
+}
+
+// Wrap wraps the listener's handler in mws, the first given outermost:
+// middleware for one listener, as [WithMiddleware] is for every listener
+// of the bus. It runs outside the middleware given to [New], and inside
+// that installed with [Bus.Use]; a middleware that holds the call for
+// later (package [github.com/fxbus/fxbus/bus/unit] does) holds the bus's
+// middleware with it.
+func Wrap(mws ...Middleware) ListenerOption {
+	return listenerOptionFunc(func(l *listener) {
+		f := l.feats()
+		f.wrap = append(f.wrap[:len(f.wrap):len(f.wrap)], mws...)
+	})
 }
 
 // liveMiddleware is middleware installed on a running bus by [Bus.Use].
