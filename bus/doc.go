@@ -94,9 +94,9 @@
 // bus/plugin's UnregisterWait) wait for the running calls of an [Awaited]
 // subscription; [Subscription.Done] and [Bus.Done] (and a plugin's Done)
 // tell when they are over. [Middleware] wraps handlers: for the
-// bus, a module or a topic at [New] ([WithMiddleware],
-// [WithModuleMiddleware], [WithTopicMiddleware]), for one listener
-// ([Wrap]), or at run time with [Bus.Use]; package
+// bus at [New] ([WithMiddleware]; package
+// [github.com/fxbus/fxbus/bus/middleware] scopes it to a module or a
+// topic), for one listener ([Wrap]), or at run time with [Bus.Use]; package
 // [github.com/fxbus/fxbus/bus/unit] holds a listener until the unit of
 // work of the publish's context commits. [TopicOf] and [DepthOf] tell a handler where it is. [Bus.Tap]
 // shows every publish and handler call to a [Tap] while installed. None of

@@ -92,8 +92,8 @@ func ExampleSubscription_CloseWait() {
 	// Output: no call of the handler runs now
 }
 
-// Middleware wraps every handler of the bus, or of a module or a topic;
-// the first given is the outermost.
+// Middleware wraps every handler of the bus; the first given is the
+// outermost.
 func ExampleWithMiddleware() {
 	logCalls := func(next bus.Handler) bus.Handler {
 		return func(ctx context.Context, env bus.Envelope) error {
@@ -102,17 +102,17 @@ func ExampleWithMiddleware() {
 			return err
 		}
 	}
-	onlyAda := func(next func(context.Context, *Signup) error) func(context.Context, *Signup) error {
-		return func(ctx context.Context, s *Signup) error { // typed: a topic's middleware
-			if s.User != "ada" {
+	onlyAda := func(next bus.Handler) bus.Handler {
+		return func(ctx context.Context, env bus.Envelope) error {
+			if s, ok := bus.PayloadOf(env, signedUp); ok && s.User != "ada" {
 				return errors.New("not ada")
 			}
-			return next(ctx, s)
+			return next(ctx, env)
 		}
 	}
 	b, _ := bus.New([]bus.Listener{
 		bus.On(signedUp, func(context.Context, *Signup) error { return nil }, bus.Name("greeter")),
-	}, bus.WithMiddleware(logCalls), bus.WithTopicMiddleware(signedUp, onlyAda))
+	}, bus.WithMiddleware(logCalls, onlyAda))
 	defer b.Close()
 	_ = signedUp.Publish(context.Background(), b, &Signup{User: "ada"})
 	_ = signedUp.Publish(context.Background(), b, &Signup{User: "bob"})

@@ -65,7 +65,7 @@ func Once() ListenerOption {
 // it is: no feature costs anything unless used.
 func compile(b *Bus, l *listener, h handler) handler {
 	t := l.topic
-	fn := wrapStatic(b, t, l, h.fn)
+	fn := adapt(b, t, l, h.fn, b.mw)
 	f := l.feat
 	if f != nil {
 		fn = adapt(b, t, l, fn, f.wrap)
