@@ -117,7 +117,15 @@
 // each handler a child span "<listener> <topic>", with OpenTelemetry
 // messaging attributes and the listener's rank and source. With
 // [WithMeterProvider], handler durations go to the messaging.process.duration
-// histogram. Without a provider, or with a no-op one, the bus makes no
+// histogram. A failure records error.type, its class: a low-cardinality
+// name under which failures group, never the error's free text. First
+// match wins: an error in the chain with an ErrorType() string method (the
+// OpenTelemetry Go convention; a panic is "panic"); a done context,
+// "context.Canceled" or "context.DeadlineExceeded"; past the wrappers of
+// fmt.Errorf, errors.Join and fxbus, the innermost error of a named type of
+// its own, "<import path>.T"; a wrapped sentinel, by its own text; else
+// "_OTHER". [WithErrorRedaction] decides what spans record of the text.
+// Without a provider, or with a no-op one, the bus makes no
 // OpenTelemetry call at all, and a publish with a long-lived context
 // allocates nothing (a fresh context costs one small allocation: see
 // [Topic.Publish]).

@@ -75,7 +75,7 @@ func WithTopics(ts ...bus.AnyTopic) Option {
 }
 
 // WithErrorText sets what the monitor shows of a failed handler's error
-// besides its class ([bus.ErrorType]): text(err), or nothing for "". The
+// besides its class (error.type, as spans record it): text(err), or nothing for "". The
 // default shows no text, since error text may carry personal data; pass
 // the function given to bus.WithErrorRedaction to show what spans record.
 func WithErrorText(text func(error) string) Option {
