@@ -62,7 +62,7 @@ func WithStats(fn func() []HandlerStats) Option {
 }
 
 // WithFieldDocs documents the payloads' fields on the catalogue, as
-// [bus.Catalog.WithFieldDocs] does.
+// [busdoc.AddFieldDocs] does.
 func WithFieldDocs(docs map[string]map[string]string) Option {
 	return optionFunc(func(c *config) { c.fieldDocs = docs })
 }
