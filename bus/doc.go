@@ -41,15 +41,17 @@
 // inside a [*HandlerError], with the stack. A context that is done stops
 // dispatch before the next handler.
 //
-// [New] validates everything at once and fails with [*WiringError]s naming
-// the topic, the listener and the file:line that declared it: a nil handler
-// or topic, a violated [Requirement], a mismatched option.
+// [New] validates everything at once and reports every mistake, each a
+// [*WiringError] naming the topic, the listener and the file:line that
+// declared it: a nil handler or topic, a violated [Requirement], a
+// mismatched option.
 //
 // # Runtime subscriptions
 //
 // [Topic.Subscribe] adds a handler to a running bus; [Subscription.Close]
-// removes it. Both swap a copy-on-write snapshot: a publish already running
-// is never disturbed or blocked, and they are safe from inside handlers.
+// removes it. Both apply from the next publish: a publish already running
+// keeps the handlers it started with and is never blocked by them, and both
+// are safe from inside handlers.
 //
 // # With fx
 //

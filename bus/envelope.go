@@ -11,8 +11,8 @@ import (
 )
 
 // Envelope is an event as a bus-wide listener (see [OnAll]) or a
-// [Middleware] sees it: the topic, untyped, and the payload, a *T for a
-// Topic[T]. [PayloadOf] gets back to the typed payload.
+// [Middleware] sees it: the topic, untyped, the payload, a *T for a
+// Topic[T], and the bus. [PayloadOf] gets back to the typed payload.
 type Envelope struct {
 	// Topic is the topic the event was published on.
 	Topic AnyTopic

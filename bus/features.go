@@ -48,7 +48,7 @@ func (l *listener) forBus() *listener {
 // reaches it (and passes its other filters) runs it, and no other, even
 // when several goroutines publish at once. The listener is then removed
 // from the bus: a subscription is closed (see [Subscription.Done]), a
-// listener given to [New] leaves its topic's table. A publish that finds it
+// listener given to [New] leaves its topic. A publish that finds it
 // already fired skips it before its span starts.
 func Once() ListenerOption {
 	return listenerOptionFunc(func(l *listener) { l.feats().once = new(atomic.Bool) })

@@ -12,9 +12,8 @@ import (
 // at all. Package [github.com/fxbus/fxbus/bus/middleware] has timeouts,
 // retries, recover-and-log, and middleware scoped to a module or a topic.
 //
-// A middleware is called once per handler, when the bus builds the
-// handler's dispatch table (at New, at a subscription, at Use), never per
-// publish; the handler it returns is called per publish, with an
+// A middleware is called once per handler, when the bus sets the handler
+// up (at New, at a subscription, at Use), never per publish; the handler it returns is called per publish, with an
 // [Envelope] that names the topic and (through [Envelope.Listener]) the
 // listener, and holds the payload. A bus without middleware calls its
 // handlers directly: middleware costs nothing unless installed.
@@ -76,8 +75,7 @@ func Wrap(mws ...Middleware) ListenerOption {
 type liveMiddleware struct{ mws []Middleware }
 
 // Use wraps every handler of the running bus b in mws, from the next
-// publish on, until remove is called: the bus rebuilds its dispatch tables
-// at both. Middleware installed with Use runs outside the middleware given
+// publish on, until remove is called. Middleware installed with Use runs outside the middleware given
 // to New, the first installed outermost; it sees the handlers of runtime
 // subscriptions too, those made later included. A publish already running
 // keeps the handlers it started with.

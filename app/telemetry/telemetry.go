@@ -62,9 +62,9 @@ var (
 )
 
 // redactErrors makes the desk's bus record errors on spans by class only
-// (error.type, see [otelbus.ErrorType]): a handler's error text may carry personal data,
-// such as the login of a refused single sign-on, which may be an e-mail
-// address. The class, "sso: invalid single sign-on", says what failed.
+// (error.type, see [otelbus.ErrorType]): a handler's error text may carry
+// personal data, such as the login of a refused single sign-on, which may
+// be an e-mail address. The class, "sso: invalid single sign-on", says what failed.
 var redactErrors = bus.Configure(bus.WithErrorRedaction(otelbus.ErrorType))
 
 // Module provides the desk's [Telemetry], built by [New], with its

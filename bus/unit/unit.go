@@ -120,7 +120,8 @@ func (u *Unit) hold(runs ...func(context.Context) error) bool {
 // and [Unit.Commit] runs it; a rollback drops it. Outside a unit, or once
 // the unit has ended, it runs at once, as other listeners do. The publish
 // sees the held handler succeed; the other listeners of the topic run at
-// once.
+// once. The held handler gets the publish's payload pointer: it sees what
+// was changed in the payload up to the commit.
 //
 // The bus's middleware (see [bus.WithMiddleware]) is held with the
 // handler, and runs at the commit.
