@@ -154,9 +154,11 @@ func afterCommit(next bus.Handler) bus.Handler {
 }
 
 // runHeld runs a held handler at its unit's commit, in a span of its own
-// linked to link, the span of the publish that held it.
+// linked to link, the span of the publish that held it. The span records
+// the handler's own error, as a handler span at a publish does.
 func runHeld(ctx context.Context, next bus.Handler, env bus.Envelope, link trace.SpanContext) (err error) {
 	topic, l := env.Topic.Name(), env.Listener()
+	var own error // the handler's own failure, for the span
 	if env.Bus != nil {
 		attrs := append(otelbus.HandlerAttributes(otelbus.ListenerSpec{
 			Topic: topic, Name: l.Name, Rank: l.Rank, Module: l.Module, Plugin: l.Plugin,
@@ -168,7 +170,7 @@ func runHeld(ctx context.Context, next bus.Handler, env bus.Envelope, link trace
 				trace.SpanFromContext(sctx).AddLink(trace.Link{SpanContext: link})
 			}
 			ctx = sctx
-			defer func() { end(err) }()
+			defer func() { end(own) }()
 		}
 	}
 	defer func() {
@@ -179,6 +181,7 @@ func runHeld(ctx context.Context, next bus.Handler, env bus.Envelope, link trace
 			err = nil
 			return
 		}
+		own = err
 		err = &bus.HandlerError{Topic: topic, Listener: l.Name, Source: l.Source, Err: err}
 	}()
 	return next(ctx, env)
