@@ -17,14 +17,12 @@ import (
 
 type signup struct{ User string }
 
-var newBus = spantest.NewBus
-
 // unitBus is a bus with a welcome mail held for the commit and an
 // audit line written at once, both appending to *log.
 func unitBus(t *testing.T, log *[]string) (*bus.Bus, *bus.Topic[signup]) {
 	t.Helper()
 	topic := bus.NewTopic[signup]("unit.signup")
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(topic, func(_ context.Context, s *signup) error { *log = append(*log, "mail "+s.User); return nil },
 			unit.AfterCommit(), bus.Name("mail")),
 		bus.On(topic, func(_ context.Context, s *signup) error { *log = append(*log, "audit "+s.User); return nil },
@@ -99,7 +97,7 @@ func TestNestedUnitHandsItsHandlersToTheOuter(t *testing.T) {
 func TestCommitReportsHeldFailures(t *testing.T) {
 	topic := bus.NewTopic[signup]("unit.fail")
 	boom := errors.New("smtp down")
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(topic, func(context.Context, *signup) error { return boom }, unit.AfterCommit(), bus.Name("mail")),
 		bus.On(topic, func(context.Context, *signup) error { panic("oops") }, unit.AfterCommit(), bus.Name("crm")),
 		bus.On(topic, func(context.Context, *signup) error { return bus.ErrStop }, unit.AfterCommit(), bus.Name("stop")),
@@ -120,7 +118,7 @@ func TestCommitReportsHeldFailures(t *testing.T) {
 func TestAfterCommitSpansShowTheDeferral(t *testing.T) {
 	rec, tracing := spantest.Tracing(t)
 	topic := bus.NewTopic[signup]("unit.traced")
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(topic, func(context.Context, *signup) error { return nil }, unit.AfterCommit(), bus.Name("mail")),
 	}, tracing)
 	ctx, u := unit.Begin(context.Background())
@@ -145,7 +143,7 @@ func TestAfterCommitSpansShowTheDeferral(t *testing.T) {
 func TestAfterCommitSpanRecordsTheFailure(t *testing.T) {
 	rec, tracing := spantest.Tracing(t)
 	topic := bus.NewTopic[signup]("unit.traced.fail")
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(topic, func(context.Context, *signup) error { return errors.New("smtp down") }, unit.AfterCommit(), bus.Name("mail")),
 	}, tracing)
 	err := unit.Run(context.Background(), func(ctx context.Context) error { return topic.Publish(ctx, b, &signup{}) })
@@ -161,7 +159,7 @@ func TestAfterCommitWithoutTracingMakesNoSpan(t *testing.T) {
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	topic := bus.NewTopic[signup]("unit.untraced")
 	ran := 0
-	b := newBus(t, []bus.Listener{
+	b := spantest.NewBus(t, []bus.Listener{
 		bus.On(topic, func(context.Context, *signup) error { ran++; return nil }, unit.AfterCommit()),
 	})
 	// The caller traces with its own provider; the bus does not.
@@ -184,7 +182,7 @@ func TestAfterCommitHoldsTheBusMiddleware(t *testing.T) {
 			return err
 		}
 	}
-	b := newBus(t, []bus.Listener{bus.On(topic, spantest.Note[signup](&log, "h"), unit.AfterCommit())}, bus.WithMiddleware(trail))
+	b := spantest.NewBus(t, []bus.Listener{bus.On(topic, spantest.Note[signup](&log, "h"), unit.AfterCommit())}, bus.WithMiddleware(trail))
 	ctx, u := unit.Begin(context.Background())
 	require.NoError(t, topic.Publish(ctx, b, &signup{}))
 	assert.Empty(t, log)
@@ -195,7 +193,7 @@ func TestAfterCommitHoldsTheBusMiddleware(t *testing.T) {
 func TestAfterCommitOnARuntimeSubscription(t *testing.T) {
 	topic := bus.NewTopic[signup]("unit.sub")
 	var log spantest.Trail
-	b := newBus(t, nil)
+	b := spantest.NewBus(t, nil)
 	sub, err := topic.Subscribe(b, spantest.Note[signup](&log, "late"), unit.AfterCommit())
 	require.NoError(t, err)
 	defer func() { _ = sub.Close() }()
