@@ -143,6 +143,7 @@ var readmeImports = map[string]string{
 	"hook":       "github.com/fxbus/fxbus/bus/hook",
 	"plugin":     "github.com/fxbus/fxbus/bus/plugin",
 	"rules":      "github.com/fxbus/fxbus/bus/rules",
+	"unit":       "github.com/fxbus/fxbus/bus/unit",
 	"topics":     "github.com/fxbus/fxbus/topics",
 	"moderation": "github.com/fxbus/fxbus/modules/moderation",
 	"analytics":  "github.com/fxbus/fxbus/modules/analytics",

@@ -58,7 +58,7 @@ func appCatalog(ctx context.Context, stderr io.Writer) (bus.Catalog, error) {
 	if err := stop(app); err != nil {
 		return bus.Catalog{}, err
 	}
-	return withTopics(c, topics.All()...).WithFieldDocs(topics.FieldDocs), nil
+	return busdoc.AddFieldDocs(withTopics(c, topics.All()...), topics.FieldDocs), nil
 }
 
 // withTopics returns c with each of ts that c lacks added, without

@@ -26,11 +26,13 @@ func BenchmarkFeatures(b *testing.B) {
 		name  string
 		opts  []bus.Option
 		extra []bus.Listener
+		lopts []bus.ListenerOption
 		setup func(b *testing.B, bb *bus.Bus)
 	}{
 		{name: "none"},
 		{name: "middleware-passthrough", opts: []bus.Option{bus.WithMiddleware(pass)}},
 		{name: "middleware-wrapping", opts: []bus.Option{bus.WithMiddleware(wrap)}},
+		{name: "listener-wrap", lopts: []bus.ListenerOption{bus.Wrap(wrap)}},
 		{name: "bus-wide-listener", extra: []bus.Listener{bus.OnAll(func(context.Context, bus.Envelope) error { return nil })}},
 		{name: "tap", setup: func(b *testing.B, bb *bus.Bus) {
 			remove, err := bb.Tap(nopTap{})
@@ -43,7 +45,7 @@ func BenchmarkFeatures(b *testing.B) {
 		topic := bus.NewTopic[benchEvent](fmt.Sprintf("bench.features.%s", tc.name))
 		ls := append([]bus.Listener(nil), tc.extra...)
 		for range n - len(tc.extra) {
-			ls = append(ls, bus.On(topic, benchHandler))
+			ls = append(ls, bus.On(topic, benchHandler, tc.lopts...))
 		}
 		bb, err := bus.New(ls, tc.opts...)
 		if err != nil {

@@ -39,7 +39,7 @@ type config struct {
 	logger     *slog.Logger
 	strict     bool
 	redact     func(error) string
-	mw         staticMiddleware // see WithMiddleware and the like
+	mw         []Middleware // see WithMiddleware
 }
 
 // WithTracerProvider makes the bus open a span per publish and per handler
@@ -107,7 +107,7 @@ type Bus struct {
 	// The features of issue 13 (features.go, middleware.go, observe.go,
 	// envelope.go, wait.go): static middleware, set in New; runtime
 	// middleware and observers, and the bus-wide listeners, guarded by mu.
-	mw      staticMiddleware
+	mw      []Middleware
 	live    []*liveMiddleware
 	obsList []*observerEntry
 	obs     atomic.Pointer[observers] // the observers' snapshot; nil: none

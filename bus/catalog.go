@@ -156,7 +156,8 @@ type FieldInfo struct {
 	Name string `json:"name"`
 	// Type is the field's Go type.
 	Type string `json:"type"`
-	// Doc is the field's documentation, when known (see [Catalog.WithFieldDocs]).
+	// Doc is the field's documentation, when known: reflection cannot read
+	// comments (see [github.com/fxbus/fxbus/bus/busdoc.AddFieldDocs]).
 	Doc string `json:"doc,omitempty"`
 }
 
@@ -229,26 +230,4 @@ func fieldsOf(t reflect.Type) []FieldInfo {
 		}
 	}
 	return fs
-}
-
-// WithFieldDocs returns the catalogue with field documentation filled in
-// from docs, keyed by the payload's Go type ("topics.MessagePosting") and
-// then by field name. Reflection cannot read comments: generate docs from
-// the source (the reference app's topics package does, with go generate).
-func (c Catalog) WithFieldDocs(docs map[string]map[string]string) Catalog {
-	out := Catalog{Topics: slices.Clone(c.Topics)}
-	for i := range out.Topics {
-		t := &out.Topics[i]
-		fd := docs[t.Payload]
-		if fd == nil {
-			continue
-		}
-		t.Fields = slices.Clone(t.Fields)
-		for j := range t.Fields {
-			if d, ok := fd[t.Fields[j].Name]; ok {
-				t.Fields[j].Doc = d
-			}
-		}
-	}
-	return out
 }

@@ -63,10 +63,6 @@ func TestCatalog(t *testing.T) {
 	assert.Contains(t, string(js), `"requirement":"optional"`)
 	assert.NotContains(t, string(js), "secret")
 
-	docs := c.WithFieldDocs(map[string]map[string]string{"bus_test.shipment": {"Order": "Order is the order shipped."}})
-	assert.Equal(t, "Order is the order shipped.", docs.Topics[1].Fields[0].Doc)
-	assert.Empty(t, c.Topics[1].Fields[0].Doc, "WithFieldDocs leaves the original alone")
-
 	require.NoError(t, sub.Close())
 	assert.Zero(t, b.Catalog().Topics[1].Subscriptions)
 	require.NoError(t, b.Close())

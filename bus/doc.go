@@ -41,15 +41,17 @@
 // inside a [*HandlerError], with the stack. A context that is done stops
 // dispatch before the next handler.
 //
-// [New] validates everything at once and fails with [*WiringError]s naming
-// the topic, the listener and the file:line that declared it: a nil handler
-// or topic, a violated [Requirement], a mismatched option.
+// [New] validates everything at once and reports every mistake, each a
+// [*WiringError] naming the topic, the listener and the file:line that
+// declared it: a nil handler or topic, a violated [Requirement], a
+// mismatched option.
 //
 // # Runtime subscriptions
 //
 // [Topic.Subscribe] adds a handler to a running bus; [Subscription.Close]
-// removes it. Both swap a copy-on-write snapshot: a publish already running
-// is never disturbed or blocked, and they are safe from inside handlers.
+// removes it. Both apply from the next publish: a publish already running
+// keeps the handlers it started with and is never blocked by them, and both
+// are safe from inside handlers.
 //
 // # With fx
 //
@@ -93,12 +95,12 @@
 // listener for one publish. [Subscription.CloseWait] (and
 // bus/plugin's UnregisterWait) wait for the running calls of an [Awaited]
 // subscription; [Subscription.Done] and [Bus.Done] (and a plugin's Done)
-// tell when they are over. [AfterCommit]
-// holds a listener until the unit of work of the publish's context
-// commits ([BeginUnit], [InUnit]). [Middleware] wraps handlers: for the
-// bus, a module or a topic at [New] ([WithMiddleware],
-// [WithModuleMiddleware], [WithTopicMiddleware]), or at run time with
-// [Bus.Use]. [TopicOf] and [DepthOf] tell a handler where it is. [Bus.Tap]
+// tell when they are over. [Middleware] wraps handlers: for the
+// bus at [New] ([WithMiddleware]; package
+// [github.com/fxbus/fxbus/bus/middleware] scopes it to a module or a
+// topic), for one listener ([Wrap]), or at run time with [Bus.Use]; package
+// [github.com/fxbus/fxbus/bus/unit] holds a listener until the unit of
+// work of the publish's context commits. [TopicOf] and [DepthOf] tell a handler where it is. [Bus.Tap]
 // shows every publish and handler call to a [Tap] while installed. None of
 // these costs a publish anything unless used.
 //
@@ -117,7 +119,15 @@
 // each handler a child span "<listener> <topic>", with OpenTelemetry
 // messaging attributes and the listener's rank and source. With
 // [WithMeterProvider], handler durations go to the messaging.process.duration
-// histogram. Without a provider, or with a no-op one, the bus makes no
+// histogram. A failure records error.type, its class: a low-cardinality
+// name under which failures group, never the error's free text. First
+// match wins: an error in the chain with an ErrorType() string method (the
+// OpenTelemetry Go convention; a panic is "panic"); a done context,
+// "context.Canceled" or "context.DeadlineExceeded"; past the wrappers of
+// fmt.Errorf, errors.Join and fxbus, the innermost error of a named type of
+// its own, "<import path>.T"; a wrapped sentinel, by its own text; else
+// "_OTHER". [WithErrorRedaction] decides what spans record of the text.
+// Without a provider, or with a no-op one, the bus makes no
 // OpenTelemetry call at all, and a publish with a long-lived context
 // allocates nothing (a fresh context costs one small allocation: see
 // [Topic.Publish]).

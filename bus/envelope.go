@@ -12,13 +12,16 @@ import (
 )
 
 // Envelope is an event as a bus-wide listener (see [OnAll]) or a
-// [Middleware] sees it: the topic, untyped, and the payload, a *T for a
-// Topic[T]. [PayloadOf] gets back to the typed payload.
+// [Middleware] sees it: the topic, untyped, the payload, a *T for a
+// Topic[T], and the bus. [PayloadOf] gets back to the typed payload.
 type Envelope struct {
 	// Topic is the topic the event was published on.
 	Topic AnyTopic
 	// Payload is the event: the *T given to Publish.
 	Payload any
+	// Bus is the bus the event was published on: a middleware or a
+	// bus-wide listener may publish on it, or trace with [Bus.StartSpan].
+	Bus *Bus
 
 	l *listener
 }
@@ -158,11 +161,11 @@ type wildOn struct {
 }
 
 // instance makes the instance of the bus-wide listener w on topic t.
-func (w *wildOn) instance(t topicCore) *listener {
+func (w *wildOn) instance(b *Bus, t topicCore) *listener {
 	tl := w.tmpl
 	l := &listener{topic: t, info: tl.info, seq: tl.seq, sub: tl.sub, x: tl.x}
 	l.info.Subscribed = tl.sub != nil
-	l.feat = &features{once: tl.feat.once, afterCommit: tl.feat.afterCommit, awaited: tl.feat.awaited, tmpl: tl}
+	l.feat = &features{once: tl.feat.once, wrap: tl.feat.wrap, awaited: tl.feat.awaited, tmpl: tl, bus: b}
 	l.fn = envelopeHandler(t, tl.feat.wild.h, l)
 	l.tel = otelbus.NewListener(otelbus.ListenerSpec{
 		Topic: t.Name(), Name: l.info.Name, Rank: l.info.Rank, Module: l.info.Module, Plugin: l.info.Plugin,
@@ -172,10 +175,12 @@ func (w *wildOn) instance(t topicCore) *listener {
 	return l
 }
 
-// envelopeHandler returns h as a handler of t for listener l.
+// envelopeHandler returns h as a handler of t for listener l, the
+// instance of a bus-wide listener on t.
 func envelopeHandler(t topicCore, h Handler, l *listener) erasedHandler {
+	b := l.feat.bus
 	return func(ctx context.Context, e unsafe.Pointer) error {
-		return h(ctx, Envelope{Topic: t, Payload: t.box(e), l: l})
+		return h(ctx, Envelope{Topic: t, Payload: t.box(e), Bus: b, l: l})
 	}
 }
 
@@ -188,7 +193,7 @@ func (b *Bus) addWild(tmpl *listener) {
 	if ix := b.index(); ix != nil {
 		for _, s := range ix.slots {
 			if t := s.topic(); tmpl.feat.wild.hears(t) {
-				_ = s.insert(b, w.instance(t)) // an observer: it always fits
+				_ = s.insert(b, w.instance(b, t)) // an observer: it always fits
 			}
 		}
 	}
@@ -199,7 +204,7 @@ func (b *Bus) addWild(tmpl *listener) {
 func (b *Bus) wildLearn(t topicCore, s *slot) {
 	for _, w := range b.wild {
 		if w.tmpl.feat.wild.hears(t) {
-			_ = s.insert(b, w.instance(t))
+			_ = s.insert(b, w.instance(b, t))
 		}
 	}
 }

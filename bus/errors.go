@@ -89,7 +89,7 @@ type PanicError struct {
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // ErrorType returns "panic": the failure class of a panic, for error.type
-// on spans and metrics (see [ErrorType]), whatever the panic's value.
+// on spans and metrics, whatever the panic's value.
 func (e *PanicError) ErrorType() string { return "panic" }
 
 // Unwrap returns the panic value when it is an error, so that

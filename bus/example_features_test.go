@@ -92,42 +92,8 @@ func ExampleSubscription_CloseWait() {
 	// Output: no call of the handler runs now
 }
 
-// A welcome mail goes out only for a signup whose storing committed.
-func ExampleInUnit() {
-	b, _ := bus.New([]bus.Listener{
-		bus.On(signedUp, func(_ context.Context, s *Signup) error {
-			fmt.Println("mail to", s.User)
-			return nil
-		}, bus.AfterCommit()),
-		bus.On(signedUp, func(_ context.Context, s *Signup) error {
-			fmt.Println("validate", s.User)
-			return nil
-		}),
-	})
-	defer b.Close()
-	store := func(user string, fail bool) error {
-		return bus.InUnit(context.Background(), func(ctx context.Context) error {
-			if err := signedUp.Publish(ctx, b, &Signup{User: user}); err != nil {
-				return err
-			}
-			if fail {
-				return errors.New("insert failed")
-			}
-			return nil
-		})
-	}
-	fmt.Println(store("ada", false))
-	fmt.Println(store("bob", true))
-	// Output:
-	// validate ada
-	// mail to ada
-	// <nil>
-	// validate bob
-	// insert failed
-}
-
-// Middleware wraps every handler of the bus, or of a module or a topic;
-// the first given is the outermost.
+// Middleware wraps every handler of the bus; the first given is the
+// outermost.
 func ExampleWithMiddleware() {
 	logCalls := func(next bus.Handler) bus.Handler {
 		return func(ctx context.Context, env bus.Envelope) error {
@@ -136,17 +102,17 @@ func ExampleWithMiddleware() {
 			return err
 		}
 	}
-	onlyAda := func(next func(context.Context, *Signup) error) func(context.Context, *Signup) error {
-		return func(ctx context.Context, s *Signup) error { // typed: a topic's middleware
-			if s.User != "ada" {
+	onlyAda := func(next bus.Handler) bus.Handler {
+		return func(ctx context.Context, env bus.Envelope) error {
+			if s, ok := bus.PayloadOf(env, signedUp); ok && s.User != "ada" {
 				return errors.New("not ada")
 			}
-			return next(ctx, s)
+			return next(ctx, env)
 		}
 	}
 	b, _ := bus.New([]bus.Listener{
 		bus.On(signedUp, func(context.Context, *Signup) error { return nil }, bus.Name("greeter")),
-	}, bus.WithMiddleware(logCalls), bus.WithTopicMiddleware(signedUp, onlyAda))
+	}, bus.WithMiddleware(logCalls, onlyAda))
 	defer b.Close()
 	_ = signedUp.Publish(context.Background(), b, &Signup{User: "ada"})
 	_ = signedUp.Publish(context.Background(), b, &Signup{User: "bob"})

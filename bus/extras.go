@@ -13,8 +13,8 @@ import (
 // runtime subscriptions that an owner attributes and ends together.
 
 // StartSpan opens a span named name, a child of ctx's span, with the bus's
-// tracer, for a call that belongs with the bus's spans: bus/hook traces its
-// calls so. The span carries messaging.system "fxbus" and attrs. end
+// tracer, for a call that belongs with the bus's spans: bus/hook and
+// bus/unit trace their calls so. The span carries messaging.system "fxbus" and attrs. end
 // records err, when not nil, as the bus records a failed handler (status,
 // error.type, and the text [WithErrorRedaction] leaves), then ends the
 // span. Without tracing, StartSpan returns ctx itself and an end that does
@@ -58,9 +58,9 @@ type Owner interface {
 	Active() bool
 	// Attach is called with each subscription made with [OwnedBy], before
 	// the bus adds it; an error refuses the subscription, and
-	// [Topic.Subscribe] returns it inside a [*WiringError]. Detach is called when a subscription
-	// Attach accepted is closed, or could not be added after all. Neither
-	// is called with a lock of the bus held.
+	// [Topic.Subscribe] returns it inside a [*WiringError]. Detach is
+	// called when a subscription Attach accepted is closed, or could not be
+	// added after all. Neither is called with a lock of the bus held.
 	Attach(*Subscription) error
 	Detach(*Subscription)
 }

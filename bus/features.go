@@ -7,15 +7,16 @@ import (
 )
 
 // features holds what a listener may ask for beyond a plain handler: [Once],
-// [AfterCommit], or being a bus-wide listener ([OnAll]). Plain listeners
+// middleware of its own ([Wrap]), or being a bus-wide listener ([OnAll]). Plain listeners
 // carry a nil pointer, so the handlers built from them are exactly what
 // they were without these features.
 type features struct {
-	once        *atomic.Bool // Once: set when the listener has fired
-	afterCommit bool         // AfterCommit
-	awaited     bool         // Awaited
-	wild        *wildcard    // OnAll, OnImplementing: set on the bus-wide declaration
-	tmpl        *listener    // set on its instances, one per topic: the declaration
+	once    *atomic.Bool // Once: set when the listener has fired
+	wrap    []Middleware // Wrap
+	awaited bool         // Awaited
+	wild    *wildcard    // OnAll, OnImplementing: set on the bus-wide declaration
+	tmpl    *listener    // set on its instances, one per topic: the declaration
+	bus     *Bus         // set on its instances: the bus they are on
 }
 
 // feats returns the listener's features, making them on first use.
@@ -47,7 +48,7 @@ func (l *listener) forBus() *listener {
 // reaches it (and passes its other filters) runs it, and no other, even
 // when several goroutines publish at once. The listener is then removed
 // from the bus: a subscription is closed (see [Subscription.Done]), a
-// listener given to [New] leaves its topic's table. A publish that finds it
+// listener given to [New] leaves its topic. A publish that finds it
 // already fired skips it before its span starts.
 func Once() ListenerOption {
 	return listenerOptionFunc(func(l *listener) { l.feats().once = new(atomic.Bool) })
@@ -56,7 +57,7 @@ func Once() ListenerOption {
 // compile wraps the handler h of listener l on bus b, as
 // newHandler built it, in what the bus and the listener ask for, from the
 // inside out: the bus's static middleware (see [WithMiddleware]), the
-// deferral of an [AfterCommit] listener, the middleware installed at run
+// listener's own ([Wrap]), the middleware installed at run
 // time ([Bus.Use]), the observers ([Bus.Tap]), [Once], and the count
 // of running calls of an [Awaited] subscription. It is
 // the one place where these features touch a handler; a listener that asks
@@ -64,13 +65,13 @@ func Once() ListenerOption {
 // it is: no feature costs anything unless used.
 func compile(b *Bus, l *listener, h handler) handler {
 	t := l.topic
-	fn := wrapStatic(&b.mw, t, l, h.fn)
+	fn := adapt(b, t, l, h.fn, b.mw)
 	f := l.feat
-	if f != nil && f.afterCommit {
-		fn = afterCommit(b, t, l, fn)
+	if f != nil {
+		fn = adapt(b, t, l, fn, f.wrap)
 	}
 	for i := len(b.live) - 1; i >= 0; i-- {
-		fn = adapt(t, l, fn, b.live[i].mws)
+		fn = adapt(b, t, l, fn, b.live[i].mws)
 	}
 	if o := b.obs.Load(); o != nil {
 		fn = observed(o, t, l, fn)

@@ -18,9 +18,10 @@ import (
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
-// Group is the name of the fx value group of [Listener]s that [Module]
-// builds the bus from. Hand-written providers put listeners in it with
-// `group:"fxbus.listeners"` (a []Listener with `group:"fxbus.listeners,flatten"`).
+// Group is the name of the fx value group of listeners (each a [Listener])
+// that [Module] builds the bus from. Hand-written providers put listeners
+// in it with `group:"fxbus.listeners"` (a []Listener with
+// `group:"fxbus.listeners,flatten"`).
 const Group = "fxbus.listeners"
 
 // Module provides the *[Bus] of an fx app. The bus itself depends on

@@ -135,7 +135,7 @@ type listener struct {
 	sub          *Subscription // set for runtime subscriptions
 	tel          *otelbus.Listener
 	x            *extras   // optional features (sources, owner); nil for most listeners
-	feat         *features // Once, AfterCommit, bus-wide; nil for most listeners (see features.go)
+	feat         *features // Once, Wrap, bus-wide; nil for most listeners (see features.go)
 }
 
 func (l *listener) Topic() AnyTopic     { return l.topic }

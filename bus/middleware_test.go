@@ -26,31 +26,18 @@ func mwTrail(name string) bus.Middleware {
 	}
 }
 
-func typedTrail(name string) func(func(context.Context, *event) error) func(context.Context, *event) error {
-	return func(next func(context.Context, *event) error) func(context.Context, *event) error {
-		return func(ctx context.Context, e *event) error {
-			e.Log = append(e.Log, name+">")
-			err := next(ctx, e)
-			e.Log = append(e.Log, "<"+name)
-			return err
-		}
-	}
-}
-
 func TestMiddlewareOrder(t *testing.T) {
 	topic := bus.NewTopic[event]("mw.order")
 	other := bus.NewTopic[event]("mw.other")
 	b := newBus(t, []bus.Listener{
-		bus.On(topic, record("h"), bus.InModule("billing")),
-		bus.On(other, record("o"), bus.InModule("shipping")),
+		bus.On(topic, record("h")),
+		bus.On(other, record("o")),
 	},
-		bus.WithMiddleware(mwTrail("bus1"), mwTrail("bus2")),
-		bus.WithModuleMiddleware("billing", mwTrail("mod")),
-		bus.WithTopicMiddleware(topic, typedTrail("topic")),
+		bus.WithMiddleware(mwTrail("bus1")),
+		bus.WithMiddleware(mwTrail("bus2")),
 	)
-	assert.Equal(t, []string{"bus1>", "bus2>", "mod>", "topic>", "h", "<topic", "<mod", "<bus2", "<bus1"}, publishLog(t, topic, b))
-	assert.Equal(t, []string{"bus1>", "bus2>", "o", "<bus2", "<bus1"}, publishLog(t, other, b),
-		"module and topic middleware stay on their own listeners")
+	assert.Equal(t, []string{"bus1>", "bus2>", "h", "<bus2", "<bus1"}, publishLog(t, topic, b))
+	assert.Equal(t, []string{"bus1>", "bus2>", "o", "<bus2", "<bus1"}, publishLog(t, other, b))
 
 	s := subscribe(t, other, b, record("sub"), bus.Rank(1))
 	assert.Equal(t, []string{"bus1>", "bus2>", "o", "<bus2", "<bus1", "bus1>", "bus2>", "sub", "<bus2", "<bus1"}, publishLog(t, other, b),
@@ -144,15 +131,41 @@ func TestUseWhilePublishing(t *testing.T) {
 	wg.Wait()
 }
 
-func TestMiddlewareWrapsAfterCommitAtCommit(t *testing.T) {
-	topic := bus.NewTopic[event]("mw.commit")
-	b := newBus(t, []bus.Listener{bus.On(topic, record("h"), bus.AfterCommit())}, bus.WithMiddleware(mwTrail("m")))
-	ctx, u := bus.BeginUnit(context.Background())
-	e := &event{}
-	require.NoError(t, topic.Publish(ctx, b, e))
-	assert.Empty(t, e.Log)
-	require.NoError(t, u.Commit(ctx))
-	assert.Equal(t, []string{"m>", "h", "<m"}, e.Log, "the held handler runs with its middleware")
+func TestWrapWrapsOneListenerBetweenNewAndUse(t *testing.T) {
+	topic := bus.NewTopic[event]("mw.wrap")
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, record("h"), bus.Wrap(mwTrail("own1"), mwTrail("own2"))),
+		bus.On(topic, record("plain"), bus.Rank(1)),
+	}, bus.WithMiddleware(mwTrail("new")))
+	remove, err := b.Use(mwTrail("use"))
+	require.NoError(t, err)
+	defer remove()
+	assert.Equal(t, []string{
+		"use>", "own1>", "own2>", "new>", "h", "<new", "<own2", "<own1", "<use",
+		"use>", "new>", "plain", "<new", "<use",
+	}, publishLog(t, topic, b))
+
+	s := subscribe(t, topic, b, record("sub"), bus.Rank(2), bus.Wrap(mwTrail("sub")))
+	defer func() { require.NoError(t, s.Close()) }()
+	assert.Equal(t, []string{"use>", "sub>", "new>", "sub", "<new", "<sub", "<use"}, publishLog(t, topic, b)[14:],
+		"a subscription's own middleware")
+}
+
+func TestEnvelopeNamesTheBus(t *testing.T) {
+	topic := bus.NewTopic[event]("mw.bus")
+	var seen []*bus.Bus
+	spy := func(next bus.Handler) bus.Handler {
+		return func(ctx context.Context, env bus.Envelope) error {
+			seen = append(seen, env.Bus)
+			return next(ctx, env)
+		}
+	}
+	b := newBus(t, []bus.Listener{
+		bus.On(topic, record("h"), bus.Wrap(spy)),
+		bus.OnAll(func(_ context.Context, env bus.Envelope) error { seen = append(seen, env.Bus); return nil }),
+	})
+	publishLog(t, topic, b)
+	assert.Equal(t, []*bus.Bus{b, b}, seen, "a middleware and a bus-wide listener see the bus")
 }
 
 func TestMiddlewareCanRetry(t *testing.T) {

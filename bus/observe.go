@@ -59,7 +59,7 @@ type HandlerCall struct {
 	// Seq numbers the call, in the sequence of [PublishEvent.Seq].
 	Seq uint64
 	// Publish is the Seq of the publish the call belongs to; 0 for a call
-	// outside a publish (an [AfterCommit] handler run by [Unit.Commit]).
+	// outside a publish.
 	Publish uint64
 	// Topic is the topic published.
 	Topic AnyTopic

@@ -355,7 +355,7 @@ func newTable(b *Bus, s *slot, root *node, c counts) *table {
 
 // newHandler compiles listener l on bus b: its handler and all its
 // filters, which run before the handler's span starts, then what compile
-// adds (middleware, Once, AfterCommit, observers, close-and-wait).
+// adds (middleware, Once, observers, close-and-wait).
 func newHandler(b *Bus, l *listener) handler {
 	var preds []func(unsafe.Pointer) bool
 	if o := l.owner(); o != nil {

@@ -84,9 +84,9 @@ func (c *inflight) close(seal bool) {
 // running, so that [Subscription.CloseWait] (and bus/plugin's
 // UnregisterWait, for a plugin's) can wait until they have returned, and
 // [Subscription.Done] is closed only then, as tailscale's eventbus Close
-// waits for a subscriber at work. Counting costs two atomic operations per
-// call, which is why it is asked for: a subscription without it costs what
-// a listener given to [New] costs. New refuses it: its listeners are never
+// waits for a subscriber at work. Counting costs a little on every call,
+// which is why it is asked for: a subscription without it costs what a
+// listener given to [New] costs. New refuses it: its listeners are never
 // closed.
 func Awaited() ListenerOption {
 	return listenerOptionFunc(func(l *listener) { l.feats().awaited = true })

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/busdoc"
 	"github.com/fxbus/fxbus/internal/fielddocs"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -27,7 +28,7 @@ func TestFieldDocsAreCurrent(t *testing.T) {
 func TestFieldDocsCoverEveryPayload(t *testing.T) {
 	b, err := bus.New(nil, bus.WithTopics(topics.All()...))
 	require.NoError(t, err)
-	c := b.Catalog().WithFieldDocs(topics.FieldDocs)
+	c := busdoc.AddFieldDocs(b.Catalog(), topics.FieldDocs)
 	require.NotEmpty(t, c.Topics)
 	for _, ti := range c.Topics {
 		if _, ours := topics.FieldDocs[ti.Payload]; !ours {

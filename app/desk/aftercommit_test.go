@@ -12,6 +12,7 @@ import (
 
 	"github.com/fxbus/fxbus/app/desk"
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/unit"
 	"github.com/fxbus/fxbus/modules/stats"
 	"github.com/fxbus/fxbus/topics"
 )
@@ -32,7 +33,7 @@ func TestAMessageTheStoreRefusesIsNotCounted(t *testing.T) {
 		bus.Listen(topics.ThreadMessagePosting, func(context.Context, *topics.MessagePosting) error {
 			stored.Add(1)
 			return nil
-		}, bus.Name("test.stored"), bus.AfterCommit()))
+		}, bus.Name("test.stored"), unit.AfterCommit()))
 
 	// Starting the thread posted its greeting already.
 	attempts0, stored0, counted0 := attempts.Load(), stored.Load(), st.Current().Messages

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fxbus/fxbus/bus"
 	"github.com/fxbus/fxbus/bus/hook"
+	"github.com/fxbus/fxbus/bus/unit"
 	"github.com/fxbus/fxbus/topics"
 )
 
@@ -385,13 +386,13 @@ func (s *Service) PostMessage(ctx context.Context, id topics.ThreadID, p Post) (
 // left it, and [topics.ChatMessageReceived] fires. A visitor's message is
 // refused when the listeners banned them.
 //
-// The posting and the storing are one unit of work (see [bus.Unit]): the
-// listeners of ThreadMessagePosting marked [bus.AfterCommit], such as the
+// The posting and the storing are one unit of work (see [unit.Unit]): the
+// listeners of ThreadMessagePosting marked [unit.AfterCommit], such as the
 // stats module's count of messages posted, run only once the message is
 // stored, and not at all when it is refused or the store is full.
 func (s *Service) post(ctx context.Context, t topics.Thread, kind topics.MessageKind, body string, opts topics.MessageOptions) (topics.Message, error) {
-	uctx, unit := bus.BeginUnit(ctx)
-	defer unit.Rollback() // a no-op once committed
+	uctx, u := unit.Begin(ctx)
+	defer u.Rollback() // a no-op once committed
 	p := &topics.MessagePosting{Thread: &t, Kind: kind, Body: body, Options: opts}
 	if err := topics.ThreadMessagePosting.Publish(uctx, s.bus, p); err != nil {
 		return topics.Message{}, s.refused(ctx, "message", ErrRejected, err)
@@ -413,7 +414,7 @@ func (s *Service) post(ctx context.Context, t topics.Thread, kind topics.Message
 		return topics.Message{}, err
 	}
 	_, _, _, _ = s.store.UpdateThread(t.ID, func(t *topics.Thread) error { t.Modified = created; return nil })
-	s.reported(ctx, unit.Commit(ctx))
+	s.reported(ctx, u.Commit(ctx))
 	e := m
 	s.reported(ctx, topics.ChatMessageReceived.Publish(ctx, s.bus, &topics.ChatMessage{Thread: t.ID, Message: &e}))
 	return m, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/busdoc"
 )
 
 // catalogView is the catalogue page's data.
@@ -55,7 +56,7 @@ func (h *Handler) catalog() bus.Catalog {
 	}
 	slices.SortStableFunc(c.Topics, func(a, b bus.TopicInfo) int { return cmp.Compare(a.Name, b.Name) })
 	if h.cfg.fieldDocs != nil {
-		c = c.WithFieldDocs(h.cfg.fieldDocs)
+		c = busdoc.AddFieldDocs(c, h.cfg.fieldDocs)
 	}
 	return c
 }

@@ -62,7 +62,7 @@ func WithStats(fn func() []HandlerStats) Option {
 }
 
 // WithFieldDocs documents the payloads' fields on the catalogue, as
-// [bus.Catalog.WithFieldDocs] does.
+// [busdoc.AddFieldDocs] does.
 func WithFieldDocs(docs map[string]map[string]string) Option {
 	return optionFunc(func(c *config) { c.fieldDocs = docs })
 }
@@ -75,7 +75,7 @@ func WithTopics(ts ...bus.AnyTopic) Option {
 }
 
 // WithErrorText sets what the monitor shows of a failed handler's error
-// besides its class ([bus.ErrorType]): text(err), or nothing for "". The
+// besides its class (error.type, as spans record it): text(err), or nothing for "". The
 // default shows no text, since error text may carry personal data; pass
 // the function given to bus.WithErrorRedaction to show what spans record.
 func WithErrorText(text func(error) string) Option {

@@ -42,7 +42,7 @@
 // topics, listeners, timings and outcomes, never a payload. (The one way
 // payload content leaves the bus is a topic's opt-in to span attributes,
 // [bus.Topic.SpanAttributes]: follow the trace link to see them.) An
-// error shows its class, [bus.ErrorType],
+// error shows its class, error.type as spans record it,
 // and its text only as [WithErrorText] allows, so that a service that
 // redacts its spans (bus.WithErrorRedaction) redacts this page alike.
 //

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
 // Bounds of the monitor's memory.
@@ -326,7 +327,7 @@ func (m *monitor) errText(err error) (class, text string) {
 	if err == nil {
 		return "", ""
 	}
-	class = bus.ErrorType(err)
+	class = otelbus.ErrorType(err)
 	if m.cfg.errText != nil {
 		text = m.cfg.errText(err)
 		if text == class {

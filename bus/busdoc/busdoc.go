@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -190,4 +191,28 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
+}
+
+// AddFieldDocs returns c with the documentation of its payloads' fields
+// filled in from docs, keyed by the payload's Go type
+// ("topics.MessagePosting", as [bus.TopicInfo.Payload] says) and then by
+// field name; c itself is left alone. Reflection cannot read comments:
+// generate docs from the source (the reference app's topics package does,
+// with go generate).
+func AddFieldDocs(c bus.Catalog, docs map[string]map[string]string) bus.Catalog {
+	out := bus.Catalog{Topics: slices.Clone(c.Topics)}
+	for i := range out.Topics {
+		t := &out.Topics[i]
+		fd := docs[t.Payload]
+		if fd == nil {
+			continue
+		}
+		t.Fields = slices.Clone(t.Fields)
+		for j := range t.Fields {
+			if d, ok := fd[t.Fields[j].Name]; ok {
+				t.Fields[j].Doc = d
+			}
+		}
+	}
+	return out
 }

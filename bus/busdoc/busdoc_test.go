@@ -50,7 +50,7 @@ func fixture(t *testing.T) (bus.Catalog, int) {
 	_, err = placed.Subscribe(b, nop, bus.Name("Track"), bus.Rank(100), bus.OwnedBy(p))
 	require.NoError(t, err)
 	subscribedAt = pl
-	return b.Catalog().WithFieldDocs(map[string]map[string]string{"busdoc_test.order": {"ID": "ID identifies the order."}}), l
+	return busdoc.AddFieldDocs(b.Catalog(), map[string]map[string]string{"busdoc_test.order": {"ID": "ID identifies the order."}}), l
 }
 
 // subscribedAt is the line of the fixture's plugin subscription.
@@ -194,4 +194,16 @@ func TestGraphShowsWhatCrossesTheProcess(t *testing.T) {
 	assert.Contains(t, md.String(), "| bridge → nats:fxbus.topic.order.shipped |")
 	require.NoError(t, busdoc.Listeners(&ls, bridged(), "order.shipped", busdoc.Options{}))
 	assert.Contains(t, ls.String(), "bridge → nats:fxbus.topic.order.shipped")
+}
+
+func TestAddFieldDocs(t *testing.T) {
+	c, _ := fixture(t) // documents order.ID
+	require.Len(t, c.Topics, 2)
+	for _, ti := range c.Topics {
+		require.NotEmpty(t, ti.Fields)
+		assert.Equal(t, "ID identifies the order.", ti.Fields[0].Doc, ti.Name)
+	}
+	again := busdoc.AddFieldDocs(c, map[string]map[string]string{"busdoc_test.order": {"ID": "the order's id"}, "other.T": {"X": "x"}})
+	assert.Equal(t, "the order's id", again.Topics[0].Fields[0].Doc)
+	assert.Equal(t, "ID identifies the order.", c.Topics[0].Fields[0].Doc, "the catalogue given is left alone")
 }

@@ -5,7 +5,7 @@
 //
 // Everything is generated from the running code, so it is always current:
 //
-//	c := b.Catalog().WithFieldDocs(topics.FieldDocs)
+//	c := busdoc.AddFieldDocs(b.Catalog(), topics.FieldDocs)
 //	busdoc.Markdown(os.Stdout, c, busdoc.Options{Root: "."})
 //
 // Output is in a stable order, so it can be committed and diffed.

@@ -3,12 +3,16 @@
 // handler call, [Retry] calls a failing handler again with jittered
 // exponential backoff, and [Recover] logs a handler's panic.
 //
-// Install them for the whole bus, a module or a topic when the bus is
-// built, or at run time:
+// Install them for the whole bus when it is built, or at run time with
+// [bus.Bus.Use]; [ForModule] and [ForTopic] scope middleware to the
+// listeners of one module or the handlers of one topic, and [bus.Wrap]
+// gives one listener middleware of its own:
 //
-//	b, err := bus.New(listeners,
-//		bus.WithMiddleware(middleware.Recover(log), middleware.Timeout(2*time.Second)),
-//		bus.WithModuleMiddleware("mailer", middleware.Retry(middleware.RetryPolicy{Attempts: 5})))
+//	b, err := bus.New(listeners, bus.WithMiddleware(
+//		middleware.Recover(log),
+//		middleware.Timeout(2*time.Second),
+//		middleware.ForModule("mailer", middleware.Retry(middleware.RetryPolicy{Attempts: 5})),
+//	))
 //
 // The first middleware given is the outermost: above, Recover sees a panic
 // of the handler and of every middleware inside it.

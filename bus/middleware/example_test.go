@@ -33,3 +33,28 @@ func ExampleRetry() {
 	fmt.Println(err, calls)
 	// Output: <nil> 3
 }
+
+// Middleware scoped to a module or a topic leaves the other handlers
+// alone.
+func ExampleForTopic() {
+	type Order struct{ Total int }
+	placed := bus.NewTopic[Order]("example.order_placed")
+	refunded := bus.NewTopic[Order]("example.order_refunded")
+	capped := func(next bus.Handler) bus.Handler {
+		return func(ctx context.Context, env bus.Envelope) error {
+			if o, _ := bus.PayloadOf(env, placed); o.Total > 100 {
+				return errors.New("over the limit")
+			}
+			return next(ctx, env)
+		}
+	}
+	ok := func(context.Context, *Order) error { return nil }
+	b, _ := bus.New([]bus.Listener{bus.On(placed, ok), bus.On(refunded, ok)},
+		bus.WithMiddleware(middleware.ForTopic(placed, capped)))
+	defer b.Close()
+	fmt.Println(placed.Publish(context.Background(), b, &Order{Total: 500}) != nil)
+	fmt.Println(refunded.Publish(context.Background(), b, &Order{Total: 500}))
+	// Output:
+	// true
+	// <nil>
+}

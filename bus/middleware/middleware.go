@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
 // Timeout gives each handler call a context that is done after d, and
@@ -101,7 +102,8 @@ func backoff(base, max time.Duration, i int, rnd func(int64) int64) time.Duratio
 // Recover turns a panic of the handler (or of the middleware inside
 // Recover) into a [*bus.PanicError] the topic's error policy handles, as
 // the bus itself does, and logs it first to log at level Error: the topic,
-// the listener with its source, the failure class ([bus.ErrorType]), the
+// the listener with its source, the failure class (error.type, as spans
+// record it), the
 // panic value and the stack. A nil log logs nothing.
 //
 // The bus recovers panics anyway; Recover adds the log line, and, placed
@@ -122,7 +124,7 @@ func Recover(log *slog.Logger) bus.Middleware {
 						slog.String("topic", env.Topic.Name()),
 						slog.String("listener", l.Name),
 						slog.String("source", l.Source.String()),
-						slog.String("error.type", bus.ErrorType(p)),
+						slog.String("error.type", otelbus.ErrorType(p)),
 						slog.Any("panic", v),
 						slog.String("stack", string(p.Stack)))
 				}

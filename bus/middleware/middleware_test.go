@@ -129,3 +129,67 @@ func TestRecoverLogsAndReturnsAPanicError(t *testing.T) {
 	assert.Equal(t, "again", pe.Value)
 	assert.Contains(t, string(pe.Stack), "middleware_test.go")
 }
+
+// trailMW returns a middleware that adds "name>" before the next handler
+// and "<name" after it to log.
+func trailMW(log *[]string, name string) bus.Middleware {
+	return func(next bus.Handler) bus.Handler {
+		return func(ctx context.Context, env bus.Envelope) error {
+			*log = append(*log, name+">")
+			err := next(ctx, env)
+			*log = append(*log, "<"+name)
+			return err
+		}
+	}
+}
+
+func TestForModuleAndForTopic(t *testing.T) {
+	other := bus.NewTopic[mail]("middleware.other")
+	var log []string
+	h := func(name string) func(context.Context, *mail) error {
+		return func(context.Context, *mail) error { log = append(log, name); return nil }
+	}
+	b, err := bus.New([]bus.Listener{
+		bus.On(sent, h("billing"), bus.InModule("billing")),
+		bus.On(sent, h("shipping"), bus.InModule("shipping"), bus.Rank(1)),
+		bus.On(other, h("other"), bus.InModule("billing")),
+		bus.On(other, h("nomodule"), bus.Rank(1)),
+	}, bus.WithMiddleware(
+		trailMW(&log, "all"),
+		middleware.ForModule("billing", trailMW(&log, "mod1"), trailMW(&log, "mod2")),
+		middleware.ForTopic(sent, trailMW(&log, "topic")),
+		middleware.ForModule("", trailMW(&log, "empty")),
+		middleware.ForTopic(nil, trailMW(&log, "nil")),
+	))
+	require.NoError(t, err)
+	defer b.Close()
+
+	require.NoError(t, sent.Publish(context.Background(), b, &mail{}))
+	assert.Equal(t, []string{
+		"all>", "mod1>", "mod2>", "topic>", "billing", "<topic", "<mod2", "<mod1", "<all",
+		"all>", "topic>", "shipping", "<topic", "<all",
+	}, log)
+
+	log = nil
+	require.NoError(t, other.Publish(context.Background(), b, &mail{}))
+	assert.Equal(t, []string{
+		"all>", "mod1>", "mod2>", "other", "<mod2", "<mod1", "<all",
+		"all>", "nomodule", "<all",
+	}, log, "a listener without a module is in no module's scope")
+
+	sub, err := sent.Subscribe(b, h("late"), bus.InModule("billing"), bus.Rank(2))
+	require.NoError(t, err)
+	defer func() { _ = sub.Close() }()
+	log = nil
+	require.NoError(t, sent.Publish(context.Background(), b, &mail{}))
+	assert.Equal(t, []string{"all>", "mod1>", "mod2>", "topic>", "late", "<topic", "<mod2", "<mod1", "<all"}, log[14:],
+		"a subscription in the module gets its middleware")
+}
+
+func TestScopedNilHandlerIsAnError(t *testing.T) {
+	broken := func(bus.Handler) bus.Handler { return nil }
+	b := newBus(t, func(context.Context, *mail) error { return nil }, middleware.ForTopic(sent, broken))
+	err := sent.Publish(context.Background(), b, &mail{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "middleware #0 returned a nil handler")
+}

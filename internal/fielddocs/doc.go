@@ -3,6 +3,7 @@
 //
 //	var FieldDocs = map[string]map[string]string{"pkg.Type": {"Field": "doc"}}
 //
-// which a binary embeds and hands to [bus.Catalog.WithFieldDocs]:
+// which a binary embeds and hands to
+// [github.com/fxbus/fxbus/bus/busdoc.AddFieldDocs]:
 // reflection cannot read comments. It uses only the standard library.
 package fielddocs

@@ -244,26 +244,7 @@ func (l *Listener) tel() *listenerTel {
 }
 
 func newListenerTel(s ListenerSpec) listenerTel {
-	attrs := []attribute.KeyValue{
-		semconv.MessagingSystemKey.String(System),
-		semconv.MessagingOperationNameKey.String("process"),
-		semconv.MessagingOperationTypeProcess,
-		semconv.MessagingDestinationNameKey.String(s.Topic),
-		ListenerNameKey.String(s.Name),
-		ListenerRankKey.Int(s.Rank),
-	}
-	if s.Module != "" {
-		attrs = append(attrs, ListenerModuleKey.String(s.Module))
-	}
-	if s.Plugin != "" {
-		attrs = append(attrs, PluginKey.String(s.Plugin))
-	}
-	if s.Source.Function != "" {
-		attrs = append(attrs, semconv.CodeFunctionNameKey.String(s.Source.Function))
-	}
-	if s.Source.File != "" {
-		attrs = append(attrs, semconv.CodeFilePathKey.String(s.Source.File), semconv.CodeLineNumberKey.Int(s.Source.Line))
-	}
+	attrs := HandlerAttributes(s)
 	metricBase := []attribute.KeyValue{
 		semconv.MessagingSystemKey.String(System),
 		semconv.MessagingOperationNameKey.String("process"),
@@ -358,4 +339,30 @@ func Stopped(handler, publish trace.Span, listener string) {
 	if publish != nil {
 		publish.SetAttributes(StoppedByKey.String(listener))
 	}
+}
+
+// HandlerAttributes returns the attributes of the handler span of the
+// listener s describes.
+func HandlerAttributes(s ListenerSpec) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{
+		semconv.MessagingSystemKey.String(System),
+		semconv.MessagingOperationNameKey.String("process"),
+		semconv.MessagingOperationTypeProcess,
+		semconv.MessagingDestinationNameKey.String(s.Topic),
+		ListenerNameKey.String(s.Name),
+		ListenerRankKey.Int(s.Rank),
+	}
+	if s.Module != "" {
+		attrs = append(attrs, ListenerModuleKey.String(s.Module))
+	}
+	if s.Plugin != "" {
+		attrs = append(attrs, PluginKey.String(s.Plugin))
+	}
+	if s.Source.Function != "" {
+		attrs = append(attrs, semconv.CodeFunctionNameKey.String(s.Source.Function))
+	}
+	if s.Source.File != "" {
+		attrs = append(attrs, semconv.CodeFilePathKey.String(s.Source.File), semconv.CodeLineNumberKey.Int(s.Source.Line))
+	}
+	return attrs
 }

@@ -8,12 +8,13 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/bus"
+	"github.com/fxbus/fxbus/bus/unit"
 	"github.com/fxbus/fxbus/topics"
 )
 
 // MessageRank is the rank of the module's listener on
 // [topics.ThreadMessagePosting]: after the listeners that may refuse the
-// message. The listener is also [bus.AfterCommit]: when the desk posts a
+// message. The listener is also [unit.AfterCommit]: when the desk posts a
 // message within a unit of work, it counts the message only once the
 // message is stored.
 const MessageRank = 100
@@ -24,7 +25,7 @@ var Module = fx.Module("stats",
 	bus.Listen(topics.CronRun, NewOnCronRun),
 	bus.Listen(topics.ThreadCreated, NewOnThreadCreated),
 	bus.Listen(topics.ThreadClosed, NewOnThreadClosed),
-	bus.Listen(topics.ThreadMessagePosting, NewOnMessage, bus.Rank(MessageRank), bus.AfterCommit()),
+	bus.Listen(topics.ThreadMessagePosting, NewOnMessage, bus.Rank(MessageRank), unit.AfterCommit()),
 )
 
 // Period is the activity counted over a stretch of time.
