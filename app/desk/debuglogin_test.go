@@ -160,12 +160,21 @@ func TestDebugLoginRefusals(t *testing.T) {
 		{"a user", f.user(), origin, http.StatusForbidden, "not an operator"},
 		{"another origin", f.op(), "http://evil.example", http.StatusForbidden, "another origin"},
 		{"no origin", f.op(), "", http.StatusForbidden, "without an Origin"},
+		{"cross-site fetch", f.op(), origin + "|cross-site", http.StatusForbidden, "another origin"},
+		{"same-origin fetch, null origin", f.op(), "null|same-origin", http.StatusSeeOther, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			w := f.do("POST", httpapi.DebugPath+"/login", "", loginForm(c.token, ""), formHeaders(c.origin, ""))
+			o, site, _ := strings.Cut(c.origin, "|")
+			h := formHeaders(o, "")
+			if site != "" {
+				h.Set("Sec-Fetch-Site", site)
+			}
+			w := f.do("POST", httpapi.DebugPath+"/login", "", loginForm(c.token, ""), h)
 			assert.Equal(t, c.code, w.Code)
 			assert.Contains(t, w.Body.String(), c.says)
-			assert.Empty(t, w.Result().Cookies(), "no session")
+			if c.code != http.StatusSeeOther {
+				assert.Empty(t, w.Result().Cookies(), "no session")
+			}
 		})
 	}
 	// A logout from another origin ends nothing.

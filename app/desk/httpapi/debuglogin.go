@@ -168,8 +168,18 @@ func (a *API) debugCaller(r *http.Request) (topics.Caller, bool) {
 }
 
 // sameOrigin reports whether r, a POST from a browser, comes from a page
-// of this server: its Origin header is the server's own origin.
+// of this server: the browser says so with Sec-Fetch-Site (sent whatever
+// the page's Referrer-Policy; with "no-referrer", Origin is "null"), or,
+// for a browser that does not send it, the Origin header is the server's
+// own origin. A request with neither is refused.
 func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return true
+	case "":
+	default:
+		return false
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -247,7 +257,7 @@ func (a *API) renderLogin(w http.ResponseWriter, status int, v loginView) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", loginCSP)
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // not no-referrer: older browsers would send Origin: null
 	if status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
