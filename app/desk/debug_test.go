@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +92,49 @@ func TestDebugStreamOutlivesWriteTimeout(t *testing.T) {
 		}
 	}
 	t.Fatalf("the stream ended before visitor.created: %v", sc.Err())
+}
+
+// Through the desk's API: the monitor shows what thread.message_posting
+// opted in to (the thread and the kind of the message), never the
+// message's body; with FXBUS_TRACE_URL, each publish links its trace.
+func TestDebugStreamThroughTheDesk(t *testing.T) {
+	t.Setenv(httpapi.EnvTraceURL, "http://jaeger.example/trace/{trace_id}")
+	f := newFixture(t)
+	srv := httptest.NewServer(f.h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+httpapi.DebugPath+"/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+f.op())
+	stream, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+	sc := bufio.NewScanner(stream.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	require.True(t, sc.Scan())
+	require.Equal(t, "event: hello", sc.Text())
+
+	const body = "my card is 4111 1111 1111 1111"
+	w := f.do("POST", "/threads/"+itoa(f.thread)+"/messages", f.alice(), `{"body":"`+body+`"}`)
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	for sc.Scan() {
+		line := sc.Text()
+		assert.NotContains(t, line, "4111", "no message body on the page")
+		if !strings.HasPrefix(line, "data: ") || !strings.Contains(line, `"topic":"thread.message_posting"`) {
+			continue
+		}
+		var p struct {
+			Trace, TraceURL string
+			Payload         []struct{ Key, Value string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &p))
+		assert.Contains(t, p.Payload, struct{ Key, Value string }{"chat.thread.id", itoa(f.thread)})
+		assert.Contains(t, p.Payload, struct{ Key, Value string }{"chat.message.kind", "user"})
+		require.NotEmpty(t, p.Trace)
+		assert.Equal(t, "http://jaeger.example/trace/"+p.Trace, p.TraceURL)
+		return
+	}
+	t.Fatalf("the stream ended before thread.message_posting: %v", sc.Err())
 }
