@@ -90,6 +90,17 @@ func operatorToken(t *testing.T, url string, secret []byte) string {
 	return login.Token
 }
 
+// startDemo starts the demo's desk and signs an operator in, returning
+// the token; the desk stops with the test.
+func startDemo(t *testing.T, ctx context.Context) (srv *httpapi.Server, secret []byte, token string) {
+	t.Helper()
+	secret = demo.NewSSOSecret()
+	app := fx.New(demoWiring(io.Discard, secret), fx.Populate(&srv))
+	require.NoError(t, start(ctx, app))
+	t.Cleanup(func() { assert.NoError(t, stop(app)) })
+	return srv, secret, operatorToken(t, srv.URL(), secret)
+}
+
 // monitorRow is a row of the monitor's table, as the page shows it.
 type monitorRow struct {
 	Group   int    `json:"group"`
@@ -125,13 +136,8 @@ func TestDebugPageInABrowser(t *testing.T) {
 	bctx := browser(t, ctx)
 	dir := screenshotDir(t)
 
-	secret := demo.NewSSOSecret()
-	var srv *httpapi.Server
-	app := fx.New(demoWiring(io.Discard, secret), fx.Populate(&srv))
-	require.NoError(t, start(ctx, app))
-	defer func() { assert.NoError(t, stop(app)) }()
+	srv, secret, token := startDemo(t, ctx)
 	base := srv.URL() + httpapi.DebugPath
-	token := operatorToken(t, srv.URL(), secret)
 
 	// Anonymous, the browser gets the login form; the operator signs in
 	// with the token, and lands on the monitor, live, while the scenario

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,14 +14,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/app/demo"
 	"github.com/fxbus/fxbus/app/desk/httpapi"
@@ -107,10 +104,10 @@ func startFirefox(t *testing.T, ctx context.Context) *marionette {
 	require.NoError(t, ln.Close())
 	require.NoError(t, os.WriteFile(filepath.Join(profile, "user.js"), fmt.Appendf(nil, firefoxPrefs, port), 0o644))
 
-	var out lockedBuffer
+	out := newLines()
 	cmd := exec.Command(bin, "--headless", "--marionette", "--no-remote", "--profile", profile)
 	cmd.Env = append(os.Environ(), "MOZ_HEADLESS=1", "HOME="+profile, "MOZ_CRASHREPORTER_DISABLE=1")
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its content processes end with it
 	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
@@ -161,25 +158,6 @@ func startFirefox(t *testing.T, ctx context.Context) *marionette {
 	m.call("WebDriver:SetTimeouts", map[string]any{"script": 20_000, "pageLoad": 20_000, "implicit": 0})
 	m.call("WebDriver:SetWindowRect", map[string]any{"width": 1360, "height": 900})
 	return m
-}
-
-// lockedBuffer is Firefox's output, written by exec's goroutines and read
-// by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // read reads one message.
@@ -302,13 +280,8 @@ func TestDebugPageInFirefox(t *testing.T) {
 	ff := startFirefox(t, ctx)
 	dir := screenshotDir(t)
 
-	secret := demo.NewSSOSecret()
-	var srv *httpapi.Server
-	app := fx.New(demoWiring(io.Discard, secret), fx.Populate(&srv))
-	require.NoError(t, start(ctx, app))
-	defer func() { assert.NoError(t, stop(app)) }()
+	srv, secret, token := startDemo(t, ctx)
 	base := srv.URL() + httpapi.DebugPath
-	token := operatorToken(t, srv.URL(), secret)
 
 	// Anonymous: the login form; the operator signs in and lands on the
 	// monitor.
