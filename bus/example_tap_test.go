@@ -15,7 +15,7 @@ type printTap struct{}
 func (printTap) PublishStarted(p bus.PublishEvent) {
 	fmt.Printf("publish %s (handlers: %d)", p.Topic.Name(), p.Handlers)
 	for _, a := range p.Attributes { // what the topic opted in to showing
-		fmt.Printf(" %s=%s", a.Key, a.Value.Emit())
+		fmt.Printf(" %s=%s", a.Key, a.Value.String())
 	}
 	fmt.Println()
 }
@@ -34,7 +34,9 @@ func ExampleBus_Tap() {
 		Email string // never shown: the topic does not pick it
 	}
 	placed := bus.NewTopic[Order]("order.placed").
-		SpanAttributes(func(o *Order) []attribute.KeyValue { return []attribute.KeyValue{attribute.Int("order.total", o.Total)} })
+		SpanAttributes(func(o *Order) []attribute.KeyValue {
+			return []attribute.KeyValue{attribute.Int("order.total", o.Total)}
+		})
 	b, _ := bus.New([]bus.Listener{
 		bus.On(placed, func(context.Context, *Order) error { return nil }, bus.Name("bill")),
 		bus.On(placed, func(context.Context, *Order) error { return nil }, bus.Name("ship"),

@@ -65,7 +65,7 @@ func payloadOf(attrs []attribute.KeyValue) []attrRec {
 	}
 	out := make([]attrRec, 0, min(len(attrs), maxAttrs))
 	for _, a := range attrs[:min(len(attrs), maxAttrs)] {
-		v := a.Value.Emit()
+		v := a.Value.String()
 		if len(v) > maxAttrValue {
 			v = strings.ToValidUTF8(v[:maxAttrValue], "") + "…"
 		}
