@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -206,6 +207,25 @@ func TestDebugLoginCookieSecureOverTLS(t *testing.T) {
 	f.h.ServeHTTP(w, req)
 	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
 	assert.True(t, sessionCookie(t, w).Secure)
+
+	// Behind a trusted proxy that terminates TLS, as it says; nobody
+	// else is believed.
+	p := newDesk(t, desk.Config{LogOutput: testWriter{t}, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, false)
+	for _, c := range []struct {
+		from, proto string
+		secure      bool
+	}{
+		{"10.0.0.1:1", "https", true},
+		{"10.0.0.1:1", "http", false},
+		{"198.51.100.7:1", "https", false},
+	} {
+		h := formHeaders("", "")
+		h.Set("Sec-Fetch-Site", "same-origin")
+		h.Set("X-Forwarded-Proto", c.proto)
+		w := p.doFrom(c.from, "POST", httpapi.DebugPath+"/login", "", loginForm(p.op(), ""), h)
+		require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+		assert.Equal(t, c.secure, sessionCookie(t, w).Secure, "%s, X-Forwarded-Proto %s", c.from, c.proto)
+	}
 }
 
 // Login attempts are limited per client address: the eleventh in a

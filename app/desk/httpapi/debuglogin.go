@@ -172,7 +172,7 @@ func (a *API) debugCaller(r *http.Request) (topics.Caller, bool) {
 // the page's Referrer-Policy; with "no-referrer", Origin is "null"), or,
 // for a browser that does not send it, the Origin header is the server's
 // own origin. A request with neither is refused.
-func sameOrigin(r *http.Request) bool {
+func (a *API) sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "same-origin":
 		return true
@@ -181,11 +181,26 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if a.overTLS(r) {
 		scheme = "https"
 	}
 	o := r.Header.Get("Origin")
 	return o != "" && strings.EqualFold(o, scheme+"://"+r.Host)
+}
+
+// overTLS reports whether the browser reached the desk over TLS: the
+// connection is TLS, or the peer is one of desk.Config.TrustedProxies and
+// its X-Forwarded-Proto says https.
+func (a *API) overTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !a.trusted(ap.Addr().Unmap()) {
+		return false
+	}
+	protos := strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https") // the nearest proxy's
 }
 
 // wantsHTML reports whether r is a browser's navigation: it accepts HTML.
@@ -299,7 +314,7 @@ func (a *API) debugLoginForm(w http.ResponseWriter, r *http.Request) error {
 // non-operator gets a 403, an unknown one a 401, a form from elsewhere a
 // 403, a client that tries too often a 429.
 func (a *API) debugLogin(w http.ResponseWriter, r *http.Request) error {
-	if !sameOrigin(r) {
+	if !a.sameOrigin(r) {
 		return fmt.Errorf("%w: login form from another origin, or without an Origin header", desk.ErrForbidden)
 	}
 	if ok, retry := a.logins.allow(a.ClientAddr(r)); !ok {
@@ -322,7 +337,7 @@ func (a *API) debugLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, expires := a.sessions.add(c.Token)
 	http.SetCookie(w, &http.Cookie{Name: debugCookie, Value: id, Path: DebugPath, Expires: expires,
-		MaxAge: int(DebugSessionTTL.Seconds()), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		MaxAge: int(DebugSessionTTL.Seconds()), HttpOnly: true, Secure: a.overTLS(r), SameSite: http.SameSiteStrictMode})
 	a.log.InfoContext(r.Context(), "desk: debug page session started", "user", c.UserID)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
@@ -332,14 +347,14 @@ func (a *API) debugLogin(w http.ResponseWriter, r *http.Request) error {
 // session ends, its cookie is cleared, and a 303 leads to the login form.
 // The operator's bearer token stays valid.
 func (a *API) debugLogout(w http.ResponseWriter, r *http.Request) error {
-	if !sameOrigin(r) {
+	if !a.sameOrigin(r) {
 		return fmt.Errorf("%w: logout form from another origin, or without an Origin header", desk.ErrForbidden)
 	}
 	if ck, err := r.Cookie(debugCookie); err == nil {
 		a.sessions.remove(ck.Value)
 	}
 	http.SetCookie(w, &http.Cookie{Name: debugCookie, Value: "", Path: DebugPath, MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: a.overTLS(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, DebugPath+"/login", http.StatusSeeOther)
 	return nil
 }
