@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,6 +90,17 @@ func operatorToken(t *testing.T, url string, secret []byte) string {
 	return login.Token
 }
 
+// startDemo starts the demo's desk and signs an operator in, returning
+// the token; the desk stops with the test.
+func startDemo(t *testing.T, ctx context.Context) (srv *httpapi.Server, secret []byte, token string) {
+	t.Helper()
+	secret = demo.NewSSOSecret()
+	app := fx.New(demoWiring(io.Discard, secret), fx.Populate(&srv))
+	require.NoError(t, start(ctx, app))
+	t.Cleanup(func() { assert.NoError(t, stop(app)) })
+	return srv, secret, operatorToken(t, srv.URL(), secret)
+}
+
 // monitorRow is a row of the monitor's table, as the page shows it.
 type monitorRow struct {
 	Group   int    `json:"group"`
@@ -111,11 +121,12 @@ const readMonitor = `Array.from(document.querySelectorAll("#monitor tbody.group"
 		outcome: r.cells[5].textContent,
 	})))`
 
-// The debug page in a real browser: an operator opens the monitor, the
-// demo's scenario runs through the desk's HTTP API, and the monitor shows
-// its publishes with their handlers in dispatch order and their outcomes;
-// the catalogue and the graph render. Screenshots are saved (see
-// EnvScreenshots).
+// The debug page in a real browser: an operator signs in through the
+// login form and lands on the monitor, the demo's scenario runs through
+// the desk's HTTP API, and the monitor shows its publishes with their
+// handlers in dispatch order and their outcomes, and the payload content
+// of the topics that opted in only; the catalogue and the graph render;
+// Log out ends the session. Screenshots are saved (see EnvScreenshots).
 func TestDebugPageInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
@@ -125,27 +136,19 @@ func TestDebugPageInABrowser(t *testing.T) {
 	bctx := browser(t, ctx)
 	dir := screenshotDir(t)
 
-	secret := demo.NewSSOSecret()
-	var srv *httpapi.Server
-	app := fx.New(demoWiring(io.Discard, secret), fx.Populate(&srv))
-	require.NoError(t, start(ctx, app))
-	defer func() { assert.NoError(t, stop(app)) }()
+	srv, secret, token := startDemo(t, ctx)
 	base := srv.URL() + httpapi.DebugPath
-	token := operatorToken(t, srv.URL(), secret)
 
-	// Anonymous, the browser gets the desk's 401.
-	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/")))
-	status, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+	// Anonymous, the browser gets the login form; the operator signs in
+	// with the token, and lands on the monitor, live, while the scenario
+	// runs.
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/monitor")))
+	heading, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("h1")))
 	require.NoError(t, err)
-	assert.Contains(t, status, "operator only")
-
-	// As an operator: the monitor, live, while the scenario runs.
-	_, err = chromedp.Call(bctx, network.Enable, network.EnableParams{})
-	require.NoError(t, err)
-	_, err = chromedp.Call(bctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Bearer " + token}})
-	require.NoError(t, err)
+	assert.Contains(t, heading, "operators only")
 	require.NoError(t, chromedp.Do(bctx,
-		chromedp.Navigate(base+"/monitor"),
+		chromedp.SendKeys(chromedp.ID("token"), token),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#monitor[data-live]`)),
 	))
 	_, err = demo.RunScenario(ctx, srv.URL(), secret, io.Discard)
@@ -156,6 +159,15 @@ func TestDebugPageInABrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, rows)
 	checkMonitor(t, rows)
+	// Payloads: what thread.message_posting opted in to (the message's
+	// kind and thread, never its body); nothing of a topic that did not.
+	payload, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('#monitor tr.publish[data-topic="thread.message_posting"] .payload').textContent`))
+	require.NoError(t, err)
+	assert.Contains(t, payload, "chat.message.kind=")
+	assert.Contains(t, payload, "chat.thread.id=")
+	others, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll('#monitor tr.publish[data-topic="operator.authenticate"] .payload').length`))
+	require.NoError(t, err)
+	assert.Zero(t, others, "operator.authenticate did not opt in")
 
 	// The screenshot shows the first publish that has a nested one.
 	require.NoError(t, chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#monitor tr.publish.depth-1").closest("tbody").scrollIntoView()`)))
@@ -234,6 +246,14 @@ func TestDebugPageInABrowser(t *testing.T) {
 	png, err = chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS(`figure.graph-frame`)))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "debug-graph.png"), png, 0o644))
+
+	// Log out: the session ends, and the page asks for the token again.
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(`form.logout button`)),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	))
 }
 
 // checkMonitor checks what the monitor showed of the scenario: in every

@@ -238,7 +238,7 @@ func serve(ctx context.Context, addr string, secret []byte, stdout, stderr io.Wr
 	signals := app.Wait() // from here on, SIGINT and SIGTERM stop the app
 	fmt.Fprintf(stdout, "fxbus desk serving on %s (traces: memory, exporter: %s; metrics exporter: %s; NATS: %s); interrupt to stop\n",
 		srv.URL(), tel.Exporter, tel.MetricsExporter, conn.URL())
-	fmt.Fprintf(stdout, "bus debug page: %s%s/ (operators only: send an operator's bearer token, from POST /operators/login)\n", srv.URL(), httpapi.DebugPath)
+	fmt.Fprintf(stdout, "bus debug page: %s%s/ (operators only: a browser signs in there with an operator's token, from POST /operators/login; other clients send it as a bearer token)\n", srv.URL(), httpapi.DebugPath)
 	select {
 	case sig := <-signals:
 		fmt.Fprintf(stdout, "stopping: %v\n", sig.Signal)

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Tap sees what a bus does while it is installed with [Bus.Tap]:
@@ -52,6 +54,10 @@ type PublishEvent struct {
 	Handlers int
 	// Err is what the publish returns; nil in PublishStarted.
 	Err error
+	// Attributes are the payload's content that the topic opted in to
+	// showing, with [Topic.SpanAttributes]: what its publish span gets.
+	// Nil for a topic that did not opt in, which shows no payload content.
+	Attributes []attribute.KeyValue
 }
 
 // HandlerCall is one handler call, as a [Tap] sees it.
@@ -192,11 +198,22 @@ func (o *observers) handler(c HandlerCall) {
 	}
 }
 
-// unheard reports a publish of t that found no handler.
-func (o *observers) unheard(ctx context.Context, t AnyTopic) {
-	ev := PublishEvent{Seq: observeSeq.Add(1), Parent: parentCall(ctx), Topic: t, Ctx: ctx, Start: time.Now()}
+// unheard reports a publish of t, with payload e, that found no handler.
+func (o *observers) unheard(ctx context.Context, t AnyTopic, ts *topicState, e unsafe.Pointer) {
+	ev := PublishEvent{Seq: observeSeq.Add(1), Parent: parentCall(ctx), Topic: t, Ctx: ctx, Start: time.Now(),
+		Attributes: ts.tapAttrs(e)}
 	o.started(ev)
 	o.done(ev)
+}
+
+// tapAttrs returns the attributes the topic's SpanAttributes function
+// gives payload e, for a tap; nil when the topic did not opt in. Called
+// only while a tap is installed.
+func (t *topicState) tapAttrs(e unsafe.Pointer) []attribute.KeyValue {
+	if fn := t.attrs.Load(); fn != nil {
+		return (*fn)(e)
+	}
+	return nil
 }
 
 // pubCtx marks the context of an observed publish with its number.
@@ -248,7 +265,8 @@ func parentCall(ctx context.Context) uint64 {
 // observe is a publish of s's topic with table tb, whose observers see it.
 func (s *slot) observe(tb *table, ctx context.Context, b *Bus, src any, e unsafe.Pointer) error {
 	o := tb.obs
-	ev := PublishEvent{Seq: observeSeq.Add(1), Parent: parentCall(ctx), Topic: s.key, Ctx: ctx, Start: time.Now(), Handlers: tb.n}
+	ev := PublishEvent{Seq: observeSeq.Add(1), Parent: parentCall(ctx), Topic: s.key, Ctx: ctx, Start: time.Now(), Handlers: tb.n,
+		Attributes: s.t.tapAttrs(e)}
 	o.started(ev)
 	err := s.dispatch(tb, &pubCtx{Context: ctx, seq: ev.Seq}, b, src, e)
 	ev.Duration, ev.Err = time.Since(ev.Start), err

@@ -76,7 +76,7 @@ func publish(ctx context.Context, b *Bus, key topicCore, t *topicState, src any,
 			return publish(ctx, b, key, t, src, e) // a bus-wide listener hears it now
 		}
 		if o := b.obs.Load(); o != nil {
-			o.unheard(ctx, key)
+			o.unheard(ctx, key, t, e)
 		}
 		if r := b.unheard.Load(); r != nil {
 			r.published(key)

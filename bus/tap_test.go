@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fxbus/fxbus/bus"
@@ -204,4 +206,46 @@ func TestAllocAfterTapRemoved(t *testing.T) {
 	require.NoError(t, topic.Publish(context.Background(), b, &tick{}))
 	remove()
 	assertNoAllocs(t, context.Background(), topic, b, 1)
+}
+
+// A tap sees the payload content a topic opted in to with SpanAttributes,
+// heard or not, and none of a topic that did not opt in; the attribute
+// function runs only while a tap (or a recording span) asks for it.
+func TestTapSeesOptedInAttributesOnly(t *testing.T) {
+	type login struct {
+		User  string
+		Email string
+	}
+	var calls atomic.Int64
+	optedIn := bus.NewTopic[login]("tap.attrs.opted").
+		SpanAttributes(func(l *login) []attribute.KeyValue {
+			calls.Add(1)
+			return []attribute.KeyValue{attribute.String("user", l.User)}
+		})
+	unheard := bus.NewTopic[login]("tap.attrs.unheard").
+		SpanAttributes(func(l *login) []attribute.KeyValue { return []attribute.KeyValue{attribute.String("user", l.User)} })
+	private := bus.NewTopic[login]("tap.attrs.private")
+	b := newBus(t, []bus.Listener{
+		bus.On(optedIn, func(context.Context, *login) error { return nil }),
+		bus.On(private, func(context.Context, *login) error { return nil }),
+	})
+	ctx := context.Background()
+	p := &login{User: "ann", Email: "ann@example.com"}
+	require.NoError(t, optedIn.Publish(ctx, b, p))
+	assert.Zero(t, calls.Load(), "no tap, no span: the attribute function is not called")
+
+	l := &tapLog{}
+	remove, err := b.Tap(l)
+	require.NoError(t, err)
+	defer remove()
+	require.NoError(t, optedIn.Publish(ctx, b, p))
+	require.NoError(t, unheard.Publish(ctx, b, p))
+	require.NoError(t, private.Publish(ctx, b, p))
+	_, pubs, _ := l.snapshot()
+	require.Len(t, pubs, 3)
+	want := []attribute.KeyValue{attribute.String("user", "ann")}
+	assert.Equal(t, want, pubs[0].Attributes, "an opted-in topic with a listener")
+	assert.Equal(t, want, pubs[1].Attributes, "an opted-in topic nobody hears")
+	assert.Nil(t, pubs[2].Attributes, "a topic that did not opt in")
+	assert.NotContains(t, fmt.Sprint(pubs), "ann@example.com")
 }

@@ -393,6 +393,10 @@ func TestAccessPerRouteAndRole(t *testing.T) {
 						assert.Contains(t, w.Body.String(), "no listener of operator.authenticate recognised the operator")
 						return
 					}
+					if d.Name == "debug.login" || d.Name == "debug.logout" { // admitted, and 403 for want of a same-origin form
+						assert.Contains(t, w.Body.String(), "without an Origin header")
+						return
+					}
 					assert.NotContains(t, []int{401, 403}, w.Code, "%s is admitted: %s", r.name, w.Body)
 				default:
 					assert.Equal(t, code, w.Code, w.Body.String())

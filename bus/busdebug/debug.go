@@ -36,6 +36,7 @@ type config struct {
 	topics    []bus.AnyTopic
 	buffer    int
 	title     string
+	logout    string
 }
 
 // WithPrefix sets the path the handler serves under, such as
@@ -90,6 +91,14 @@ func WithBuffer(n int) Option {
 			c.buffer = n
 		}
 	})
+}
+
+// WithLogout adds a "Log out" button to every page's header: a form that
+// POSTs to path, for a service whose viewers sign in to the page with a
+// session cookie, such as "/debug/fxbus/logout". The handler itself
+// serves no POST: the service answers it.
+func WithLogout(path string) Option {
+	return optionFunc(func(c *config) { c.logout = path })
 }
 
 // Handler serves the debug pages of a bus; see the package documentation.
@@ -187,11 +196,12 @@ type page struct {
 	Prefix string
 	Nav    string // the current page, for aria-current
 	Since  time.Time
+	Logout string // where the Log out button posts; "" for none
 	Body   any
 }
 
 func (h *Handler) page(nav, title string, body any) page {
-	return page{Title: title, Prefix: h.cfg.prefix, Nav: nav, Since: h.start, Body: body}
+	return page{Title: title, Prefix: h.cfg.prefix, Nav: nav, Since: h.start, Logout: h.cfg.logout, Body: body}
 }
 
 func funcs() template.FuncMap {

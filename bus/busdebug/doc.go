@@ -38,11 +38,13 @@
 //
 // # Privacy
 //
-// No payload content is shown: the monitor sees what [bus.Tap] reports,
-// topics, listeners, timings and outcomes, never a payload. (The one way
-// payload content leaves the bus is a topic's opt-in to span attributes,
-// [bus.Topic.SpanAttributes]: follow the trace link to see them.) An
-// error shows its class, error.type as spans record it,
+// No payload content is shown unless the topic opted in, by the same rule
+// as spans: the monitor sees what [bus.Tap] reports, topics, listeners,
+// timings and outcomes, and, for a topic declared with
+// [bus.Topic.SpanAttributes], the attributes its function picks from the
+// payload ([bus.PublishEvent.Attributes], at most 32, each value cut at
+// 256 bytes), shown under the topic's name. Of any other topic, nothing
+// of the payload reaches the page. An error shows its class, error.type as spans record it,
 // and its text only as [WithErrorText] allows, so that a service that
 // redacts its spans (bus.WithErrorRedaction) redacts this page alike.
 //

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fxbus/fxbus/bus"
@@ -23,6 +24,8 @@ const (
 	maxCalls     = 256  // handler calls kept per publish
 	maxNested    = 32   // publishes kept per handler call
 	maxMessage   = 1 << 20
+	maxAttrs     = 32  // payload attributes shown per publish
+	maxAttrValue = 256 // bytes of an attribute's value shown
 	heartbeat    = 15 * time.Second
 	writeTimeout = 10 * time.Second
 )
@@ -40,12 +43,36 @@ type pubRec struct {
 	Outcome   string     `json:"outcome"`
 	ErrorType string     `json:"errorType,omitempty"`
 	Error     string     `json:"error,omitempty"`
+	Payload   []attrRec  `json:"payload,omitempty"` // what the topic opted in to showing
 	Calls     []*callRec `json:"calls"`
 	Truncated int        `json:"truncated,omitempty"` // calls not kept
 	// serveEvents adds "dropped", the publishes the viewer lost so far,
 	// and "backlog", for those seen before the viewer connected.
 
 	parent uint64 // the Seq of the handler call that made this publish
+}
+
+// attrRec is a payload attribute of a topic that opted in to showing
+// them ([bus.Topic.SpanAttributes]).
+type attrRec struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// payloadOf returns what the monitor shows of attrs, bounded.
+func payloadOf(attrs []attribute.KeyValue) []attrRec {
+	if len(attrs) == 0 {
+		return nil
+	}
+	out := make([]attrRec, 0, min(len(attrs), maxAttrs))
+	for _, a := range attrs[:min(len(attrs), maxAttrs)] {
+		v := a.Value.String()
+		if len(v) > maxAttrValue {
+			v = strings.ToValidUTF8(v[:maxAttrValue], "") + "…"
+		}
+		out = append(out, attrRec{Key: string(a.Key), Value: v})
+	}
+	return out
 }
 
 type callRec struct {
@@ -195,7 +222,7 @@ func (m *monitor) traceOf(ctx context.Context) (id, url string) {
 // PublishStarted begins assembling a publish.
 func (m *monitor) PublishStarted(ev bus.PublishEvent) {
 	p := &pubRec{Seq: ev.Seq, parent: ev.Parent, Topic: ev.Topic.Name(), Handlers: ev.Handlers,
-		Time: ev.Start.Format("15:04:05.000"), Calls: []*callRec{}}
+		Time: ev.Start.Format("15:04:05.000"), Payload: payloadOf(ev.Attributes), Calls: []*callRec{}}
 	p.Trace, p.TraceURL = m.traceOf(ev.Ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()

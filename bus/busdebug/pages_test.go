@@ -119,3 +119,18 @@ func svgGraphOf(t *testing.T, name string) string {
 	g, c := h.graph()
 	return svgGraph(g, c, h.Prefix())
 }
+
+// WithLogout puts a Log out form on every page; without it, there is none.
+func TestLogoutButton(t *testing.T) {
+	h := New(fixture(t), WithLogout("/debug/fxbus/logout"))
+	defer h.Close()
+	plain := New(fixture(t))
+	defer plain.Close()
+	for _, p := range []string{"/debug/fxbus/", "/debug/fxbus/graph", "/debug/fxbus/monitor", "/debug/fxbus/stats"} {
+		code, body, _ := get(t, h, p)
+		require.Equal(t, http.StatusOK, code, p)
+		assert.Contains(t, body, `<form class="logout" method="post" action="/debug/fxbus/logout"><button type="submit">Log out</button></form>`, p)
+		_, body, _ = get(t, plain, p)
+		assert.NotContains(t, body, "Log out", p)
+	}
+}

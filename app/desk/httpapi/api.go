@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/fxbus/fxbus/bus"
@@ -99,13 +100,17 @@ type API struct {
 	cfg    desk.Config
 	limits desk.Limits
 	debug  http.Handler // the bus's debug page, at DebugPath
+
+	sessions *debugSessions  // the debug page's browser sessions
+	logins   *attemptLimiter // the debug page's login attempts
 }
 
 // NewAPI returns the API of svc; b is the bus on which it publishes
 // [topics.RoutingAlter] and [topics.ResourceNotFound]; debug is the bus's
 // debug page, served to operators at [DebugPath] (see [NewDebug]).
 func NewAPI(svc *desk.Service, b *bus.Bus, log *slog.Logger, cfg desk.Config, debug *busdebug.Handler) *API {
-	return &API{svc: svc, bus: b, log: log, cfg: cfg, limits: svc.Limits(), debug: debug}
+	return &API{svc: svc, bus: b, log: log, cfg: cfg, limits: svc.Limits(), debug: debug,
+		sessions: newDebugSessions(time.Now), logins: newAttemptLimiter(time.Now)}
 }
 
 // handlerFunc is a handler that returns its error, for [API.serve] to
@@ -171,7 +176,10 @@ func (a *API) Docs() []RouteDoc {
 		{"user.register", "POST /users/register", Public, "a user registers", RegisterJSON{}, AccountJSON{}, 201, nil, a.register},
 		{"user.login", "POST /users/login", Public, "a user logs in: 200 a token, 401", UserLoginJSON{}, LoginJSON{}, 200, nil, a.login},
 		{"messaging.publish", "POST /channels/{channel}/messages", SignedIn, "a message is published to a channel (announcements: operators only)", PublishJSON{}, PublishedJSON{}, 201, nil, a.publishMessage},
-		{"debug.bus", "GET " + DebugPath + "/", OperatorOnly, "the bus's live debug page, in HTML: catalogue, graph, monitor (server-sent events at events) and statistics", nil, nil, 200, nil, a.debugPage},
+		{"debug.bus", "GET " + DebugPath + "/", OperatorOnly, "the bus's live debug page, in HTML: catalogue, graph, monitor (server-sent events at events) and statistics; a browser may send the session cookie of debug.login instead of a bearer token, and gets the login form when refused", nil, nil, 200, nil, a.debugPage},
+		{"debug.login.form", "GET " + DebugPath + "/login", Public, "the debug page's login form, in HTML", nil, nil, 200, []string{"next"}, a.debugLoginForm},
+		{"debug.login", "POST " + DebugPath + "/login", Public, "a form from the login page (same Origin) exchanges an operator's bearer token (field token) for the debug page's session cookie: 303 to field next; 401 unknown token, 403 not an operator's or another origin, 429 too many attempts", nil, nil, 303, nil, a.debugLogin},
+		{"debug.logout", "POST " + DebugPath + "/logout", Public, "the debug page's session ends, its cookie is cleared: 303 to the login form", nil, nil, 303, nil, a.debugLogout},
 	}
 }
 
@@ -181,7 +189,11 @@ func (a *API) Routes() []topics.Route {
 	docs := a.Docs()
 	out := make([]topics.Route, len(docs))
 	for i, d := range docs {
-		out[i] = topics.Route{Name: d.Name, Pattern: d.Pattern, Handler: a.serve(a.guard(d.Access, d.h))}
+		h := a.guard(d.Access, d.h)
+		if d.Name == "debug.bus" { // a browser refused gets the login form
+			h = a.loginOnRefusal(h)
+		}
+		out[i] = topics.Route{Name: d.Name, Pattern: d.Pattern, Handler: a.serve(h)}
 	}
 	return out
 }
@@ -334,6 +346,9 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
 		if auth == "" {
+			if c, ok := a.debugCaller(r); ok { // a browser on the debug page
+				r = r.WithContext(topics.WithCaller(r.Context(), c))
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -432,6 +447,8 @@ func StatusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, desk.ErrFull):
 		return http.StatusInsufficientStorage
+	case errors.Is(err, ErrTooManyRequests):
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

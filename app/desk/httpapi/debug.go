@@ -28,7 +28,8 @@ const EnvTraceURL = "FXBUS_TRACE_URL"
 // every topic of [topics.All] with the field docs of [topics.FieldDocs];
 // its statistics come from the spans the desk records (its span store
 // keeps the first 100,000: past them, statistics stop growing); errors
-// show their class only, as on the spans. It is closed when the app
+// show their class only, as on the spans; every page has a Log out
+// button for a browser's session (see the package's documentation). It is closed when the app
 // stops, which ends the monitor's streams.
 func NewDebug(lc fx.Lifecycle, b *bus.Bus, tel *telemetry.Telemetry) *busdebug.Handler {
 	opts := []busdebug.Option{
@@ -36,6 +37,7 @@ func NewDebug(lc fx.Lifecycle, b *bus.Bus, tel *telemetry.Telemetry) *busdebug.H
 		busdebug.WithTopics(topics.All()...),
 		busdebug.WithFieldDocs(topics.FieldDocs),
 		busdebug.WithStats(func() []busdebug.HandlerStats { return spanStats(tel) }),
+		busdebug.WithLogout(DebugPath + "/logout"),
 	}
 	if u := os.Getenv(EnvTraceURL); u != "" {
 		opts = append(opts, busdebug.WithTraceURL(u))

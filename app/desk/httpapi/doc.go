@@ -23,13 +23,34 @@
 //	POST  /bans, /tickets, /documents, /cron; PATCH /tickets/{id}; GET /tickets/{id}, /documents/{id}[/download]
 //	                                     an operator
 //	POST  /channels/{channel}/messages   any caller signed in; announcements: an operator
-//	GET   /debug/fxbus/...               an operator: the bus's live debug page ([NewDebug])
+//	GET   /debug/fxbus/...               an operator: the bus's live debug page ([NewDebug]); a browser, the login form
+//	GET, POST /debug/fxbus/login; POST /debug/fxbus/logout      anyone: the debug page's browser login
 //
 // Errors are {"error": "..."} with their status ([StatusOf]): 400 invalid,
 // 401, 403, 404, 405 with Allow for a method the path does not serve, 409,
 // 413 for a body beyond desk.Limits.MaxBodyBytes, 422 refused by a
-// listener, 507 when the store is full. Listings answer [ListJSON]: the
-// items and the cursor of the next page.
+// listener, 429 too many login attempts, 507 when the store is full.
+// Listings answer [ListJSON]: the items and the cursor of the next page.
+//
+// # The debug page in a browser
+//
+// A browser sends no bearer header, so the debug page has a login form of
+// its own: an anonymous browser (one that accepts text/html) opening
+// /debug/fxbus/ gets the form (with a 401; other clients get the JSON
+// 401), which POSTs the operator's bearer token to /debug/fxbus/login.
+// The desk answers an operator's token with a session cookie and a
+// redirect to the page. The cookie holds a random id, and is HttpOnly,
+// SameSite=Strict, Path=/debug/fxbus, lasts [DebugSessionTTL], and is
+// Secure over TLS, or behind one of desk.Config.TrustedProxies whose
+// X-Forwarded-Proto says https. The token stays on the server, in a
+// bounded store of sessions. The cookie is honoured only by the debug
+// page's GET routes, and only while the operator's token is valid; POST
+// /debug/fxbus/logout ends the session. Login and logout accept only a
+// form from the desk's own pages (Sec-Fetch-Site: same-origin, or the
+// desk's Origin), and login attempts are limited per client address (10
+// a minute; then 429 with Retry-After). A visitor's or a user's token
+// gets a 403: the page is for operators only. Nothing of a token is
+// logged.
 //
 // # The client's address
 //

@@ -55,6 +55,14 @@
     code.textContent = p.topic;
     name.appendChild(document.createTextNode(depth ? "↳ publish " : "publish "));
     name.appendChild(code);
+    if (p.payload && p.payload.length) {
+      // What the topic opted in to showing (SpanAttributes); other
+      // topics send no payload content at all.
+      var pl = document.createElement("span");
+      pl.className = "payload";
+      pl.textContent = p.payload.map(function (a) { return a.key + "=" + a.value; }).join(" · ");
+      name.appendChild(pl);
+    }
     cell(tr, "", "num");
     cell(tr, p.handlers === 1 ? "1 handler" : p.handlers + " handlers", "");
     cell(tr, p.duration, "num");
