@@ -8,6 +8,8 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/fxbus/fxbus/bus"
 )
 
@@ -149,5 +151,44 @@ func assertAllocs(t *testing.T, ctx context.Context, topic *bus.Topic[tick], b *
 	// AllocsPerRun runs the function once more to warm up.
 	if want := (runs + 1) * perPublish; e.N != want {
 		t.Errorf("handlers ran %d times, want %d", e.N, want)
+	}
+}
+
+type allocKey struct{}
+
+// TestAllocFreshContext is the request-shaped publish: every publish with
+// a context of its own. The caller's context.WithValue allocates once; the
+// depth limit allocates one frame more, to mark the new context; with the
+// limit off, the bus allocates nothing of its own.
+func TestAllocFreshContext(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	for _, tc := range []struct {
+		name string
+		opts []bus.Option
+		want float64 // beyond the caller's one
+	}{
+		{"depth limit (default)", nil, 1},
+		{"depth limit off", []bus.Option{bus.WithMaxDepth(0)}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			topic := bus.NewTopic[tick]("alloc.fresh")
+			const n = 10
+			ls := make([]bus.Listener, n)
+			for i := range ls {
+				ls[i] = bus.On(topic, count)
+			}
+			b := newBus(t, ls, tc.opts...)
+			e := &tick{}
+			allocs := testing.AllocsPerRun(100, func() {
+				ctx := context.WithValue(context.Background(), allocKey{}, e)
+				if err := topic.Publish(ctx, b, e); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.Equal(t, 1+tc.want, allocs, "the caller's WithValue, and %v of the bus's", tc.want)
+			assert.Equal(t, 101*n, e.N)
+		})
 	}
 }

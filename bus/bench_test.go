@@ -89,7 +89,9 @@ type requestKey struct{}
 // BenchmarkPublishFreshContext is the request-shaped publish: every publish
 // comes with a context of its own, as each HTTP request's, alone and from
 // every CPU at once. The loop rows make the same context and run the same
-// handlers in a plain loop: the floor.
+// handlers in a plain loop: the floor. The unguarded rows publish on a bus
+// whose depth limit is off (WithMaxDepth(0)), which spares the frame that
+// marks each new context.
 func BenchmarkPublishFreshContext(b *testing.B) {
 	for _, n := range []int{1, 10} {
 		topic := bus.NewTopic[benchEvent](fmt.Sprintf("bench.fresh.%d", n))
@@ -100,6 +102,10 @@ func BenchmarkPublishFreshContext(b *testing.B) {
 			ls[i] = bus.On(topic, benchHandler)
 		}
 		bb, err := bus.New(ls)
+		if err != nil {
+			b.Fatal(err)
+		}
+		unguarded, err := bus.New(ls, bus.WithMaxDepth(0))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -117,10 +123,16 @@ func BenchmarkPublishFreshContext(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		publishUnguarded := func(e *benchEvent) {
+			ctx := context.WithValue(context.Background(), requestKey{}, e)
+			if err := topic.Publish(ctx, unguarded, e); err != nil {
+				b.Fatal(err)
+			}
+		}
 		for _, v := range []struct {
 			name string
 			f    func(*benchEvent)
-		}{{"loop", loop}, {"fxbus", publish}} {
+		}{{"loop", loop}, {"fxbus", publish}, {"fxbus-unguarded", publishUnguarded}} {
 			b.Run(fmt.Sprintf("handlers=%d/%s", n, v.name), func(b *testing.B) {
 				b.ReportAllocs()
 				e := &benchEvent{}

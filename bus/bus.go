@@ -63,6 +63,15 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // bus hands to handlers, before Publish returns a [*DepthError] naming the
 // chain of topics; the default is 32. n <= 0 turns the
 // limit off, and handlers then get the publisher's context itself.
+//
+// The limit has a price where every publish comes with a context of its
+// own, as an HTTP handler's does: to mark that context, the bus allocates
+// one small value per such publish (a publish with the context of the
+// topic's previous one, such as context.Background() or a worker's,
+// allocates nothing).
+// A bus whose handlers never publish, or that bounds recursion otherwise,
+// can turn the limit off to save it; [TopicOf] and [DepthOf] then report
+// nothing. BenchmarkPublishFreshContext measures both.
 func WithMaxDepth(n int) Option {
 	return optionFunc(func(c *config) { c.maxDepth = n })
 }

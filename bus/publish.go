@@ -123,17 +123,21 @@ func (f *frame) Value(key any) any {
 }
 
 // cached returns the frame of the slot's last top-level publish if that
-// publish had context ctx and the frame is still around; else nil.
-func (s *slot) cached(ctx context.Context) *frame {
+// publish had context ctx and the frame is still around; else nil, and
+// whether the weak cache is free (empty, or its frame collected), for enter.
+func (s *slot) cached(ctx context.Context) (_ *frame, free bool) {
 	if f := s.plain.Load(); f != nil && f.Context == ctx {
-		return f
+		return f, false
 	}
-	if w := s.root.Load(); w != nil {
-		if f := w.Value(); f != nil && f.Context == ctx {
-			return f
-		}
+	w := s.root.Load()
+	if w == nil {
+		return nil, true
 	}
-	return nil
+	f := w.Value()
+	if f != nil && f.Context == ctx {
+		return f, false
+	}
+	return nil, f == nil
 }
 
 // enter returns the frame of a publish of s's topic with ctx, and whether it
@@ -147,8 +151,10 @@ func (s *slot) cached(ctx context.Context) *frame {
 // which the slot holds only weakly: the cache never keeps a context alive,
 // and it is written only when empty or collected, so publishers with fresh
 // contexts do not write to shared memory.
-func (s *slot) enter(ctx context.Context, limit int) (*frame, bool, error) {
-	w := s.root.Load()
+//
+// free says whether the weak cache may take this publish's frame (see
+// cached).
+func (s *slot) enter(ctx context.Context, limit int, free bool) (*frame, bool, error) {
 	parent, _ := ctx.Value(frameKey{}).(*frame)
 	for parent != nil && parent.ended.Load() {
 		parent = parent.parent
@@ -169,7 +175,7 @@ func (s *slot) enter(ctx context.Context, limit int) (*frame, bool, error) {
 		s.plain.Store(f)
 		return f, true, nil
 	}
-	if parent == nil && (w == nil || w.Value() == nil) && reflect.TypeOf(ctx).Comparable() {
+	if parent == nil && free && reflect.TypeOf(ctx).Comparable() {
 		// Comparable, so that the == above cannot panic: it compares the
 		// dynamic types first, and a type that matches is this one.
 		wp := weak.Make(f)
@@ -220,9 +226,10 @@ func (s *slot) dispatch(tb *table, ctx context.Context, b *Bus, src any, e unsaf
 	var f *frame
 	shared := true
 	if limit := b.depthLimit(); limit > 0 {
-		if f = s.cached(ctx); f == nil {
+		var free bool
+		if f, free = s.cached(ctx); f == nil {
 			var err error
-			if f, shared, err = s.enter(ctx, limit); err != nil {
+			if f, shared, err = s.enter(ctx, limit, free); err != nil {
 				return err
 			}
 		}
