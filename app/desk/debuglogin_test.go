@@ -185,8 +185,9 @@ func TestDebugLoginRefusals(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, w.Code)
 	assert.Equal(t, http.StatusOK, f.do("GET", httpapi.DebugPath+"/", "", "", browserHeaders(cookie)).Code)
 	// A login never redirects off the debug page.
-	for _, next := range []string{"https://evil.example/", "//evil.example/debug/fxbus/", "/threads", "/debug/fxbus/../threads"} {
-		w = f.do("POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), next), formHeaders(origin, ""))
+	for _, next := range []string{"https://evil.example/", "//evil.example/debug/fxbus/", "/threads", "/debug/fxbus/../threads",
+		"/debug/fxbus/%2e%2e/threads", "/debug/fxbus/.%2E/%2e./threads", "/debug/fxbus/\tx", "/debug/fxbus/\u202egraph"} {
+		w = f.doFrom("198.51.100.20:1", "POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), next), formHeaders(origin, ""))
 		assert.Equal(t, "/debug/fxbus/", w.Header().Get("Location"), next)
 	}
 	// A visitor who opens the page with its bearer token in a browser

@@ -209,10 +209,15 @@ func wantsHTML(r *http.Request) bool {
 }
 
 // debugNext returns next if it is a path of the debug page, else the
-// page's catalogue: a login never redirects elsewhere.
+// page's catalogue: a login never redirects elsewhere. A path with a
+// percent sign is refused too: a browser reads "%2e%2e" in a Location as
+// "..", which would lead off the page; and so is one with a control
+// character, a space or a byte outside ASCII, which a browser strips or
+// reads otherwise than cleanPath does.
 func debugNext(next string) string {
 	if strings.HasPrefix(next, DebugPath+"/") && cleanPath(next) == next &&
-		!strings.ContainsAny(next, "\\?#") && !strings.HasPrefix(next, DebugPath+"/login") {
+		!strings.ContainsAny(next, "\\?#%") && !strings.HasPrefix(next, DebugPath+"/login") &&
+		!strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
 		return next
 	}
 	return DebugPath + "/"
