@@ -3,6 +3,7 @@ package desk_test
 import (
 	"bytes"
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -244,6 +245,16 @@ func TestDebugLoginRateLimited(t *testing.T) {
 	assert.Empty(t, w.Result().Cookies())
 	w = f.do("POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), ""), formHeaders(origin, ""))
 	assert.Equal(t, http.StatusSeeOther, w.Code, "another address")
+
+	// An IPv6 host has a /64 of addresses: they count as one.
+	for i := range 10 {
+		w := f.doFrom(fmt.Sprintf("[2001:db8:1:2::%x]:4000", i+1), "POST", httpapi.DebugPath+"/login", "", loginForm("wrong", ""), formHeaders(origin, ""))
+		require.Equal(t, http.StatusUnauthorized, w.Code, "attempt %d", i+1)
+	}
+	w = f.doFrom("[2001:db8:1:2:ffff::1]:4000", "POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), ""), formHeaders(origin, ""))
+	assert.Equal(t, http.StatusTooManyRequests, w.Code, "another address of the /64")
+	w = f.doFrom("[2001:db8:1:3::1]:4000", "POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), ""), formHeaders(origin, ""))
+	assert.Equal(t, http.StatusSeeOther, w.Code, "another /64")
 }
 
 // The monitor's stream, through the desk's server, to a browser's

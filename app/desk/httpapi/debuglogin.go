@@ -122,8 +122,15 @@ func newAttemptLimiter(now func() time.Time) *attemptLimiter {
 }
 
 // allow counts an attempt from addr, and reports whether it is within
-// the limit; if not, when to try again.
+// the limit; if not, when to try again. IPv6 addresses count by their
+// /64, the block one host usually has: else a single host could try
+// 10 tokens a minute from each of its 2⁶⁴ addresses, and fill the
+// limiter, which then refuses everybody, in a second.
 func (l *attemptLimiter) allow(addr netip.Addr) (bool, time.Duration) {
+	if addr = addr.Unmap(); addr.Is6() {
+		p, _ := addr.Prefix(64)
+		addr = p.Addr()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
