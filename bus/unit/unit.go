@@ -124,7 +124,12 @@ func (u *Unit) hold(runs ...func(context.Context) error) bool {
 // was changed in the payload up to the commit.
 //
 // The bus's middleware (see [bus.WithMiddleware]) is held with the
-// handler, and runs at the commit.
+// handler, and runs at the commit, as does the listener's own [bus.Wrap]
+// given after AfterCommit. Middleware outside it, a [bus.Wrap] given
+// before AfterCommit and what [bus.Bus.Use] installed, runs at the
+// publish around the hold, and sees it succeed: a Retry or a Timeout
+// meant for the handler goes after AfterCommit or into the bus's
+// middleware.
 func AfterCommit() bus.ListenerOption { return bus.Wrap(afterCommit) }
 
 var (
