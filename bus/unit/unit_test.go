@@ -40,7 +40,9 @@ func TestAfterCommitRunsAtCommitInPublishOrder(t *testing.T) {
 	assert.Equal(t, []string{"audit ada", "audit bob"}, log, "held until the commit; the others run at once")
 	require.NoError(t, u.Commit(ctx))
 	assert.Equal(t, []string{"audit ada", "audit bob", "mail ada", "mail bob"}, log)
-	assert.ErrorIs(t, u.Commit(ctx), unit.ErrDone)
+	err := u.Commit(ctx)
+	assert.ErrorIs(t, err, unit.ErrDone)
+	assert.EqualError(t, err, "fxbus: commit: unit of work already committed or rolled back")
 }
 
 func TestAfterCommitDroppedOnRollback(t *testing.T) {
