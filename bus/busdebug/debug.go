@@ -42,9 +42,11 @@ type config struct {
 // WithPrefix sets the path the handler serves under, such as
 // "/debug/fxbus" (the default): the catalogue is the prefix itself, the
 // other pages are below it. Mount the handler at the prefix followed by a
-// slash.
+// slash, Handler.Prefix()+"/", without [http.StripPrefix]: the pages
+// link to each other under the prefix. "/" (or "") serves them at the
+// root, such as on a listener of their own.
 func WithPrefix(p string) Option {
-	return optionFunc(func(c *config) { c.prefix = "/" + strings.Trim(p, "/") })
+	return optionFunc(func(c *config) { c.prefix = strings.TrimSuffix("/"+strings.Trim(p, "/"), "/") })
 }
 
 // WithTraceURL links every trace id the monitor shows to the tracing UI:
@@ -133,15 +135,17 @@ func New(b *bus.Bus, opts ...Option) *Handler {
 	mux.HandleFunc("GET "+p+"/events", h.mon.serveEvents)
 	mux.HandleFunc("GET "+p+"/stats", h.statsPage)
 	mux.Handle("GET "+p+"/static/", http.StripPrefix(p+"/static/", staticFiles(static)))
-	mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
-	})
+	if p != "" {
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
+		})
+	}
 	h.mux = mux
 	return h
 }
 
 // Prefix returns the path the handler serves under, such as
-// "/debug/fxbus".
+// "/debug/fxbus", or "" at the root.
 func (h *Handler) Prefix() string { return h.cfg.prefix }
 
 // ServeHTTP serves the pages. It answers GET and HEAD only.

@@ -134,3 +134,20 @@ func TestLogoutButton(t *testing.T) {
 		assert.NotContains(t, body, "Log out", p)
 	}
 }
+
+// At the root, as on a debug listener of its own, every page is served
+// and links to the others there.
+func TestRootPrefix(t *testing.T) {
+	for _, p := range []string{"/", ""} {
+		h := New(fixture(t), WithPrefix(p))
+		assert.Empty(t, h.Prefix())
+		code, body, _ := get(t, h, "/")
+		require.Equal(t, http.StatusOK, code, "prefix %q", p)
+		in(t, body, `href="/static/style.css"`, `href="/graph"`, "order.placed")
+		for _, page := range []string{"/graph", "/graph.svg", "/monitor", "/stats", "/static/style.css"} {
+			code, _, _ := get(t, h, page)
+			assert.Equal(t, http.StatusOK, code, "%s, prefix %q", page, p)
+		}
+		require.NoError(t, h.Close())
+	}
+}
