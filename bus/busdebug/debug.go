@@ -3,6 +3,7 @@ package busdebug
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -159,6 +160,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hd.Set("Allow", "GET, HEAD")
 		http.Error(w, "the debug pages are read-only: GET or HEAD", http.StatusMethodNotAllowed)
+		return
+	}
+	if p := h.cfg.prefix; r.URL.Path != p && !strings.HasPrefix(r.URL.Path, p+"/") {
+		// The likeliest mistake: mounted at another path, or behind
+		// http.StripPrefix.
+		http.Error(w, fmt.Sprintf("the debug pages are served under %q, and this request is for %q: mount the handler at %q, or give WithPrefix the path it is mounted at", p+"/", r.URL.Path, p+"/"), http.StatusNotFound)
 		return
 	}
 	h.mux.ServeHTTP(w, r)

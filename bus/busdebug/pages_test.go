@@ -151,3 +151,18 @@ func TestRootPrefix(t *testing.T) {
 		require.NoError(t, h.Close())
 	}
 }
+
+// A handler mounted at another path than its prefix says so, rather than
+// a bare 404.
+func TestMountedElsewhereSaysWhere(t *testing.T) {
+	h := New(fixture(t))
+	defer h.Close()
+	code, body, hdr := get(t, h, "/admin/bus/graph")
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Equal(t, "text/plain; charset=utf-8", hdr.Get("Content-Type"))
+	in(t, body, `served under "/debug/fxbus/"`, `for "/admin/bus/graph"`, "WithPrefix")
+	code, _, _ = get(t, h, "/debug/fxbusx")
+	assert.Equal(t, http.StatusNotFound, code, "a path that only starts like the prefix")
+	code, _, _ = get(t, h, "/debug/fxbus/nothing")
+	assert.Equal(t, http.StatusNotFound, code, "under the prefix, the mux's own 404")
+}
