@@ -220,10 +220,13 @@ func TestDebugLoginCookieSecureOverTLS(t *testing.T) {
 		{"10.0.0.1:1", "https", true},
 		{"10.0.0.1:1", "http", false},
 		{"198.51.100.7:1", "https", false},
+		{"10.0.0.1:1", "https, http", false},
+		{"10.0.0.1:1", "https|http", false}, // the proxy added a line after the client's
+		{"10.0.0.1:1", "http|https", true},
 	} {
 		h := formHeaders("", "")
 		h.Set("Sec-Fetch-Site", "same-origin")
-		h.Set("X-Forwarded-Proto", c.proto)
+		h["X-Forwarded-Proto"] = strings.Split(c.proto, "|")
 		w := p.doFrom(c.from, "POST", httpapi.DebugPath+"/login", "", loginForm(p.op(), ""), h)
 		require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
 		assert.Equal(t, c.secure, sessionCookie(t, w).Secure, "%s, X-Forwarded-Proto %s", c.from, c.proto)

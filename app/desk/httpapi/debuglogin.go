@@ -206,8 +206,15 @@ func (a *API) overTLS(r *http.Request) bool {
 	if err != nil || !a.trusted(ap.Addr().Unmap()) {
 		return false
 	}
-	protos := strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")
-	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https") // the nearest proxy's
+	// The nearest proxy's: the last value of the last line, as
+	// ClientAddr reads its header (a proxy may add a line of its own
+	// after a client's).
+	vs := r.Header.Values("X-Forwarded-Proto")
+	if len(vs) == 0 {
+		return false
+	}
+	protos := strings.Split(vs[len(vs)-1], ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
 }
 
 // wantsHTML reports whether r is a browser's navigation: it accepts HTML.
