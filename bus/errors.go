@@ -3,6 +3,7 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -147,7 +148,12 @@ func listenerText(name string, src Source) string {
 	return name + " (" + src.String() + ")"
 }
 
-// wiringError is err about listener l.
+// wiringError is err about listener l; a listener without a topic names
+// none, its error says "nil topic" once.
 func (l *listener) wiringError(err error) *WiringError {
-	return &WiringError{Topic: l.topicName(), Listener: l.info.Name, Source: l.info.Source, Err: err}
+	e := &WiringError{Listener: l.info.Name, Source: l.info.Source, Err: err}
+	if l.topic != nil && !reflect.ValueOf(l.topic).IsNil() {
+		e.Topic = l.topic.Name()
+	}
+	return e
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -139,6 +140,19 @@ func TestNewWiringErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A listener of a nil topic is reported without a topic: "nil topic"
+// once, after the listener.
+func TestNewNilTopicSaidOnce(t *testing.T) {
+	var topic *bus.Topic[event]
+	l, at := bus.On(topic, func(context.Context, *event) error { return nil }, bus.Name("orphan")), line()
+	_, err := bus.New([]bus.Listener{l})
+	require.Error(t, err)
+	assert.Regexp(t, `^fxbus: listener orphan \(.*`+regexp.QuoteMeta(here(at))+`\): nil topic$`, err.Error())
+	var werr *bus.WiringError
+	require.ErrorAs(t, err, &werr)
+	assert.Empty(t, werr.Topic)
 }
 
 func TestNewReportsEveryMistake(t *testing.T) {

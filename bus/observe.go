@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -140,7 +141,7 @@ func (b *Bus) Tap(o Tap) (remove func(), err error) {
 		return nil, fmt.Errorf("fxbus: tap: %w", errNilBus)
 	}
 	if o == nil {
-		return nil, fmt.Errorf("fxbus: tap: nil observer")
+		return nil, errors.New("fxbus: tap: nil Tap")
 	}
 	e := &observerEntry{o: o}
 	b.mu.Lock()

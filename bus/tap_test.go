@@ -162,7 +162,7 @@ func TestTapOnAClosedBus(t *testing.T) {
 	_, err := b.Tap(&tapLog{})
 	assert.ErrorIs(t, err, bus.ErrClosed)
 	_, err = newBus(t, nil).Tap(nil)
-	assert.Error(t, err)
+	assert.EqualError(t, err, "fxbus: tap: nil Tap")
 }
 
 func TestTapConcurrentInstallAndPublish(t *testing.T) {

@@ -3,6 +3,7 @@ package desk_test
 import (
 	"bytes"
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -185,8 +186,9 @@ func TestDebugLoginRefusals(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, w.Code)
 	assert.Equal(t, http.StatusOK, f.do("GET", httpapi.DebugPath+"/", "", "", browserHeaders(cookie)).Code)
 	// A login never redirects off the debug page.
-	for _, next := range []string{"https://evil.example/", "//evil.example/debug/fxbus/", "/threads", "/debug/fxbus/../threads"} {
-		w = f.do("POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), next), formHeaders(origin, ""))
+	for _, next := range []string{"https://evil.example/", "//evil.example/debug/fxbus/", "/threads", "/debug/fxbus/../threads",
+		"/debug/fxbus/%2e%2e/threads", "/debug/fxbus/.%2E/%2e./threads", "/debug/fxbus/\tx", "/debug/fxbus/\u202egraph"} {
+		w = f.doFrom("198.51.100.20:1", "POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), next), formHeaders(origin, ""))
 		assert.Equal(t, "/debug/fxbus/", w.Header().Get("Location"), next)
 	}
 	// A visitor who opens the page with its bearer token in a browser
@@ -218,10 +220,13 @@ func TestDebugLoginCookieSecureOverTLS(t *testing.T) {
 		{"10.0.0.1:1", "https", true},
 		{"10.0.0.1:1", "http", false},
 		{"198.51.100.7:1", "https", false},
+		{"10.0.0.1:1", "https, http", false},
+		{"10.0.0.1:1", "https|http", false}, // the proxy added a line after the client's
+		{"10.0.0.1:1", "http|https", true},
 	} {
 		h := formHeaders("", "")
 		h.Set("Sec-Fetch-Site", "same-origin")
-		h.Set("X-Forwarded-Proto", c.proto)
+		h["X-Forwarded-Proto"] = strings.Split(c.proto, "|")
 		w := p.doFrom(c.from, "POST", httpapi.DebugPath+"/login", "", loginForm(p.op(), ""), h)
 		require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
 		assert.Equal(t, c.secure, sessionCookie(t, w).Secure, "%s, X-Forwarded-Proto %s", c.from, c.proto)
@@ -243,6 +248,16 @@ func TestDebugLoginRateLimited(t *testing.T) {
 	assert.Empty(t, w.Result().Cookies())
 	w = f.do("POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), ""), formHeaders(origin, ""))
 	assert.Equal(t, http.StatusSeeOther, w.Code, "another address")
+
+	// An IPv6 host has a /64 of addresses: they count as one.
+	for i := range 10 {
+		w := f.doFrom(fmt.Sprintf("[2001:db8:1:2::%x]:4000", i+1), "POST", httpapi.DebugPath+"/login", "", loginForm("wrong", ""), formHeaders(origin, ""))
+		require.Equal(t, http.StatusUnauthorized, w.Code, "attempt %d", i+1)
+	}
+	w = f.doFrom("[2001:db8:1:2:ffff::1]:4000", "POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), ""), formHeaders(origin, ""))
+	assert.Equal(t, http.StatusTooManyRequests, w.Code, "another address of the /64")
+	w = f.doFrom("[2001:db8:1:3::1]:4000", "POST", httpapi.DebugPath+"/login", "", loginForm(f.op(), ""), formHeaders(origin, ""))
+	assert.Equal(t, http.StatusSeeOther, w.Code, "another /64")
 }
 
 // The monitor's stream, through the desk's server, to a browser's

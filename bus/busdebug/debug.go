@@ -3,6 +3,7 @@ package busdebug
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -42,9 +43,11 @@ type config struct {
 // WithPrefix sets the path the handler serves under, such as
 // "/debug/fxbus" (the default): the catalogue is the prefix itself, the
 // other pages are below it. Mount the handler at the prefix followed by a
-// slash.
+// slash, Handler.Prefix()+"/", without [http.StripPrefix]: the pages
+// link to each other under the prefix. "/" (or "") serves them at the
+// root, such as on a listener of their own.
 func WithPrefix(p string) Option {
-	return optionFunc(func(c *config) { c.prefix = "/" + strings.Trim(p, "/") })
+	return optionFunc(func(c *config) { c.prefix = strings.TrimSuffix("/"+strings.Trim(p, "/"), "/") })
 }
 
 // WithTraceURL links every trace id the monitor shows to the tracing UI:
@@ -133,15 +136,17 @@ func New(b *bus.Bus, opts ...Option) *Handler {
 	mux.HandleFunc("GET "+p+"/events", h.mon.serveEvents)
 	mux.HandleFunc("GET "+p+"/stats", h.statsPage)
 	mux.Handle("GET "+p+"/static/", http.StripPrefix(p+"/static/", staticFiles(static)))
-	mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
-	})
+	if p != "" {
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
+		})
+	}
 	h.mux = mux
 	return h
 }
 
 // Prefix returns the path the handler serves under, such as
-// "/debug/fxbus".
+// "/debug/fxbus", or "" at the root.
 func (h *Handler) Prefix() string { return h.cfg.prefix }
 
 // ServeHTTP serves the pages. It answers GET and HEAD only.
@@ -155,6 +160,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hd.Set("Allow", "GET, HEAD")
 		http.Error(w, "the debug pages are read-only: GET or HEAD", http.StatusMethodNotAllowed)
+		return
+	}
+	if p := h.cfg.prefix; r.URL.Path != p && !strings.HasPrefix(r.URL.Path, p+"/") {
+		// The likeliest mistake: mounted at another path, or behind
+		// http.StripPrefix.
+		http.Error(w, fmt.Sprintf("the debug pages are served under %q, and this request is for %q: mount the handler at %q, or give WithPrefix the path it is mounted at", p+"/", r.URL.Path, p+"/"), http.StatusNotFound)
 		return
 	}
 	h.mux.ServeHTTP(w, r)

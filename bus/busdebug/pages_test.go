@@ -134,3 +134,35 @@ func TestLogoutButton(t *testing.T) {
 		assert.NotContains(t, body, "Log out", p)
 	}
 }
+
+// At the root, as on a debug listener of its own, every page is served
+// and links to the others there.
+func TestRootPrefix(t *testing.T) {
+	for _, p := range []string{"/", ""} {
+		h := New(fixture(t), WithPrefix(p))
+		assert.Empty(t, h.Prefix())
+		code, body, _ := get(t, h, "/")
+		require.Equal(t, http.StatusOK, code, "prefix %q", p)
+		in(t, body, `href="/static/style.css"`, `href="/graph"`, "order.placed")
+		for _, page := range []string{"/graph", "/graph.svg", "/monitor", "/stats", "/static/style.css"} {
+			code, _, _ := get(t, h, page)
+			assert.Equal(t, http.StatusOK, code, "%s, prefix %q", page, p)
+		}
+		require.NoError(t, h.Close())
+	}
+}
+
+// A handler mounted at another path than its prefix says so, rather than
+// a bare 404.
+func TestMountedElsewhereSaysWhere(t *testing.T) {
+	h := New(fixture(t))
+	defer h.Close()
+	code, body, hdr := get(t, h, "/admin/bus/graph")
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Equal(t, "text/plain; charset=utf-8", hdr.Get("Content-Type"))
+	in(t, body, `served under "/debug/fxbus/"`, `for "/admin/bus/graph"`, "WithPrefix")
+	code, _, _ = get(t, h, "/debug/fxbusx")
+	assert.Equal(t, http.StatusNotFound, code, "a path that only starts like the prefix")
+	code, _, _ = get(t, h, "/debug/fxbus/nothing")
+	assert.Equal(t, http.StatusNotFound, code, "under the prefix, the mux's own 404")
+}

@@ -56,11 +56,19 @@ type Error struct {
 //	fxbus: hook vetoed: topic "post.before": listener guard (quota.go:12): over quota
 //	fxbus: hook failed after the operation: topic "post.after": listener audit (audit.go:9): disk full
 //
+// A before stage that failed without a handler's error, on a closed bus
+// or with a done ctx, says "hook not run" instead of "hook vetoed"; it
+// matches [ErrVetoed] all the same.
+//
 // The hook is named once, by its topics.
 func (e *Error) Error() string {
-	what := "hook vetoed"
-	if e.Stage != StageBefore {
-		what = "hook failed after the operation"
+	what := "hook failed after the operation"
+	if e.Stage == StageBefore {
+		what = "hook vetoed"
+		var he *bus.HandlerError
+		if !errors.As(e.Err, &he) { // no handler vetoed: a closed bus, a nil one, a done ctx
+			what = "hook not run"
+		}
 	}
 	return "fxbus: " + what + ": " + strings.TrimPrefix(e.Err.Error(), "fxbus: ")
 }

@@ -151,7 +151,7 @@ func TestRunChecksArguments(t *testing.T) {
 	_, err := nilHook.Run(ctx, b, &req{}, echo)
 	assert.ErrorContains(t, err, "nil hook")
 	_, err = h.Run(ctx, nil, &req{}, echo)
-	assert.ErrorContains(t, err, "nil bus")
+	assert.EqualError(t, err, `fxbus: hook not run: publish "args.before": nil bus`, "no handler vetoed")
 	assert.ErrorIs(t, err, hook.ErrVetoed, "nothing ran")
 	_, err = h.Run(ctx, b, nil, echo)
 	assert.ErrorContains(t, err, "nil payload")
@@ -161,6 +161,7 @@ func TestRunChecksArguments(t *testing.T) {
 	_, err = h.Run(ctx, b, &req{}, echo)
 	assert.ErrorIs(t, err, bus.ErrClosed)
 	assert.ErrorIs(t, err, hook.ErrVetoed, "a closed bus runs no operation")
+	assert.ErrorContains(t, err, "fxbus: hook not run: ", "a closed bus is no veto")
 
 	_, err = bus.New([]bus.Listener{bus.On(hook.New[req, res]("").Before(), func(context.Context, *req) error { return nil })})
 	assert.ErrorContains(t, err, "empty name")

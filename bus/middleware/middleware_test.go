@@ -156,7 +156,7 @@ func TestForModuleAndForTopic(t *testing.T) {
 		bus.On(other, h("nomodule"), bus.Rank(1)),
 	}, bus.WithMiddleware(
 		trailMW(&log, "all"),
-		middleware.ForModule("billing", trailMW(&log, "mod1"), trailMW(&log, "mod2")),
+		middleware.ForModule("billing", trailMW(&log, "mod1"), nil, trailMW(&log, "mod2")), // a nil one is skipped
 		middleware.ForTopic(sent, trailMW(&log, "topic")),
 		middleware.ForModule("", trailMW(&log, "empty")),
 		middleware.ForTopic(nil, trailMW(&log, "nil")),

@@ -20,7 +20,9 @@ func ForModule(module string, mws ...bus.Middleware) bus.Middleware {
 
 // ForTopic applies mws, the first given outermost, to the handlers of
 // topic t only. Other handlers run as if it were not there. A middleware
-// gets t's payload back typed with [bus.PayloadOf].
+// gets t's payload back typed with [bus.PayloadOf]. A nil t matches no
+// handler, as an empty module does for [ForModule]; a nil middleware in
+// mws, of either, is skipped.
 func ForTopic(t bus.AnyTopic, mws ...bus.Middleware) bus.Middleware {
 	return scoped(func(env bus.Envelope) bool { return t != nil && env.Topic == t }, mws)
 }

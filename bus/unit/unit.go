@@ -3,6 +3,7 @@ package unit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -14,9 +15,13 @@ import (
 	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
-// ErrDone is the error of [Unit.Commit] on a unit that was committed or
-// rolled back already.
+// ErrDone is the cause of the error of [Unit.Commit] on a unit that was
+// committed or rolled back already (errors.Is finds it).
 var ErrDone = errors.New("unit of work already committed or rolled back")
+
+// errCommitDone is what Commit returns on an ended unit: [ErrDone] with
+// the prefix the bus's errors have, once.
+var errCommitDone = fmt.Errorf("fxbus: commit: %w", ErrDone)
 
 // Unit is a unit of work carried in a context: the handlers of
 // [AfterCommit] listeners that a publish with its context reaches are
@@ -74,7 +79,7 @@ func (u *Unit) Commit(ctx context.Context) error {
 	u.mu.Lock()
 	if u.state != open {
 		u.mu.Unlock()
-		return ErrDone
+		return errCommitDone
 	}
 	u.state = committed
 	held := u.held
@@ -124,7 +129,12 @@ func (u *Unit) hold(runs ...func(context.Context) error) bool {
 // was changed in the payload up to the commit.
 //
 // The bus's middleware (see [bus.WithMiddleware]) is held with the
-// handler, and runs at the commit.
+// handler, and runs at the commit, as does the listener's own [bus.Wrap]
+// given after AfterCommit. Middleware outside it, a [bus.Wrap] given
+// before AfterCommit and what [bus.Bus.Use] installed, runs at the
+// publish around the hold, and sees it succeed: a Retry or a Timeout
+// meant for the handler goes after AfterCommit or into the bus's
+// middleware.
 func AfterCommit() bus.ListenerOption { return bus.Wrap(afterCommit) }
 
 var (

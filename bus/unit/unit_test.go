@@ -40,7 +40,9 @@ func TestAfterCommitRunsAtCommitInPublishOrder(t *testing.T) {
 	assert.Equal(t, []string{"audit ada", "audit bob"}, log, "held until the commit; the others run at once")
 	require.NoError(t, u.Commit(ctx))
 	assert.Equal(t, []string{"audit ada", "audit bob", "mail ada", "mail bob"}, log)
-	assert.ErrorIs(t, u.Commit(ctx), unit.ErrDone)
+	err := u.Commit(ctx)
+	assert.ErrorIs(t, err, unit.ErrDone)
+	assert.EqualError(t, err, "fxbus: commit: unit of work already committed or rolled back")
 }
 
 func TestAfterCommitDroppedOnRollback(t *testing.T) {
@@ -188,6 +190,35 @@ func TestAfterCommitHoldsTheBusMiddleware(t *testing.T) {
 	assert.Empty(t, log)
 	require.NoError(t, u.Commit(ctx))
 	assert.Equal(t, spantest.Trail{"m>", "h", "<m"}, log, "the held handler runs with the bus's middleware")
+}
+
+// Middleware outside AfterCommit, a Wrap given before it and Bus.Use's,
+// runs at the publish around the hold; a Wrap given after it is held
+// with the handler.
+func TestAfterCommitHoldsOnlyTheMiddlewareInsideIt(t *testing.T) {
+	topic := bus.NewTopic[signup]("unit.mwplace")
+	var log spantest.Trail
+	trail := func(name string) bus.Middleware {
+		return func(next bus.Handler) bus.Handler {
+			return func(ctx context.Context, env bus.Envelope) error {
+				log.Add(name + ">")
+				err := next(ctx, env)
+				log.Add("<" + name)
+				return err
+			}
+		}
+	}
+	b := spantest.NewBus(t, []bus.Listener{bus.On(topic, spantest.Note[signup](&log, "h"),
+		bus.Wrap(trail("before")), unit.AfterCommit(), bus.Wrap(trail("after")))}, bus.WithMiddleware(trail("new")))
+	remove, err := b.Use(trail("use"))
+	require.NoError(t, err)
+	defer remove()
+	ctx, u := unit.Begin(context.Background())
+	require.NoError(t, topic.Publish(ctx, b, &signup{}))
+	assert.Equal(t, spantest.Trail{"use>", "before>", "<before", "<use"}, log, "at the publish: around the hold")
+	log = nil
+	require.NoError(t, u.Commit(ctx))
+	assert.Equal(t, spantest.Trail{"after>", "new>", "h", "<new", "<after"}, log, "at the commit")
 }
 
 func TestAfterCommitOnARuntimeSubscription(t *testing.T) {

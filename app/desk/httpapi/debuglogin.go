@@ -122,8 +122,15 @@ func newAttemptLimiter(now func() time.Time) *attemptLimiter {
 }
 
 // allow counts an attempt from addr, and reports whether it is within
-// the limit; if not, when to try again.
+// the limit; if not, when to try again. IPv6 addresses count by their
+// /64, the block one host usually has: else a single host could try
+// 10 tokens a minute from each of its 2⁶⁴ addresses, and fill the
+// limiter, which then refuses everybody, in a second.
 func (l *attemptLimiter) allow(addr netip.Addr) (bool, time.Duration) {
+	if addr = addr.Unmap(); addr.Is6() {
+		p, _ := addr.Prefix(64)
+		addr = p.Addr()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -199,8 +206,15 @@ func (a *API) overTLS(r *http.Request) bool {
 	if err != nil || !a.trusted(ap.Addr().Unmap()) {
 		return false
 	}
-	protos := strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")
-	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https") // the nearest proxy's
+	// The nearest proxy's: the last value of the last line, as
+	// ClientAddr reads its header (a proxy may add a line of its own
+	// after a client's).
+	vs := r.Header.Values("X-Forwarded-Proto")
+	if len(vs) == 0 {
+		return false
+	}
+	protos := strings.Split(vs[len(vs)-1], ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
 }
 
 // wantsHTML reports whether r is a browser's navigation: it accepts HTML.
@@ -209,10 +223,15 @@ func wantsHTML(r *http.Request) bool {
 }
 
 // debugNext returns next if it is a path of the debug page, else the
-// page's catalogue: a login never redirects elsewhere.
+// page's catalogue: a login never redirects elsewhere. A path with a
+// percent sign is refused too: a browser reads "%2e%2e" in a Location as
+// "..", which would lead off the page; and so is one with a control
+// character, a space or a byte outside ASCII, which a browser strips or
+// reads otherwise than cleanPath does.
 func debugNext(next string) string {
 	if strings.HasPrefix(next, DebugPath+"/") && cleanPath(next) == next &&
-		!strings.ContainsAny(next, "\\?#") && !strings.HasPrefix(next, DebugPath+"/login") {
+		!strings.ContainsAny(next, "\\?#%") && !strings.HasPrefix(next, DebugPath+"/login") &&
+		!strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
 		return next
 	}
 	return DebugPath + "/"

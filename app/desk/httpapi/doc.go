@@ -47,8 +47,8 @@
 // page's GET routes, and only while the operator's token is valid; POST
 // /debug/fxbus/logout ends the session. Login and logout accept only a
 // form from the desk's own pages (Sec-Fetch-Site: same-origin, or the
-// desk's Origin), and login attempts are limited per client address (10
-// a minute; then 429 with Retry-After). A visitor's or a user's token
+// desk's Origin), and login attempts are limited per client address, an
+// IPv6 one by its /64 (10 a minute; then 429 with Retry-After). A visitor's or a user's token
 // gets a 403: the page is for operators only. Nothing of a token is
 // logged.
 //
