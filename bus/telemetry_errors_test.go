@@ -17,7 +17,6 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/fxbus/fxbus/bus"
-	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
 var errInvalidLogin = errors.New("sso: invalid login")
@@ -75,7 +74,7 @@ func TestErrorType(t *testing.T) {
 		{"nil", nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, otelbus.ErrorType(tc.err))
+			assert.Equal(t, tc.want, bus.ErrorType(tc.err))
 		})
 	}
 }
@@ -127,7 +126,7 @@ func TestErrorRedaction(t *testing.T) {
 	})
 
 	t.Run("the class only", func(t *testing.T) {
-		spans := run(t, bus.WithErrorRedaction(otelbus.ErrorType))
+		spans := run(t, bus.WithErrorRedaction(bus.ErrorType))
 		require.NotEmpty(t, spans)
 		for _, s := range spans {
 			assert.NotContains(t, spanText(s), "olivia", "span %q", s.Name())
@@ -156,7 +155,7 @@ func TestErrorRedaction(t *testing.T) {
 		rec, tp := newRecorder(t)
 		topic := bus.NewTopic[event]("redact.panic")
 		b := newBus(t, []bus.Listener{bus.On(topic, func(context.Context, *event) error { panic("login " + personal) }, bus.Name("p"))},
-			bus.WithTracerProvider(tp), bus.WithErrorRedaction(otelbus.ErrorType))
+			bus.WithTracerProvider(tp), bus.WithErrorRedaction(bus.ErrorType))
 		require.Error(t, topic.Publish(t.Context(), b, &event{}))
 		for _, s := range rec.Ended() {
 			assert.NotContains(t, spanText(s), "olivia", "span %q", s.Name())
@@ -175,7 +174,7 @@ func TestConfigureUnderFx(t *testing.T) {
 		fx.NopLogger,
 		bus.Module,
 		fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))),
-		bus.Configure(bus.WithErrorRedaction(otelbus.ErrorType)),
+		bus.Configure(bus.WithErrorRedaction(bus.ErrorType)),
 		bus.Listen(topic, failLogin, bus.Name("sso")),
 		fx.Populate(&b),
 	)

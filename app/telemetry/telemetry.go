@@ -20,7 +20,6 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxbus/fxbus/bus"
-	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
 // ServiceName is the service.name of the desk's traces and metrics, unless
@@ -62,10 +61,10 @@ var (
 )
 
 // redactErrors makes the desk's bus record errors on spans by class only
-// (error.type, see [otelbus.ErrorType]): a handler's error text may carry
+// (error.type, see [bus.ErrorType]): a handler's error text may carry
 // personal data, such as the login of a refused single sign-on, which may
 // be an e-mail address. The class, "sso: invalid single sign-on", says what failed.
-var redactErrors = bus.Configure(bus.WithErrorRedaction(otelbus.ErrorType))
+var redactErrors = bus.Configure(bus.WithErrorRedaction(bus.ErrorType))
 
 // Module provides the desk's [Telemetry], built by [New], with its
 // trace.TracerProvider and metric.MeterProvider, which the bus and the

@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fxbus/fxbus/bus"
-	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
 // Bounds of the monitor's memory.
@@ -354,7 +353,7 @@ func (m *monitor) errText(err error) (class, text string) {
 	if err == nil {
 		return "", ""
 	}
-	class = otelbus.ErrorType(err)
+	class = bus.ErrorType(err)
 	if m.cfg.errText != nil {
 		text = m.cfg.errText(err)
 		if text == class {

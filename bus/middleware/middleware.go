@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fxbus/fxbus/bus"
-	"github.com/fxbus/fxbus/internal/otelbus"
 )
 
 // Timeout gives each handler call a context that is done after d, and
@@ -124,7 +123,7 @@ func Recover(log *slog.Logger) bus.Middleware {
 						slog.String("topic", env.Topic.Name()),
 						slog.String("listener", l.Name),
 						slog.String("source", l.Source.String()),
-						slog.String("error.type", otelbus.ErrorType(p)),
+						slog.String("error.type", bus.ErrorType(p)),
 						slog.Any("panic", v),
 						slog.String("stack", string(p.Stack)))
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -18,6 +19,39 @@ import (
 // ErrDone is the cause of the error of [Unit.Commit] on a unit that was
 // committed or rolled back already (errors.Is finds it).
 var ErrDone = errors.New("unit of work already committed or rolled back")
+
+// ErrHeldFailed matches, with errors.Is, the error of [Unit.Commit] (and
+// of [Run]) when the unit committed but handlers it held failed: the
+// unit's own work stands, and retrying it would do it twice. errors.As
+// reaches each failure, a [*bus.HandlerError]. An error of [Run] that does
+// not match it is fn's own, and the unit rolled back.
+var ErrHeldFailed = errors.New("unit committed, but handlers held for the commit failed")
+
+// heldError is the failure of held handlers at a commit.
+type heldError struct{ errs []error }
+
+// Error says "fxbus: unit committed, but handlers held for the commit
+// failed: " and each failure without its prefix, separated by "; ".
+func (e *heldError) Error() string {
+	var b strings.Builder
+	b.WriteString("fxbus: ")
+	b.WriteString(ErrHeldFailed.Error())
+	for i, err := range e.errs {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(strings.TrimPrefix(err.Error(), "fxbus: "))
+	}
+	return b.String()
+}
+
+// Unwrap returns the failures.
+func (e *heldError) Unwrap() []error { return e.errs }
+
+// Is reports whether target is [ErrHeldFailed].
+func (e *heldError) Is(target error) bool { return target == ErrHeldFailed }
 
 // errCommitDone is what Commit returns on an ended unit: [ErrDone] with
 // the prefix the bus's errors have, once.
@@ -57,7 +91,8 @@ func Begin(ctx context.Context) (context.Context, *Unit) {
 
 // Run runs fn in a new unit of work: it commits the unit when fn returns
 // nil, returning what [Unit.Commit] returns, and rolls it back when fn
-// fails or panics, returning fn's error (or panicking on).
+// fails or panics, returning fn's error (or panicking on). errors.Is(err,
+// [ErrHeldFailed]) tells the two apart: true, the unit committed.
 func Run(ctx context.Context, fn func(ctx context.Context) error) error {
 	uctx, u := Begin(ctx)
 	defer u.Rollback() // does nothing once committed
@@ -68,9 +103,10 @@ func Run(ctx context.Context, fn func(ctx context.Context) error) error {
 }
 
 // Commit ends the unit and runs the handlers it held, in the order their
-// publishes reached them. They all run; Commit returns their failures
-// joined, each a [*bus.HandlerError] naming the topic, the listener and
-// its source, a panic as a [*bus.PanicError] inside one; a handler's
+// publishes reached them. They all run; Commit returns their failures in
+// one error that matches [ErrHeldFailed], each a [*bus.HandlerError]
+// naming the topic, the listener and its source, a panic as a
+// [*bus.PanicError] inside one; a handler's
 // [bus.ErrStop] is no failure. A handler that publishes with ctx publishes
 // at once: the unit is over. Within an outer unit (see [Begin]), Commit
 // hands the held handlers to it instead. It fails with [ErrDone] when the
@@ -94,7 +130,10 @@ func (u *Unit) Commit(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return &heldError{errs: errs}
 }
 
 // Rollback ends the unit and drops the handlers it held. It is idempotent,

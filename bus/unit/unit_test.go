@@ -107,7 +107,10 @@ func TestCommitReportsHeldFailures(t *testing.T) {
 	ctx, u := unit.Begin(context.Background())
 	require.NoError(t, topic.Publish(ctx, b, &signup{}), "held handlers succeed at publish")
 	err := u.Commit(ctx)
+	assert.ErrorIs(t, err, unit.ErrHeldFailed, "the unit committed")
 	assert.ErrorIs(t, err, boom)
+	assert.Regexp(t, `^fxbus: unit committed, but handlers held for the commit failed: topic "unit.fail": listener mail \(.*unit_test.go:\d+\): smtp down; topic "unit.fail": listener crm .*panic`, err.Error(),
+		"the prefix once, each failure after it")
 	var pe *bus.PanicError
 	assert.ErrorAs(t, err, &pe)
 	var he *bus.HandlerError
@@ -115,6 +118,35 @@ func TestCommitReportsHeldFailures(t *testing.T) {
 	assert.Equal(t, "unit.fail", he.Topic)
 	assert.Equal(t, "mail", he.Listener)
 	assert.NotContains(t, err.Error(), "stop dispatch")
+}
+
+// Run's error says whether the unit committed: a held handler's failure
+// matches ErrHeldFailed (the work stands: retrying would do it twice); fn's
+// own failure does not (the unit rolled back).
+func TestRunTellsACommittedUnitFromARolledBackOne(t *testing.T) {
+	topic := bus.NewTopic[signup]("unit.run.fail")
+	smtp := errors.New("smtp down")
+	var mailed int
+	b := spantest.NewBus(t, []bus.Listener{
+		bus.On(topic, func(context.Context, *signup) error { mailed++; return smtp }, unit.AfterCommit(), bus.Name("mail")),
+	})
+	ctx := context.Background()
+
+	err := unit.Run(ctx, func(ctx context.Context) error { return topic.Publish(ctx, b, &signup{}) })
+	assert.ErrorIs(t, err, unit.ErrHeldFailed, "committed; the follow-up failed")
+	assert.ErrorIs(t, err, smtp)
+	assert.Equal(t, 1, mailed)
+
+	invalid := errors.New("invalid signup")
+	err = unit.Run(ctx, func(ctx context.Context) error {
+		if err := topic.Publish(ctx, b, &signup{}); err != nil {
+			return err
+		}
+		return invalid
+	})
+	assert.ErrorIs(t, err, invalid)
+	assert.NotErrorIs(t, err, unit.ErrHeldFailed, "rolled back")
+	assert.Equal(t, 1, mailed, "a rolled-back unit runs nothing it held")
 }
 
 func TestAfterCommitSpansShowTheDeferral(t *testing.T) {
