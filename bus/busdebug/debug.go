@@ -38,6 +38,7 @@ type config struct {
 	buffer    int
 	title     string
 	logout    string
+	err       error // a bad option, which every request then reports
 }
 
 // WithPrefix sets the path the handler serves under, such as
@@ -45,9 +46,19 @@ type config struct {
 // other pages are below it. Mount the handler at the prefix followed by a
 // slash, Handler.Prefix()+"/", without [http.StripPrefix]: the pages
 // link to each other under the prefix. "/" (or "") serves them at the
-// root, such as on a listener of their own.
+// root, such as on a listener of their own. The path is cleaned ("/a/../b"
+// is "/b"); one with a brace, a space or a control character, which
+// [http.ServeMux] would read as a pattern, makes every request answer 500
+// with what was wrong.
 func WithPrefix(p string) Option {
-	return optionFunc(func(c *config) { c.prefix = strings.TrimSuffix("/"+strings.Trim(p, "/"), "/") })
+	return optionFunc(func(c *config) {
+		clean := strings.TrimSuffix(path.Clean("/"+p), "/")
+		if i := strings.IndexFunc(clean, func(r rune) bool { return r == '{' || r == '}' || r <= ' ' || r == 0x7f }); i >= 0 {
+			c.err = fmt.Errorf("busdebug: WithPrefix(%q): %q may not be in a path prefix", p, clean[i:i+1])
+			return
+		}
+		c.prefix = clean
+	})
 }
 
 // WithTraceURL links every trace id the monitor shows to the tracing UI:
@@ -124,6 +135,9 @@ func New(b *bus.Bus, opts ...Option) *Handler {
 		}
 	}
 	h := &Handler{b: b, cfg: cfg, start: time.Now()}
+	if cfg.err != nil {
+		return h
+	}
 	h.pages = template.Must(template.New("").Funcs(funcs()).ParseFS(assets, "assets/*.html"))
 	h.mon = newMonitor(b, cfg)
 	static, _ := fs.Sub(assets, "assets")
@@ -157,6 +171,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	if h.cfg.err != nil {
+		http.Error(w, h.cfg.err.Error(), http.StatusInternalServerError)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hd.Set("Allow", "GET, HEAD")
 		http.Error(w, "the debug pages are read-only: GET or HEAD", http.StatusMethodNotAllowed)
@@ -174,7 +192,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Close disconnects the monitor's viewers and removes its tap. Mounting
 // services call it at stop, so that no stream outlives the server.
 func (h *Handler) Close() error {
-	h.mon.close()
+	if h.mon != nil {
+		h.mon.close()
+	}
 	return nil
 }
 

@@ -152,6 +152,26 @@ func TestRootPrefix(t *testing.T) {
 	}
 }
 
+// A prefix is cleaned; one that http.ServeMux would read as a pattern, or
+// that holds a space, makes every request say what was wrong, instead of
+// panicking in New.
+func TestPrefixIsCleanedOrRefused(t *testing.T) {
+	h := New(fixture(t), WithPrefix("/a/../debug//bus/"))
+	assert.Equal(t, "/debug/bus", h.Prefix())
+	code, _, _ := get(t, h, "/debug/bus/graph")
+	assert.Equal(t, http.StatusOK, code)
+	require.NoError(t, h.Close())
+
+	for _, p := range []string{"/debug/{x}", "/debug/a b", "/debug/\x00"} {
+		var h *Handler
+		require.NotPanics(t, func() { h = New(fixture(t), WithPrefix(p)) }, "prefix %q", p)
+		code, body, _ := get(t, h, "/debug/x/")
+		assert.Equal(t, http.StatusInternalServerError, code, "prefix %q", p)
+		in(t, body, "busdebug: WithPrefix(", "may not be in a path prefix")
+		require.NoError(t, h.Close())
+	}
+}
+
 // A handler mounted at another path than its prefix says so, rather than
 // a bare 404.
 func TestMountedElsewhereSaysWhere(t *testing.T) {
