@@ -213,6 +213,9 @@ func New(listeners []Listener, opts ...Option) (*Bus, error) {
 			order = append(order, t)
 		}
 	}
+	if i := nilMiddleware(cfg.mw); i >= 0 {
+		errs = append(errs, &WiringError{Err: fmt.Errorf("WithMiddleware: middleware #%d is nil", i)})
+	}
 	for i, t := range cfg.topics {
 		if t == nil || reflect.ValueOf(t).IsNil() {
 			errs = append(errs, &WiringError{Err: fmt.Errorf("WithTopics: topic #%d: %w", i, errNilTopic)})

@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"slices"
 	"unsafe"
 )
 
@@ -26,9 +27,15 @@ type Middleware func(next Handler) Handler
 // WithMiddleware wraps every handler of the bus, runtime subscriptions
 // included, in mws: the first given is the outermost. Package
 // [github.com/fxbus/fxbus/bus/middleware] scopes middleware to a module or
-// a topic; [Wrap] gives a listener middleware of its own.
+// a topic; [Wrap] gives a listener middleware of its own. A nil
+// middleware makes New fail.
 func WithMiddleware(mws ...Middleware) Option {
 	return optionFunc(func(c *config) { c.mw = append(c.mw, mws...) })
+}
+
+// nilMiddleware returns the index of the first nil middleware of mws, or -1.
+func nilMiddleware(mws []Middleware) int {
+	return slices.IndexFunc(mws, func(mw Middleware) bool { return mw == nil })
 }
 
 // adapt wraps the typed handler fn of listener l of topic t on bus b in
@@ -66,6 +73,10 @@ func adapt(b *Bus, t topicCore, l *listener, fn func(context.Context, unsafe.Poi
 // middleware with it.
 func Wrap(mws ...Middleware) ListenerOption {
 	return listenerOptionFunc(func(l *listener) {
+		if i := nilMiddleware(mws); i >= 0 {
+			l.optErr = fmt.Errorf("Wrap: middleware #%d is nil", i)
+			return
+		}
 		f := l.feats()
 		f.wrap = append(f.wrap[:len(f.wrap):len(f.wrap)], mws...)
 	})
@@ -80,10 +91,14 @@ type liveMiddleware struct{ mws []Middleware }
 // subscriptions too, those made later included. A publish already running
 // keeps the handlers it started with.
 //
-// remove is idempotent. Use fails with [ErrClosed] on a closed bus.
+// remove is idempotent. Use fails with [ErrClosed] on a closed bus, and
+// when a middleware is nil.
 func (b *Bus) Use(mws ...Middleware) (remove func(), err error) {
 	if b == nil {
 		return nil, fmt.Errorf("fxbus: use middleware: %w", errNilBus)
+	}
+	if i := nilMiddleware(mws); i >= 0 {
+		return nil, fmt.Errorf("fxbus: use middleware: middleware #%d is nil", i)
 	}
 	lm := &liveMiddleware{mws: mws}
 	b.mu.Lock()

@@ -77,6 +77,28 @@ func TestMiddlewareMistakesBecomeHandlerErrors(t *testing.T) {
 	assert.ErrorContains(t, topic.Publish(context.Background(), b, &event{}), "returned a nil handler")
 }
 
+// A nil middleware is a mistake reported where it was given, not a
+// middleware silently left out.
+func TestNilMiddlewareIsRefused(t *testing.T) {
+	topic := bus.NewTopic[event]("mw.nil")
+	pass := func(next bus.Handler) bus.Handler { return next }
+
+	_, err := bus.New([]bus.Listener{bus.On(topic, record("h"))}, bus.WithMiddleware(pass, nil))
+	var werr *bus.WiringError
+	require.ErrorAs(t, err, &werr)
+	assert.ErrorContains(t, err, "WithMiddleware: middleware #1 is nil")
+
+	_, err = bus.New([]bus.Listener{bus.On(topic, record("h"), bus.Name("wrapped"), bus.Wrap(nil))})
+	require.ErrorAs(t, err, &werr)
+	assert.Equal(t, "wrapped", werr.Listener)
+	assert.ErrorContains(t, err, "Wrap: middleware #0 is nil")
+
+	b := newBus(t, []bus.Listener{bus.On(topic, record("h"))})
+	remove, err := b.Use(pass, pass, nil)
+	assert.Nil(t, remove)
+	assert.EqualError(t, err, "fxbus: use middleware: middleware #2 is nil")
+}
+
 func TestUseInstallsAndRemovesMiddlewareAtRunTime(t *testing.T) {
 	topic := bus.NewTopic[event]("mw.live")
 	b := newBus(t, []bus.Listener{bus.On(topic, record("h"))}, bus.WithMiddleware(mwTrail("static")))
