@@ -21,6 +21,11 @@
 // [Unit.Rollback] drops it. Outside a unit an AfterCommit listener runs at
 // once, as any other.
 //
+// When a held handler fails at the commit, the unit's own work stands: the
+// error of Commit and Run then matches [ErrHeldFailed], so that a caller
+// does not retry what committed; an error of Run that does not match it is
+// fn's own, and the unit rolled back.
+//
 // The package is built on package bus's public API: AfterCommit is a
 // [bus.Wrap] of one [bus.Middleware].
 //
