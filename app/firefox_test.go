@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,6 +234,36 @@ func (m *marionette) wait(selector string) {
 	require.NoError(m.t, err, "waiting for %s", selector)
 }
 
+// until waits, in the page, until the JavaScript expression cond is true,
+// as wait does for a selector.
+func (m *marionette) until(cond string) {
+	m.t.Helper()
+	_, err := m.try("WebDriver:ExecuteAsyncScript", map[string]any{"script": `const done = arguments[0];
+		(function check() { if (` + cond + `) done(true); else setTimeout(check, 25); })();`, "args": []any{}})
+	require.NoError(m.t, err, "waiting for %s", cond)
+}
+
+// click clicks the element selector matches; typeInto types text into it.
+func (m *marionette) click(selector string) {
+	m.t.Helper()
+	m.call("WebDriver:ElementClick", map[string]any{"id": m.element(selector)})
+}
+
+func (m *marionette) typeInto(selector, text string) {
+	m.t.Helper()
+	m.call("WebDriver:ElementSendKeys", map[string]any{"id": m.element(selector), "text": text})
+}
+
+// tab presses the Tab key.
+func (m *marionette) tab() {
+	m.t.Helper()
+	m.call("WebDriver:PerformActions", map[string]any{"actions": []any{map[string]any{
+		"type": "key", "id": "keyboard",
+		"actions": []any{map[string]any{"type": "keyDown", "value": "\uE004"}, map[string]any{"type": "keyUp", "value": "\uE004"}},
+	}}})
+	m.call("WebDriver:ReleaseActions", map[string]any{})
+}
+
 func (m *marionette) navigate(url string) {
 	m.t.Helper()
 	m.call("WebDriver:Navigate", map[string]any{"url": url})
@@ -270,7 +301,9 @@ func (m *marionette) quit() {
 // The debug page in Firefox, driven through Marionette: an operator signs
 // in through the form, the monitor shows the scenario's publishes with
 // their handlers in dispatch order and their outcomes, and the payloads
-// of opted-in topics only; the catalogue and the graph render.
+// of opted-in topics only; filter, clear, pause and resume work; the
+// catalogue takes the keyboard (Tab reaches the skip link), and it and the
+// graph render: the checks of TestDebugPageInABrowser, in Firefox.
 func TestDebugPageInFirefox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
@@ -289,8 +322,8 @@ func TestDebugPageInFirefox(t *testing.T) {
 	var heading string
 	ff.eval(&heading, `return document.querySelector("h1").textContent`)
 	assert.Contains(t, heading, "operators only")
-	ff.call("WebDriver:ElementSendKeys", map[string]any{"id": ff.element("#token"), "text": token})
-	ff.call("WebDriver:ElementClick", map[string]any{"id": ff.element(`form button[type=submit]`)})
+	ff.typeInto("#token", token)
+	ff.click(`form button[type=submit]`)
 	ff.wait(`#monitor[data-live]`)
 
 	_, err := demo.RunScenario(ctx, srv.URL(), secret, io.Discard)
@@ -309,10 +342,43 @@ func TestDebugPageInFirefox(t *testing.T) {
 	ff.eval(nil, `document.querySelector("#monitor tr.publish.depth-1").closest("tbody").scrollIntoView()`)
 	ff.screenshot(filepath.Join(dir, "debug-monitor-firefox.png"))
 
-	// The catalogue and the graph.
+	// Filter by topic: only the groups that involve it stay visible.
+	ff.typeInto("#filter", "operator.authenticate")
+	var visible []string
+	ff.eval(&visible, `return Array.from(document.querySelectorAll("#monitor tbody.group:not([hidden]) tr.publish.depth-0")).map(r => r.dataset.topic)`)
+	require.NotEmpty(t, visible)
+	for _, v := range visible {
+		assert.Equal(t, "operator.authenticate", v)
+	}
+	// Clear empties it.
+	ff.click("#clear")
+	var groups int
+	ff.eval(&groups, `return document.querySelectorAll("#monitor tbody.group").length`)
+	assert.Zero(t, groups)
+	// Pause holds what arrives; Resume shows it.
+	ff.eval(nil, `(f => { f.value = ""; f.dispatchEvent(new Event("input")) })(document.getElementById("filter"))`)
+	ff.click("#pause")
+	res, err := http.Post(srv.URL()+"/visitors", "application/json", strings.NewReader(`{"user_id":"paused","name":"P"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	ff.until(`document.getElementById("status").textContent.startsWith("paused: ")`)
+	var status string
+	ff.eval(&status, `return document.getElementById("status").textContent`)
+	assert.Contains(t, status, "held")
+	ff.eval(&groups, `return document.querySelectorAll("#monitor tbody.group").length`)
+	assert.Zero(t, groups, "nothing shown while paused")
+	ff.click("#pause")
+	ff.wait(`#monitor tr.publish[data-topic="visitor.created"]`)
+
+	// The catalogue and the graph; keyboard use (the first Tab reaches
+	// the skip link).
 	ff.navigate(base + "/")
 	ff.eval(&heading, `return document.querySelector("h1").textContent`)
 	assert.Equal(t, "Catalogue", heading)
+	ff.tab()
+	var focused string
+	ff.eval(&focused, `return document.activeElement.className`)
+	assert.Equal(t, "skip", focused)
 	var topicsShown int
 	ff.eval(&topicsShown, `return document.querySelectorAll("article.topic").length`)
 	assert.Greater(t, topicsShown, 50)
