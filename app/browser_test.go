@@ -146,6 +146,13 @@ func TestDebugPageInABrowser(t *testing.T) {
 	heading, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("h1")))
 	require.NoError(t, err)
 	assert.Contains(t, heading, "operators only")
+	// Its inline stylesheet applies: the page's policy admits it by hash.
+	mainWidth, err := chromedp.Run(bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("main")).maxWidth`))
+	require.NoError(t, err)
+	assert.Equal(t, "504px", mainWidth, "main is 36em of 14px")
+	loginPNG, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "debug-login.png"), loginPNG, 0o644))
 	require.NoError(t, chromedp.Do(bctx,
 		chromedp.SendKeys(chromedp.ID("token"), token),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),

@@ -2,7 +2,9 @@ package desk_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -97,6 +99,16 @@ func TestDebugLoginInABrowser(t *testing.T) {
 	assert.Contains(t, in, `<form method="post" action="/debug/fxbus/login">`)
 	assert.Contains(t, in, `<input type="hidden" name="next" value="/debug/fxbus/monitor">`)
 	assert.NotContains(t, in, "fxbus debug</p>", "nothing of the page")
+	// Its one stylesheet is inline, and the policy admits exactly it, by
+	// hash: a browser refuses a style whose hash it does not list.
+	css, ok := strings.CutPrefix(in[strings.Index(in, "<style>"):], "<style>")
+	require.True(t, ok)
+	css, _, ok = strings.Cut(css, "</style>")
+	require.True(t, ok)
+	require.NotEmpty(t, css)
+	sum := sha256.Sum256([]byte(css))
+	assert.Contains(t, w.Header().Get("Content-Security-Policy"), "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	assert.NotContains(t, w.Header().Get("Content-Security-Policy"), "unsafe-inline")
 	w = f.do("GET", httpapi.DebugPath+"/monitor", "", "")
 	assert.Equal(t, http.StatusUnauthorized, w.Code)
 	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))

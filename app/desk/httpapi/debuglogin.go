@@ -3,6 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -251,6 +253,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in · fxbus debug</title>
+<style>{{.Style}}</style>
 </head>
 <body>
 <main>
@@ -272,12 +275,31 @@ sign-on. It stays on the server: the browser gets a session cookie for this page
 </html>
 `))
 
+// loginStyle is the login page's inline stylesheet: the debug page's own
+// sits behind the login. loginCSP admits it by its hash, and nothing else.
+const loginStyle = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a202c;margin:0}` +
+	`main{max-width:36em;margin:4em auto;padding:0 1.5em}h1{font-size:1.4em}` +
+	`input,button{font:inherit;padding:.3em .5em}button{cursor:pointer}` +
+	`input:focus-visible,button:focus-visible{outline:3px solid #f6ad55;outline-offset:2px}` +
+	`[role=alert]{color:#c53030;font-weight:600}code{font-family:ui-monospace,Menlo,Consolas,monospace}`
+
+// Style is the page's stylesheet, for the template: CSS, not HTML, so
+// that html/template writes it into the style element as it is.
+func (loginView) Style() template.CSS { return loginStyle }
+
 // TTL is the session's lifetime, as the page says it.
 func (loginView) TTL() string { return strings.TrimSuffix(DebugSessionTTL.String(), "0m0s") }
 
-// loginCSP is the login page's Content-Security-Policy: no script, no
-// style, forms to this server only, never in a frame.
-const loginCSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+// loginCSP is the login page's Content-Security-Policy: no script, its
+// own inline stylesheet only (by hash), forms to this server only, never
+// in a frame.
+var loginCSP = "default-src 'none'; style-src '" + styleHash(loginStyle) + "'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// styleHash is the CSP source expression of an inline stylesheet.
+func styleHash(css string) string {
+	sum := sha256.Sum256([]byte(css))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
 
 // renderLogin writes the login page with status.
 func (a *API) renderLogin(w http.ResponseWriter, status int, v loginView) {
